@@ -1,0 +1,1 @@
+//! neurite-autograd: reverse-mode automatic differentiation over a recorded computational graph (being written).

@@ -1,0 +1,1 @@
+//! neurite-cnn: convolutional layers and pooling (being written).

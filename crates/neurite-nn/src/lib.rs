@@ -1,0 +1,1 @@
+//! neurite-nn: the layer zoo: modules, activations, losses, optimisers, data and training (being written).

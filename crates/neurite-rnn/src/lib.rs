@@ -1,0 +1,1 @@
+//! neurite-rnn: recurrent layers: RNN, GRU, LSTM, bidirectional (being written).

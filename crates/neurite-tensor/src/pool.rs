@@ -1,0 +1,1 @@
+//! Pooling kernels: max (with argmax) and average, forward and backward (being written).

@@ -1,0 +1,89 @@
+//! `cargo xtask bench`: the workloads of ../shared/BENCHMARKS.md, timed in release mode.
+//!
+//! Each workload is a closure that performs one timed repeat and returns its figure (higher is
+//! better). The harness warms up once, then reports the median, min and max of the repeats, at
+//! each thread count, inside a rayon pool of that size.
+
+use std::time::Instant;
+
+pub mod w1;
+
+/// One benchmark workload.
+pub struct Workload {
+    /// Name as in BENCHMARKS.md, e.g. "W1-sgemm-1024".
+    pub name: String,
+    /// Metric name, e.g. "gflops".
+    pub metric: &'static str,
+    /// Runs one repeat at the given thread count and returns the metric.
+    pub run: Box<dyn FnMut(usize) -> f64 + Send>,
+}
+
+/// Options of `cargo xtask bench`.
+pub struct Options {
+    pub threads: Vec<usize>,
+    pub only: Option<String>,
+    pub quick: bool,
+    pub json: bool,
+    pub corpus: Option<std::path::PathBuf>,
+}
+
+/// Seconds taken by `f`.
+pub fn seconds(f: impl FnOnce()) -> f64 {
+    let t = Instant::now();
+    f();
+    t.elapsed().as_secs_f64()
+}
+
+fn all_workloads(opts: &Options) -> Vec<Workload> {
+    let mut w = Vec::new();
+    w.extend(w1::workloads(opts.quick));
+    w
+}
+
+pub fn run(opts: Options) -> Result<(), String> {
+    let workloads = all_workloads(&opts);
+    let repeats = if opts.quick { 2 } else { 7 };
+    if !opts.json {
+        println!(
+            "{:<18} {:>7} {:<16} {:>12} {:>12} {:>12} {:>4}",
+            "workload", "threads", "metric", "median", "min", "max", "runs"
+        );
+    }
+    let mut ran = 0;
+    for mut wl in workloads {
+        if let Some(only) = &opts.only {
+            if !wl.name.starts_with(only.as_str()) {
+                continue;
+            }
+        }
+        for &t in &opts.threads {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .map_err(|e| e.to_string())?;
+            let mut figures: Vec<f64> = pool.install(|| {
+                (wl.run)(t); // warm-up
+                (0..repeats).map(|_| (wl.run)(t)).collect()
+            });
+            figures.sort_by(|a, b| a.total_cmp(b));
+            let median = figures[figures.len() / 2];
+            let (min, max) = (figures[0], figures[figures.len() - 1]);
+            if opts.json {
+                println!(
+                    "{{\"workload\":\"{}\",\"threads\":{},\"metric\":\"{}\",\"median\":{:.1},\"min\":{:.1},\"max\":{:.1},\"runs\":{}}}",
+                    wl.name, t, wl.metric, median, min, max, repeats
+                );
+            } else {
+                println!(
+                    "{:<18} {:>7} {:<16} {:>12.1} {:>12.1} {:>12.1} {:>4}",
+                    wl.name, t, wl.metric, median, min, max, repeats
+                );
+            }
+            ran += 1;
+        }
+    }
+    if ran == 0 {
+        return Err(format!("no workload matches {:?}", opts.only));
+    }
+    Ok(())
+}
