@@ -1,0 +1,95 @@
+//! Typed errors of neurite-nn.
+
+use std::path::PathBuf;
+
+use neurite_autograd::AutogradError;
+use neurite_tensor::TensorError;
+
+/// The error of layers, losses, optimisers, data loading and parameter files.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NnError {
+    /// From the graph (shape errors of ops included).
+    #[error(transparent)]
+    Autograd(#[from] AutogradError),
+    /// From a tensor kernel.
+    #[error(transparent)]
+    Tensor(#[from] TensorError),
+    /// A layer got an input of the wrong shape.
+    #[error("{layer}: expected input {expected}, got shape {got:?}")]
+    BadInput {
+        /// The layer (e.g. "Linear(784 → 256)").
+        layer: String,
+        /// What it expects.
+        expected: String,
+        /// What came.
+        got: Vec<usize>,
+    },
+    /// A class label outside 0..classes.
+    #[error("{op}: label {label} at position {position} is outside 0..{classes}")]
+    LabelOutOfRange {
+        /// The loss or metric.
+        op: &'static str,
+        /// The label.
+        label: usize,
+        /// Its position in the batch.
+        position: usize,
+        /// The number of classes.
+        classes: usize,
+    },
+    /// A hyper-parameter outside its valid range.
+    #[error("{what}: invalid value: {message}")]
+    InvalidConfig {
+        /// The layer, optimiser or function.
+        what: &'static str,
+        /// What was wrong, with the value that came.
+        message: String,
+    },
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A file's content is malformed.
+    #[error("{path}:{location}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Line number or byte offset, e.g. "line 12" or "offset 16".
+        location: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// A parameter file does not match the model.
+    #[error("{path}: parameter file does not match the model: {message}")]
+    ParamMismatch {
+        /// The file.
+        path: PathBuf,
+        /// Every difference found.
+        message: String,
+    },
+    /// Non-finite values in data.
+    #[error("{what}: found a non-finite value (NaN or ±∞) at {location}")]
+    NonFinite {
+        /// The data set or tensor.
+        what: String,
+        /// Where.
+        location: String,
+    },
+}
+
+impl NnError {
+    /// An invalid hyper-parameter.
+    pub fn config(what: &'static str, message: impl Into<String>) -> Self {
+        NnError::InvalidConfig {
+            what,
+            message: message.into(),
+        }
+    }
+}
+
+/// Result with an [`NnError`].
+pub type Result<T, E = NnError> = std::result::Result<T, E>;
