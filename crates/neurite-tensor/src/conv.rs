@@ -1,1 +1,642 @@
-//! Convolution helpers: im2col / col2im in 1-D and 2-D (being written).
+//! Convolution helpers: im2col / col2im in 1-D and 2-D with stride, padding and dilation.
+//!
+//! **Column layout.** For an input batch `[N, C, H, W]` and a window of `kh × kw` taps giving an
+//! output of `OH × OW` positions, [`im2col_2d`] produces `cols` of shape
+//! `[N, C·kh·kw, OH·OW]`: row `(c·kh + i)·kw + j` holds, for every output position
+//! `oh·OW + ow` in row-major order, the input value under tap `(i, j)` of channel `c`
+//! (zero where the tap falls in the padding). With a weight `[OC, C, kh, kw]` viewed as
+//! `[OC, C·kh·kw]`, one image's convolution is one GEMM, and its result is already the image's
+//! output in `[OC, OH, OW]` order:
+//!
+//! ```text
+//! out[n] = weight · cols[n]          // [OC, C·kh·kw] · [C·kh·kw, OH·OW] = [OC, OH·OW]
+//! ```
+//!
+//! (`weight.matmul(&cols)` broadcasts the weight over the batch and does all `N` at once.)
+//! The 1-D layout is the same with `kh = 1`: `[N, C, L]` → `[N, C·k, OL]`.
+//!
+//! [`col2im_2d`] is the exact adjoint of [`im2col_2d`] (the transpose of the same linear map):
+//! it scatter-adds every column entry back onto the input position it was read from, so
+//! `⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩`. It is the backward kernel of im2col: the upstream gradient
+//! of the columns becomes the downstream gradient of the input.
+//!
+//! The `_into` variants write into a caller-provided buffer, so a layer can reuse one buffer per
+//! step. Work is split over `(image, channel)` planes with rayon above a size threshold; every
+//! plane is computed by one thread in a fixed order, so results are identical for any thread
+//! count.
+
+use rayon::prelude::*;
+
+use crate::error::{Result, TensorError};
+use crate::float::Float;
+use crate::parallel::PAR_THRESHOLD;
+use crate::tensor::Tensor;
+
+/// A sliding window over `D` spatial axes: kernel size, stride, zero padding (before and after,
+/// per axis) and dilation. Shared by convolution ([`im2col_2d`]) and pooling
+/// ([`crate::pool`]).
+///
+/// Along an axis of input size `n`, the window has `(n + pad_before + pad_after −
+/// dilation·(kernel − 1) − 1) / stride + 1` positions (floor division; no ceil mode).
+///
+/// ```
+/// use neurite_tensor::conv::Window2d;
+/// let w = Window2d::new([3, 3]).with_stride([2, 2]).with_padding([1, 1]);
+/// assert_eq!(w.output_size([28, 28])?, [14, 14]);
+/// // A kernel larger than the padded input is a typed error, not a panic.
+/// assert!(Window2d::new([5, 5]).output_size([4, 4]).is_err());
+/// # Ok::<(), neurite_tensor::TensorError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Window<const D: usize> {
+    /// Taps per axis (≥ 1).
+    pub kernel: [usize; D],
+    /// Step between window positions per axis (≥ 1).
+    pub stride: [usize; D],
+    /// Zero padding before the input per axis (top, left).
+    pub pad_before: [usize; D],
+    /// Zero padding after the input per axis (bottom, right).
+    pub pad_after: [usize; D],
+    /// Spacing between taps per axis (≥ 1; 1 is a dense kernel).
+    pub dilation: [usize; D],
+}
+
+/// A window over one spatial axis (`[N, C, L]` inputs).
+pub type Window1d = Window<1>;
+/// A window over two spatial axes (`[N, C, H, W]` inputs).
+pub type Window2d = Window<2>;
+
+impl<const D: usize> Window<D> {
+    /// A dense window of `kernel` taps: stride 1, no padding, dilation 1 (the convolution default).
+    pub fn new(kernel: [usize; D]) -> Self {
+        Window {
+            kernel,
+            stride: [1; D],
+            pad_before: [0; D],
+            pad_after: [0; D],
+            dilation: [1; D],
+        }
+    }
+
+    /// A pooling window: stride equal to the kernel (non-overlapping), no padding.
+    pub fn pool(kernel: [usize; D]) -> Self {
+        Self::new(kernel).with_stride(kernel)
+    }
+
+    /// Sets the stride.
+    pub fn with_stride(mut self, stride: [usize; D]) -> Self {
+        self.stride = stride;
+        self
+    }
+
+    /// Sets the same padding before and after each axis.
+    pub fn with_padding(mut self, padding: [usize; D]) -> Self {
+        self.pad_before = padding;
+        self.pad_after = padding;
+        self
+    }
+
+    /// Sets asymmetric padding: `before` (top, left) and `after` (bottom, right).
+    pub fn with_padding_asym(mut self, before: [usize; D], after: [usize; D]) -> Self {
+        self.pad_before = before;
+        self.pad_after = after;
+        self
+    }
+
+    /// Sets the dilation.
+    pub fn with_dilation(mut self, dilation: [usize; D]) -> Self {
+        self.dilation = dilation;
+        self
+    }
+
+    /// The number of window positions along each axis for a spatial input size.
+    ///
+    /// Errors: a zero kernel, stride or dilation (`InvalidArgument`), or a dilated kernel that
+    /// does not fit in the padded input (`ShapeMismatch` naming the input and kernel shapes).
+    pub fn output_size(&self, input: [usize; D]) -> Result<[usize; D]> {
+        self.output_size_for("output_size", &input)
+    }
+
+    fn check_params(&self, op: &'static str) -> Result<()> {
+        let bad = |what: &str, v: &[usize; D]| {
+            TensorError::invalid(
+                op,
+                format!("{what} must be at least 1 on every axis, got {v:?}"),
+            )
+        };
+        if self.kernel.contains(&0) {
+            return Err(bad("kernel size", &self.kernel));
+        }
+        if self.stride.contains(&0) {
+            return Err(bad("stride", &self.stride));
+        }
+        if self.dilation.contains(&0) {
+            return Err(bad("dilation", &self.dilation));
+        }
+        Ok(())
+    }
+
+    /// The output size for an input whose last `D` dimensions are spatial; errors name `op` and
+    /// the whole input shape.
+    pub(crate) fn output_size_for(
+        &self,
+        op: &'static str,
+        input_shape: &[usize],
+    ) -> Result<[usize; D]> {
+        self.check_params(op)?;
+        let spatial = &input_shape[input_shape.len() - D..];
+        let mut out = [0; D];
+        for a in 0..D {
+            let (pb, pa) = (self.pad_before[a], self.pad_after[a]);
+            let padded = spatial[a].checked_add(pb).and_then(|p| p.checked_add(pa));
+            let extent = self.dilation[a]
+                .checked_mul(self.kernel[a] - 1)
+                .and_then(|e| e.checked_add(1));
+            match (padded, extent) {
+                (Some(padded), Some(extent)) if extent <= padded => {
+                    out[a] = (padded - extent) / self.stride[a] + 1;
+                }
+                _ => {
+                    return Err(TensorError::shape_detail(
+                        op,
+                        input_shape,
+                        &self.kernel,
+                        format!(
+                            "on spatial axis {a} the kernel spans {} (kernel {}, dilation {}) but \
+                             the padded input has only {} (size {} + padding {pb} + {pa})",
+                            extent.map_or("too much".to_string(), |e| e.to_string()),
+                            self.kernel[a],
+                            self.dilation[a],
+                            padded.map_or("too much".to_string(), |p| p.to_string()),
+                            spatial[a],
+                        ),
+                    ))
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The indices `t` in `0..count` with `0 ≤ t·step + offset − pad < len`: a contiguous range.
+#[inline]
+pub(crate) fn valid_range(
+    count: usize,
+    step: usize,
+    offset: usize,
+    pad: usize,
+    len: usize,
+) -> (usize, usize) {
+    let lo = if offset >= pad {
+        0
+    } else {
+        (pad - offset).div_ceil(step)
+    };
+    let hi = if len + pad <= offset {
+        0
+    } else {
+        (len + pad - offset).div_ceil(step)
+    };
+    let hi = hi.min(count);
+    (lo.min(hi), hi)
+}
+
+/// A checked window over one `[h, w]` plane (1-D inputs are lifted to `h = 1`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Plane {
+    pub h: usize,
+    pub w: usize,
+    pub oh: usize,
+    pub ow: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub sh: usize,
+    pub sw: usize,
+    pub ph: usize,
+    pub pw: usize,
+    pub dh: usize,
+    pub dw: usize,
+}
+
+impl Plane {
+    pub(crate) fn new(hw: [usize; 2], out: [usize; 2], win: &Window2d) -> Self {
+        Plane {
+            h: hw[0],
+            w: hw[1],
+            oh: out[0],
+            ow: out[1],
+            kh: win.kernel[0],
+            kw: win.kernel[1],
+            sh: win.stride[0],
+            sw: win.stride[1],
+            ph: win.pad_before[0],
+            pw: win.pad_before[1],
+            dh: win.dilation[0],
+            dw: win.dilation[1],
+        }
+    }
+    pub(crate) fn in_len(&self) -> usize {
+        self.h * self.w
+    }
+    pub(crate) fn out_len(&self) -> usize {
+        self.oh * self.ow
+    }
+    pub(crate) fn col_len(&self) -> usize {
+        self.kh * self.kw * self.oh * self.ow
+    }
+}
+
+/// The same window with a leading axis of size 1: 1-D kernels run on the 2-D code.
+pub(crate) fn lift(win: &Window1d) -> Window2d {
+    Window {
+        kernel: [1, win.kernel[0]],
+        stride: [1, win.stride[0]],
+        pad_before: [0, win.pad_before[0]],
+        pad_after: [0, win.pad_after[0]],
+        dilation: [1, win.dilation[0]],
+    }
+}
+
+/// Product of dimensions, or a typed error on overflow.
+pub(crate) fn checked_len(op: &'static str, dims: &[usize]) -> Result<usize> {
+    dims.iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| TensorError::invalid(op, format!("shape {dims:?} has too many elements")))
+}
+
+/// Runs `f(src_plane, dst_plane)` for every plane, in parallel above the size threshold.
+/// Planes are independent and each is done by one thread, so the result does not depend on
+/// the thread count. `work` is the element count touched per plane.
+pub(crate) fn for_each_plane<S: Sync, D: Send>(
+    src: &[S],
+    src_len: usize,
+    dst: &mut [D],
+    dst_len: usize,
+    work: usize,
+    f: impl Fn(&[S], &mut [D]) + Sync,
+) {
+    if dst_len == 0 {
+        return;
+    }
+    let planes = dst.len() / dst_len;
+    let one = |p: usize, d: &mut [D]| f(&src[p * src_len..(p + 1) * src_len], d);
+    if planes < 2 || planes.saturating_mul(work) < PAR_THRESHOLD || rayon::current_num_threads() < 2
+    {
+        dst.chunks_mut(dst_len)
+            .enumerate()
+            .for_each(|(p, d)| one(p, d));
+    } else {
+        // Group planes so that every task has a few thousand elements of work.
+        let per_task = (1usize << 13).div_ceil(work.max(1)).clamp(1, planes);
+        dst.par_chunks_mut(dst_len * per_task)
+            .enumerate()
+            .for_each(|(t, block)| {
+                for (i, d) in block.chunks_mut(dst_len).enumerate() {
+                    one(t * per_task + i, d);
+                }
+            });
+    }
+}
+
+/// im2col of one plane: `plane` `[h, w]` → `cols` `[kh·kw, oh·ow]` (every entry written).
+fn im2col_plane<T: Float>(g: &Plane, plane: &[T], cols: &mut [T]) {
+    let ohw = g.out_len();
+    for ki in 0..g.kh {
+        let (y_lo, y_hi) = valid_range(g.oh, g.sh, ki * g.dh, g.ph, g.h);
+        for kj in 0..g.kw {
+            let (x_lo, x_hi) = valid_range(g.ow, g.sw, kj * g.dw, g.pw, g.w);
+            let row = &mut cols[(ki * g.kw + kj) * ohw..][..ohw];
+            row[..y_lo * g.ow].fill(T::ZERO);
+            row[y_hi * g.ow..].fill(T::ZERO);
+            for y in y_lo..y_hi {
+                let ih = y * g.sh + ki * g.dh - g.ph;
+                let src = &plane[ih * g.w..(ih + 1) * g.w];
+                let dst = &mut row[y * g.ow..(y + 1) * g.ow];
+                dst[..x_lo].fill(T::ZERO);
+                dst[x_hi..].fill(T::ZERO);
+                let iw0 = x_lo * g.sw + kj * g.dw - g.pw;
+                let n = x_hi - x_lo;
+                if g.sw == 1 {
+                    dst[x_lo..x_hi].copy_from_slice(&src[iw0..iw0 + n]);
+                } else {
+                    for (d, &s) in dst[x_lo..x_hi]
+                        .iter_mut()
+                        .zip(src[iw0..].iter().step_by(g.sw))
+                    {
+                        *d = s;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// col2im of one plane: adds `cols` `[kh·kw, oh·ow]` onto `plane` `[h, w]` (the adjoint of
+/// [`im2col_plane`]).
+fn col2im_plane<T: Float>(g: &Plane, cols: &[T], plane: &mut [T]) {
+    let ohw = g.out_len();
+    for ki in 0..g.kh {
+        let (y_lo, y_hi) = valid_range(g.oh, g.sh, ki * g.dh, g.ph, g.h);
+        for kj in 0..g.kw {
+            let (x_lo, x_hi) = valid_range(g.ow, g.sw, kj * g.dw, g.pw, g.w);
+            let row = &cols[(ki * g.kw + kj) * ohw..][..ohw];
+            for y in y_lo..y_hi {
+                let ih = y * g.sh + ki * g.dh - g.ph;
+                let dst = &mut plane[ih * g.w..(ih + 1) * g.w];
+                let src = &row[y * g.ow + x_lo..y * g.ow + x_hi];
+                let iw0 = x_lo * g.sw + kj * g.dw - g.pw;
+                if g.sw == 1 {
+                    for (d, &s) in dst[iw0..iw0 + src.len()].iter_mut().zip(src) {
+                        *d += s;
+                    }
+                } else {
+                    for (d, &s) in dst[iw0..].iter_mut().step_by(g.sw).zip(src) {
+                        *d += s;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn check_buffer(op: &'static str, len: usize, shape: &[usize]) -> Result<()> {
+    if shape.iter().product::<usize>() != len {
+        return Err(TensorError::BadLength {
+            op,
+            len,
+            shape: shape.to_vec(),
+        });
+    }
+    Ok(())
+}
+
+fn rank<const R: usize>(
+    op: &'static str,
+    expected: &'static str,
+    t: &[usize],
+) -> Result<[usize; R]> {
+    t.try_into().map_err(|_| TensorError::BadRank {
+        op,
+        expected,
+        got: t.to_vec(),
+    })
+}
+
+/// Checks a 4-D input shape against a 2-D window: the plane geometry and the column shape
+/// `[N, C·kh·kw, OH·OW]`.
+fn plan_2d(op: &'static str, shape: [usize; 4], win: &Window2d) -> Result<(Plane, [usize; 3])> {
+    let [n, c, h, w] = shape;
+    let out = win.output_size_for(op, &shape)?;
+    let g = Plane::new([h, w], out, win);
+    let rows = checked_len(op, &[c, g.kh, g.kw])?;
+    checked_len(op, &[n, rows, g.out_len()])?;
+    Ok((g, [n, rows, g.out_len()]))
+}
+
+/// Checks a 3-D input shape against a 1-D window, lifted to the 2-D geometry.
+fn plan_1d(op: &'static str, shape: [usize; 3], win: &Window1d) -> Result<(Plane, [usize; 3])> {
+    let [n, c, l] = shape;
+    let out = win.output_size_for(op, &shape)?;
+    let g = Plane::new([1, l], [1, out[0]], &lift(win));
+    let rows = checked_len(op, &[c, g.kw])?;
+    checked_len(op, &[n, rows, g.out_len()])?;
+    Ok((g, [n, rows, g.out_len()]))
+}
+
+fn im2col_run<T: Float>(g: &Plane, input: &[T], cols: &mut [T]) {
+    for_each_plane(input, g.in_len(), cols, g.col_len(), g.col_len(), |x, c| {
+        im2col_plane(g, x, c)
+    });
+}
+
+fn col2im_run<T: Float>(g: &Plane, cols: &[T], image: &mut [T]) {
+    image.fill(T::ZERO);
+    for_each_plane(cols, g.col_len(), image, g.in_len(), g.col_len(), |c, x| {
+        col2im_plane(g, c, x)
+    });
+}
+
+/// im2col in 2-D: `input` `[N, C, H, W]` → columns `[N, C·kh·kw, OH·OW]` (layout in the
+/// [module docs](self)); padding reads as zero.
+///
+/// ```
+/// use neurite_tensor::{conv::{im2col_2d, Window2d}, Tensor};
+/// let x = Tensor::<f32>::arange(16).reshape(&[1, 1, 4, 4])?;    // [N, C, H, W]
+/// let w = Tensor::<f32>::ones(&[2, 1 * 2 * 2]);                  // [OC, C·kh·kw]
+/// let win = Window2d::new([2, 2]).with_stride([2, 2]);
+/// let cols = im2col_2d(&x, &win)?;                               // [1, 4, 2·2]
+/// assert_eq!(cols.shape(), &[1, 4, 4]);
+/// let y = w.matmul(&cols)?.reshape(&[1, 2, 2, 2])?;              // conv = one GEMM
+/// assert_eq!(&y.to_vec()[..4], &[10.0, 18.0, 42.0, 50.0]);      // 2×2 block sums
+/// # Ok::<(), neurite_tensor::TensorError>(())
+/// ```
+pub fn im2col_2d<T: Float>(input: &Tensor<T>, window: &Window2d) -> Result<Tensor<T>> {
+    let op = "im2col_2d";
+    let shape = rank(
+        op,
+        "a 4-D input [batch, channels, height, width]",
+        input.shape(),
+    )?;
+    let (g, cols_shape) = plan_2d(op, shape, window)?;
+    let x = input.contiguous();
+    let src = x.as_slice().expect("contiguous"); // ok: made contiguous above
+    let mut cols = vec![T::ZERO; cols_shape.iter().product()];
+    im2col_run(&g, src, &mut cols);
+    Tensor::from_vec(cols, &cols_shape)
+}
+
+/// im2col in 2-D into a caller-provided buffer: `input` is a row-major `[N, C, H, W]` batch of
+/// shape `input_shape`, `cols` receives `[N, C·kh·kw, OH·OW]` (every entry is overwritten).
+pub fn im2col_2d_into<T: Float>(
+    input: &[T],
+    input_shape: [usize; 4],
+    window: &Window2d,
+    cols: &mut [T],
+) -> Result<()> {
+    let op = "im2col_2d_into";
+    let (g, cols_shape) = plan_2d(op, input_shape, window)?;
+    check_buffer(op, input.len(), &input_shape)?;
+    check_buffer(op, cols.len(), &cols_shape)?;
+    im2col_run(&g, input, cols);
+    Ok(())
+}
+
+/// col2im in 2-D: columns `[N, C·kh·kw, OH·OW]` → image `[N, C, H, W]` of `input_shape`,
+/// scatter-adding every entry onto the position it was read from. The exact adjoint of
+/// [`im2col_2d`]: turns the upstream gradient of the columns into the downstream gradient of
+/// the input. Entries that fall in the padding are dropped.
+///
+/// ```
+/// use neurite_tensor::{conv::{col2im_2d, im2col_2d, Window2d}, Tensor};
+/// let win = Window2d::new([2, 2]);                               // overlapping 2×2 taps
+/// let cols = Tensor::<f64>::ones(&[1, 4, 4]);                    // [N, C·kh·kw, OH·OW]
+/// let x = col2im_2d(&cols, [1, 1, 3, 3], &win)?;                 // how often each pixel is read
+/// assert_eq!(x.to_vec(), vec![1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0]);
+/// assert_eq!(im2col_2d(&x, &win)?.shape(), cols.shape());
+/// # Ok::<(), neurite_tensor::TensorError>(())
+/// ```
+pub fn col2im_2d<T: Float>(
+    cols: &Tensor<T>,
+    input_shape: [usize; 4],
+    window: &Window2d,
+) -> Result<Tensor<T>> {
+    let op = "col2im_2d";
+    let (g, cols_shape) = plan_2d(op, input_shape, window)?;
+    if cols.shape() != cols_shape {
+        return Err(TensorError::shape_detail(
+            op,
+            cols.shape(),
+            &cols_shape,
+            format!("columns of an input {input_shape:?} must be [N, C·kh·kw, OH·OW]"),
+        ));
+    }
+    let c = cols.contiguous();
+    let src = c.as_slice().expect("contiguous"); // ok: made contiguous above
+    let mut image = vec![T::ZERO; input_shape.iter().product()];
+    col2im_run(&g, src, &mut image);
+    Tensor::from_vec(image, &input_shape)
+}
+
+/// col2im in 2-D into a caller-provided buffer: `cols` `[N, C·kh·kw, OH·OW]` → `image`
+/// `[N, C, H, W]` of `input_shape`. `image` is overwritten (zeroed, then scatter-added into).
+pub fn col2im_2d_into<T: Float>(
+    cols: &[T],
+    input_shape: [usize; 4],
+    window: &Window2d,
+    image: &mut [T],
+) -> Result<()> {
+    let op = "col2im_2d_into";
+    let (g, cols_shape) = plan_2d(op, input_shape, window)?;
+    check_buffer(op, cols.len(), &cols_shape)?;
+    check_buffer(op, image.len(), &input_shape)?;
+    col2im_run(&g, cols, image);
+    Ok(())
+}
+
+/// im2col in 1-D: `input` `[N, C, L]` → columns `[N, C·k, OL]`; row `c·k + j` holds tap `j` of
+/// channel `c` for every output position.
+///
+/// ```
+/// use neurite_tensor::{conv::{im2col_1d, Window1d}, Tensor};
+/// let x = Tensor::<f32>::from_vec(vec![1.0, 2.0, 3.0], &[1, 1, 3])?;
+/// let cols = im2col_1d(&x, &Window1d::new([2]).with_padding([1]))?;  // [1, 2, 4]
+/// assert_eq!(cols.to_vec(), vec![0.0, 1.0, 2.0, 3.0, 1.0, 2.0, 3.0, 0.0]);
+/// # Ok::<(), neurite_tensor::TensorError>(())
+/// ```
+pub fn im2col_1d<T: Float>(input: &Tensor<T>, window: &Window1d) -> Result<Tensor<T>> {
+    let op = "im2col_1d";
+    let shape = rank(op, "a 3-D input [batch, channels, length]", input.shape())?;
+    let (g, cols_shape) = plan_1d(op, shape, window)?;
+    let x = input.contiguous();
+    let src = x.as_slice().expect("contiguous"); // ok: made contiguous above
+    let mut cols = vec![T::ZERO; cols_shape.iter().product()];
+    im2col_run(&g, src, &mut cols);
+    Tensor::from_vec(cols, &cols_shape)
+}
+
+/// im2col in 1-D into a caller-provided buffer: `input` `[N, C, L]` → `cols` `[N, C·k, OL]`
+/// (every entry is overwritten).
+pub fn im2col_1d_into<T: Float>(
+    input: &[T],
+    input_shape: [usize; 3],
+    window: &Window1d,
+    cols: &mut [T],
+) -> Result<()> {
+    let op = "im2col_1d_into";
+    let (g, cols_shape) = plan_1d(op, input_shape, window)?;
+    check_buffer(op, input.len(), &input_shape)?;
+    check_buffer(op, cols.len(), &cols_shape)?;
+    im2col_run(&g, input, cols);
+    Ok(())
+}
+
+/// col2im in 1-D: columns `[N, C·k, OL]` → `[N, C, L]` of `input_shape` by scatter-add; the
+/// exact adjoint of [`im2col_1d`].
+pub fn col2im_1d<T: Float>(
+    cols: &Tensor<T>,
+    input_shape: [usize; 3],
+    window: &Window1d,
+) -> Result<Tensor<T>> {
+    let op = "col2im_1d";
+    let (g, cols_shape) = plan_1d(op, input_shape, window)?;
+    if cols.shape() != cols_shape {
+        return Err(TensorError::shape_detail(
+            op,
+            cols.shape(),
+            &cols_shape,
+            format!("columns of an input {input_shape:?} must be [N, C·k, OL]"),
+        ));
+    }
+    let c = cols.contiguous();
+    let src = c.as_slice().expect("contiguous"); // ok: made contiguous above
+    let mut image = vec![T::ZERO; input_shape.iter().product()];
+    col2im_run(&g, src, &mut image);
+    Tensor::from_vec(image, &input_shape)
+}
+
+/// col2im in 1-D into a caller-provided buffer: `cols` `[N, C·k, OL]` → `image` `[N, C, L]`
+/// (overwritten: zeroed, then scatter-added into).
+pub fn col2im_1d_into<T: Float>(
+    cols: &[T],
+    input_shape: [usize; 3],
+    window: &Window1d,
+    image: &mut [T],
+) -> Result<()> {
+    let op = "col2im_1d_into";
+    let (g, cols_shape) = plan_1d(op, input_shape, window)?;
+    check_buffer(op, cols.len(), &cols_shape)?;
+    check_buffer(op, image.len(), &input_shape)?;
+    col2im_run(&g, cols, image);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_range_matches_brute_force() {
+        for count in 0..6 {
+            for step in 1..4 {
+                for offset in 0..5 {
+                    for pad in 0..4 {
+                        for len in 0..5 {
+                            let ok: Vec<usize> = (0..count)
+                                .filter(|&t| {
+                                    let p = (t * step + offset) as isize - pad as isize;
+                                    p >= 0 && p < len as isize
+                                })
+                                .collect();
+                            let (lo, hi) = valid_range(count, step, offset, pad, len);
+                            assert_eq!(ok, (lo..hi).collect::<Vec<_>>());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bad_windows_are_typed_errors() {
+        let x = Tensor::<f32>::zeros(&[1, 1, 3, 3]);
+        let e = im2col_2d(&x, &Window2d::new([4, 1])).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("[1, 1, 3, 3]") && msg.contains("[4, 1]"),
+            "{msg}"
+        );
+        assert!(im2col_2d(&x, &Window2d::new([0, 1])).is_err());
+        assert!(im2col_2d(&x, &Window2d::new([1, 1]).with_stride([0, 1])).is_err());
+        assert!(im2col_2d(&x, &Window2d::new([2, 2]).with_dilation([1, 0])).is_err());
+        assert!(im2col_2d(&x, &Window2d::new([2, 2]).with_dilation([3, 1])).is_err());
+        assert!(im2col_2d(&x.reshape(&[1, 9]).unwrap(), &Window2d::new([1, 1])).is_err());
+        let huge = Window2d::new([usize::MAX, 1]).with_dilation([2, 1]);
+        assert!(im2col_2d(&x, &huge).is_err());
+        let mut small = vec![0.0f32; 3];
+        assert!(
+            im2col_2d_into(&[0.0; 9], [1, 1, 3, 3], &Window2d::new([2, 2]), &mut small).is_err()
+        );
+        let cols = Tensor::<f32>::zeros(&[1, 4, 5]);
+        assert!(col2im_2d(&cols, [1, 1, 3, 3], &Window2d::new([2, 2])).is_err());
+    }
+}

@@ -13,8 +13,10 @@
 //! - reductions along axes with keep-dims, and stable softmax / log-softmax;
 //! - [`Tensor::matmul`], 2-D and batched, on `matrixmultiply`'s sgemm / dgemm with transposes
 //!   passed as strides, split over threads when large;
-//! - convolution helpers ([`conv`]: im2col / col2im in 1-D and 2-D) and pooling kernels
-//!   ([`pool`]: max with argmax, average, and their backward kernels).
+//! - convolution helpers ([`conv`]: im2col / col2im in 1-D and 2-D over a [`Window`] with
+//!   stride, asymmetric padding and dilation; the column layout makes a convolution one GEMM
+//!   per image; `_into` variants fill caller buffers) and pooling kernels ([`pool`]: max with
+//!   argmax, average with [`PadCount`], adaptive average, and their backward kernels).
 //!
 //! Errors are typed ([`TensorError`]) and say what was expected and what came; user input never
 //! makes this crate panic. neurite-tensor knows nothing of gradients: autograd lives one layer up.
@@ -45,11 +47,13 @@ mod reduce;
 mod rng;
 mod tensor;
 
+pub use conv::{Window, Window1d, Window2d};
 pub use error::{Result, TensorError};
 pub use float::Float;
 pub use matmul::gemm;
 pub use ndarray;
 pub use ops::broadcast_shape;
 pub use parallel::{num_threads, set_num_threads};
+pub use pool::{MaxPoolOutput, PadCount};
 pub use rng::Rng;
 pub use tensor::Tensor;

@@ -1,1 +1,670 @@
-//! Pooling kernels: max (with argmax) and average, forward and backward (being written).
+//! Pooling kernels in 1-D and 2-D: max pooling (with argmax indices for backward), average
+//! pooling, adaptive average pooling, and their backward kernels.
+//!
+//! Inputs are `[N, C, L]` (1-D) or `[N, C, H, W]` (2-D); windows are [`Window`](crate::conv::Window)s (kernel,
+//! stride, padding, dilation). Every output position must see at least one real input element:
+//! a window lying wholly in the padding is a typed error. Global pooling is a window as large as
+//! the input (`Window2d::new([h, w])`) or `adaptive_avg_pool2d(x, [1, 1])`.
+//!
+//! Work is split over `(image, channel)` planes with rayon above a size threshold; each plane is
+//! computed by one thread in a fixed order, so results are identical for any thread count.
+
+use crate::conv::{checked_len, for_each_plane, lift, valid_range, Plane, Window1d, Window2d};
+use crate::error::{Result, TensorError};
+use crate::float::Float;
+use crate::tensor::Tensor;
+
+/// The result of max pooling: the maxima and where they came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MaxPoolOutput<T: Float> {
+    /// The maxima, `[N, C, OH, OW]` (or `[N, C, OL]` in 1-D).
+    pub values: Tensor<T>,
+    /// For every output element (row-major, same order as `values`), the flat index into its
+    /// input plane (`ih·W + iw`, or `il` in 1-D) of the maximum: the local gradient is 1 there.
+    pub argmax: Vec<usize>,
+}
+
+/// How average pooling counts padded positions in the divisor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PadCount {
+    /// Divide by the full window size, padding included (PyTorch's `count_include_pad=True`).
+    #[default]
+    Include,
+    /// Divide by the number of real input elements under the window.
+    Exclude,
+}
+
+/// The taps `k` in `0..kernel` of output position `o` that fall on the input, per position.
+fn taps(
+    out: usize,
+    kernel: usize,
+    stride: usize,
+    dil: usize,
+    pad: usize,
+    len: usize,
+) -> Vec<(usize, usize)> {
+    (0..out)
+        .map(|o| valid_range(kernel, dil, o * stride, pad, len))
+        .collect()
+}
+
+/// A checked pooling plan: plane geometry and per-position tap ranges along each axis.
+struct Plan {
+    g: Plane,
+    rows: Vec<(usize, usize)>,
+    cols: Vec<(usize, usize)>,
+    out_shape: Vec<usize>,
+}
+
+impl Plan {
+    fn new(
+        op: &'static str,
+        input_shape: &[usize],
+        g: Plane,
+        out_shape: Vec<usize>,
+    ) -> Result<Self> {
+        checked_len(op, &out_shape)?;
+        let rows = taps(g.oh, g.kh, g.sh, g.dh, g.ph, g.h);
+        let cols = taps(g.ow, g.kw, g.sw, g.dw, g.pw, g.w);
+        if let Some(axis) = [&rows, &cols]
+            .iter()
+            .position(|t| t.iter().any(|&(lo, hi)| lo == hi))
+        {
+            return Err(TensorError::invalid(
+                op,
+                format!(
+                    "input {input_shape:?}: a window lies wholly in the padding along {} \
+                     (kernel {}×{}, padding {}, {}, dilation {}×{}); reduce the padding",
+                    if axis == 0 { "the height" } else { "the width" },
+                    g.kh,
+                    g.kw,
+                    g.ph,
+                    g.pw,
+                    g.dh,
+                    g.dw
+                ),
+            ));
+        }
+        Ok(Plan {
+            g,
+            rows,
+            cols,
+            out_shape,
+        })
+    }
+
+    fn for_2d(op: &'static str, input_shape: &[usize], win: &Window2d) -> Result<Self> {
+        let shape: [usize; 4] = rank(
+            op,
+            "a 4-D input [batch, channels, height, width]",
+            input_shape,
+        )?;
+        let [n, c, h, w] = shape;
+        let out = win.output_size_for(op, input_shape)?;
+        Self::new(
+            op,
+            input_shape,
+            Plane::new([h, w], out, win),
+            vec![n, c, out[0], out[1]],
+        )
+    }
+
+    fn for_1d(op: &'static str, input_shape: &[usize], win: &Window1d) -> Result<Self> {
+        let shape: [usize; 3] = rank(op, "a 3-D input [batch, channels, length]", input_shape)?;
+        let [n, c, l] = shape;
+        let out = win.output_size_for(op, input_shape)?;
+        Self::new(
+            op,
+            input_shape,
+            Plane::new([1, l], [1, out[0]], &lift(win)),
+            vec![n, c, out[0]],
+        )
+    }
+
+    /// Position of tap `k` of output `o` along an axis.
+    #[inline]
+    fn pos(o: usize, k: usize, stride: usize, dil: usize, pad: usize) -> usize {
+        o * stride + k * dil - pad
+    }
+
+    fn divisor(&self, pad: PadCount, y: usize, x: usize) -> usize {
+        match pad {
+            PadCount::Include => self.g.kh * self.g.kw,
+            PadCount::Exclude => {
+                let (r, c) = (self.rows[y], self.cols[x]);
+                (r.1 - r.0) * (c.1 - c.0)
+            }
+        }
+    }
+}
+
+fn rank<const R: usize>(
+    op: &'static str,
+    expected: &'static str,
+    t: &[usize],
+) -> Result<[usize; R]> {
+    t.try_into().map_err(|_| TensorError::BadRank {
+        op,
+        expected,
+        got: t.to_vec(),
+    })
+}
+
+fn max_pool_run<T: Float>(input: &Tensor<T>, p: &Plan) -> Result<MaxPoolOutput<T>> {
+    let g = &p.g;
+    let x = input.contiguous();
+    let src = x.as_slice().expect("contiguous"); // ok: made contiguous above
+    let n_out: usize = p.out_shape.iter().product();
+    // Values and indices are computed together, one plane at a time, into a buffer of pairs.
+    let mut out = vec![(T::ZERO, 0usize); n_out];
+    let work = g.out_len() * g.kh * g.kw;
+    for_each_plane(
+        src,
+        g.in_len(),
+        &mut out,
+        g.out_len(),
+        work,
+        |plane, dst| {
+            for (y, &(r_lo, r_hi)) in p.rows.iter().enumerate() {
+                for (x, &(c_lo, c_hi)) in p.cols.iter().enumerate() {
+                    let mut best = usize::MAX;
+                    let mut best_v = T::NEG_INFINITY;
+                    for ki in r_lo..r_hi {
+                        let row = Plan::pos(y, ki, g.sh, g.dh, g.ph) * g.w;
+                        for kj in c_lo..c_hi {
+                            let i = row + Plan::pos(x, kj, g.sw, g.dw, g.pw);
+                            let v = plane[i];
+                            // First maximum wins; a NaN is never hidden.
+                            if best == usize::MAX || (v > best_v || v.is_nan()) && !best_v.is_nan()
+                            {
+                                best = i;
+                                best_v = v;
+                            }
+                        }
+                    }
+                    dst[y * g.ow + x] = (best_v, best);
+                }
+            }
+        },
+    );
+    let (values, argmax): (Vec<T>, Vec<usize>) = out.into_iter().unzip();
+    Ok(MaxPoolOutput {
+        values: Tensor::from_vec(values, &p.out_shape)?,
+        argmax,
+    })
+}
+
+/// Max pooling in 2-D: `[N, C, H, W]` → `[N, C, OH, OW]` with argmax indices. Padding acts as
+/// −∞ (never selected); ties keep the first maximum in row-major window order; NaN propagates.
+///
+/// ```
+/// use neurite_tensor::{pool::max_pool2d, conv::Window2d, Tensor};
+/// let x = Tensor::<f32>::from_vec(vec![1.0, 5.0, 2.0, 0.0, 3.0, 4.0, 8.0, 7.0,
+///                                      6.0, 1.0, 0.0, 9.0, 2.0, 2.0, 3.0, 1.0], &[1, 1, 4, 4])?;
+/// let out = max_pool2d(&x, &Window2d::pool([2, 2]))?;
+/// assert_eq!(out.values.to_vec(), vec![5.0, 8.0, 6.0, 9.0]);
+/// assert_eq!(out.argmax, vec![1, 6, 8, 11]);                    // flat indices into the 4×4 plane
+/// # Ok::<(), neurite_tensor::TensorError>(())
+/// ```
+pub fn max_pool2d<T: Float>(input: &Tensor<T>, window: &Window2d) -> Result<MaxPoolOutput<T>> {
+    let op = "max_pool2d";
+    let p = Plan::for_2d(op, input.shape(), window)?;
+    max_pool_run(input, &p)
+}
+
+/// Max pooling in 1-D: `[N, C, L]` → `[N, C, OL]` with argmax indices into each length-`L` row.
+pub fn max_pool1d<T: Float>(input: &Tensor<T>, window: &Window1d) -> Result<MaxPoolOutput<T>> {
+    let op = "max_pool1d";
+    let p = Plan::for_1d(op, input.shape(), window)?;
+    max_pool_run(input, &p)
+}
+
+fn max_pool_backward_run<T: Float>(
+    op: &'static str,
+    upstream_grad: &Tensor<T>,
+    argmax: &[usize],
+    input_shape: &[usize],
+    expected: &'static str,
+) -> Result<Tensor<T>> {
+    let g_shape = upstream_grad.shape();
+    if g_shape.len() != input_shape.len() || g_shape[..2] != input_shape[..2] {
+        return Err(TensorError::shape_detail(
+            op,
+            g_shape,
+            input_shape,
+            format!("the upstream gradient must be {expected} with the input's batch and channels"),
+        ));
+    }
+    if argmax.len() != upstream_grad.len() {
+        return Err(TensorError::BadLength {
+            op,
+            len: argmax.len(),
+            shape: g_shape.to_vec(),
+        });
+    }
+    let plane_in: usize = input_shape[2..].iter().product();
+    if let Some(&bad) = argmax.iter().find(|&&i| i >= plane_in) {
+        return Err(TensorError::IndexOutOfRange {
+            op,
+            index: bad,
+            bound: plane_in,
+        });
+    }
+    let total = checked_len(op, input_shape)?;
+    let plane_out: usize = g_shape[2..].iter().product();
+    let gy = upstream_grad.contiguous();
+    let src = gy.as_slice().expect("contiguous"); // ok: made contiguous above
+    let mut dx = vec![T::ZERO; total];
+    // Pair every upstream gradient with its index so that planes split cleanly.
+    let pairs: Vec<(T, usize)> = src.iter().copied().zip(argmax.iter().copied()).collect();
+    for_each_plane(
+        &pairs,
+        plane_out,
+        &mut dx,
+        plane_in,
+        plane_out,
+        |gp, dxp| {
+            for &(gv, i) in gp {
+                dxp[i] += gv;
+            }
+        },
+    );
+    Tensor::from_vec(dx, input_shape)
+}
+
+/// Backward of [`max_pool2d`]: scatters the upstream gradient `[N, C, OH, OW]` onto the argmax
+/// positions of an input of `input_shape` `[N, C, H, W]` (adding where windows overlap). The
+/// adjoint of gathering the input at `argmax`.
+///
+/// ```
+/// use neurite_tensor::{pool::{max_pool2d, max_pool2d_backward}, conv::Window2d, Tensor};
+/// let x = Tensor::<f64>::from_vec(vec![1.0, 2.0, 4.0, 3.0], &[1, 1, 2, 2])?;
+/// let out = max_pool2d(&x, &Window2d::pool([2, 2]))?;
+/// let dx = max_pool2d_backward(&Tensor::<f64>::ones(&[1, 1, 1, 1]), &out.argmax, [1, 1, 2, 2])?;
+/// assert_eq!(dx.to_vec(), vec![0.0, 0.0, 1.0, 0.0]);
+/// # Ok::<(), neurite_tensor::TensorError>(())
+/// ```
+pub fn max_pool2d_backward<T: Float>(
+    upstream_grad: &Tensor<T>,
+    argmax: &[usize],
+    input_shape: [usize; 4],
+) -> Result<Tensor<T>> {
+    max_pool_backward_run(
+        "max_pool2d_backward",
+        upstream_grad,
+        argmax,
+        &input_shape,
+        "[N, C, OH, OW]",
+    )
+}
+
+/// Backward of [`max_pool1d`]: scatters the upstream gradient `[N, C, OL]` onto the argmax
+/// positions of an input of `input_shape` `[N, C, L]`.
+pub fn max_pool1d_backward<T: Float>(
+    upstream_grad: &Tensor<T>,
+    argmax: &[usize],
+    input_shape: [usize; 3],
+) -> Result<Tensor<T>> {
+    max_pool_backward_run(
+        "max_pool1d_backward",
+        upstream_grad,
+        argmax,
+        &input_shape,
+        "[N, C, OL]",
+    )
+}
+
+fn avg_pool_run<T: Float>(input: &Tensor<T>, p: &Plan, pad: PadCount) -> Result<Tensor<T>> {
+    let g = &p.g;
+    let x = input.contiguous();
+    let src = x.as_slice().expect("contiguous"); // ok: made contiguous above
+    let mut out = vec![T::ZERO; p.out_shape.iter().product()];
+    let work = g.out_len() * g.kh * g.kw;
+    for_each_plane(
+        src,
+        g.in_len(),
+        &mut out,
+        g.out_len(),
+        work,
+        |plane, dst| {
+            for (y, &(r_lo, r_hi)) in p.rows.iter().enumerate() {
+                for (x, &(c_lo, c_hi)) in p.cols.iter().enumerate() {
+                    let mut s = T::ZERO;
+                    for ki in r_lo..r_hi {
+                        let row = Plan::pos(y, ki, g.sh, g.dh, g.ph) * g.w;
+                        for kj in c_lo..c_hi {
+                            s += plane[row + Plan::pos(x, kj, g.sw, g.dw, g.pw)];
+                        }
+                    }
+                    dst[y * g.ow + x] = s / T::from_usize(p.divisor(pad, y, x));
+                }
+            }
+        },
+    );
+    Tensor::from_vec(out, &p.out_shape)
+}
+
+fn avg_pool_backward_run<T: Float>(
+    op: &'static str,
+    upstream_grad: &Tensor<T>,
+    input_shape: &[usize],
+    p: &Plan,
+    pad: PadCount,
+) -> Result<Tensor<T>> {
+    if upstream_grad.shape() != p.out_shape.as_slice() {
+        return Err(TensorError::shape_detail(
+            op,
+            upstream_grad.shape(),
+            &p.out_shape,
+            format!(
+                "the upstream gradient must have the pooled shape of the input {input_shape:?}"
+            ),
+        ));
+    }
+    let g = &p.g;
+    let gy = upstream_grad.contiguous();
+    let src = gy.as_slice().expect("contiguous"); // ok: made contiguous above
+    let mut dx = vec![T::ZERO; checked_len(op, input_shape)?];
+    let work = g.out_len() * g.kh * g.kw;
+    for_each_plane(src, g.out_len(), &mut dx, g.in_len(), work, |gp, dxp| {
+        for (y, &(r_lo, r_hi)) in p.rows.iter().enumerate() {
+            for (x, &(c_lo, c_hi)) in p.cols.iter().enumerate() {
+                let share = gp[y * g.ow + x] / T::from_usize(p.divisor(pad, y, x));
+                for ki in r_lo..r_hi {
+                    let row = Plan::pos(y, ki, g.sh, g.dh, g.ph) * g.w;
+                    for kj in c_lo..c_hi {
+                        dxp[row + Plan::pos(x, kj, g.sw, g.dw, g.pw)] += share;
+                    }
+                }
+            }
+        }
+    });
+    Tensor::from_vec(dx, input_shape)
+}
+
+/// Average pooling in 2-D: `[N, C, H, W]` → `[N, C, OH, OW]`; padding counts as zeros, and
+/// `pad` chooses whether the divisor counts it ([`PadCount::Include`], PyTorch's default) or not.
+///
+/// ```
+/// use neurite_tensor::{pool::{avg_pool2d, PadCount}, conv::Window2d, Tensor};
+/// let x = Tensor::<f32>::ones(&[1, 1, 2, 2]);
+/// let win = Window2d::pool([2, 2]).with_padding([1, 1]);      // 2×2 windows over a 4×4 padded plane
+/// assert_eq!(avg_pool2d(&x, &win, PadCount::Include)?.to_vec(), vec![0.25; 4]);
+/// assert_eq!(avg_pool2d(&x, &win, PadCount::Exclude)?.to_vec(), vec![1.0; 4]);
+/// # Ok::<(), neurite_tensor::TensorError>(())
+/// ```
+pub fn avg_pool2d<T: Float>(
+    input: &Tensor<T>,
+    window: &Window2d,
+    pad: PadCount,
+) -> Result<Tensor<T>> {
+    let p = Plan::for_2d("avg_pool2d", input.shape(), window)?;
+    avg_pool_run(input, &p, pad)
+}
+
+/// Backward of [`avg_pool2d`]: spreads each upstream gradient `[N, C, OH, OW]` evenly (÷ the
+/// same divisor) over the real input positions of its window, giving `[N, C, H, W]`. The
+/// adjoint of the forward map.
+pub fn avg_pool2d_backward<T: Float>(
+    upstream_grad: &Tensor<T>,
+    input_shape: [usize; 4],
+    window: &Window2d,
+    pad: PadCount,
+) -> Result<Tensor<T>> {
+    let op = "avg_pool2d_backward";
+    let p = Plan::for_2d(op, &input_shape, window)?;
+    avg_pool_backward_run(op, upstream_grad, &input_shape, &p, pad)
+}
+
+/// Average pooling in 1-D: `[N, C, L]` → `[N, C, OL]` (see [`avg_pool2d`]).
+pub fn avg_pool1d<T: Float>(
+    input: &Tensor<T>,
+    window: &Window1d,
+    pad: PadCount,
+) -> Result<Tensor<T>> {
+    let p = Plan::for_1d("avg_pool1d", input.shape(), window)?;
+    avg_pool_run(input, &p, pad)
+}
+
+/// Backward of [`avg_pool1d`]: upstream gradient `[N, C, OL]` → `[N, C, L]`.
+pub fn avg_pool1d_backward<T: Float>(
+    upstream_grad: &Tensor<T>,
+    input_shape: [usize; 3],
+    window: &Window1d,
+    pad: PadCount,
+) -> Result<Tensor<T>> {
+    let op = "avg_pool1d_backward";
+    let p = Plan::for_1d(op, &input_shape, window)?;
+    avg_pool_backward_run(op, upstream_grad, &input_shape, &p, pad)
+}
+
+/// Adaptive bins: output `o` of `out` averages input `floor(o·n/out) .. ceil((o+1)·n/out)`.
+fn adaptive_bins(n: usize, out: usize) -> Vec<(usize, usize)> {
+    (0..out)
+        .map(|o| (o * n / out, ((o + 1) * n).div_ceil(out)))
+        .collect()
+}
+
+/// A pooling plan whose windows are the adaptive bins (tap ranges are input ranges directly).
+fn adaptive_plan(
+    op: &'static str,
+    input_shape: &[usize],
+    hw: [usize; 2],
+    out: [usize; 2],
+) -> Result<Plan> {
+    if out.contains(&0) || hw.contains(&0) {
+        return Err(TensorError::shape_detail(
+            op,
+            input_shape,
+            &out,
+            "adaptive pooling needs a non-empty input plane and output size",
+        ));
+    }
+    let mut out_shape = input_shape[..2].to_vec();
+    out_shape.extend(if input_shape.len() == 3 {
+        &out[1..]
+    } else {
+        &out[..]
+    });
+    checked_len(op, &out_shape)?;
+    // Every bin is a run of input positions: a window of stride 0, tap k at position start + k.
+    let g = Plane {
+        h: hw[0],
+        w: hw[1],
+        oh: out[0],
+        ow: out[1],
+        kh: 1,
+        kw: 1,
+        sh: 0,
+        sw: 0,
+        ph: 0,
+        pw: 0,
+        dh: 1,
+        dw: 1,
+    };
+    Ok(Plan {
+        g,
+        rows: adaptive_bins(hw[0], out[0]),
+        cols: adaptive_bins(hw[1], out[1]),
+        out_shape,
+    })
+}
+
+fn adaptive_shape_2d(op: &'static str, shape: &[usize]) -> Result<[usize; 2]> {
+    let [_, _, h, w] = rank(op, "a 4-D input [batch, channels, height, width]", shape)?;
+    Ok([h, w])
+}
+
+fn adaptive_shape_1d(op: &'static str, shape: &[usize]) -> Result<[usize; 2]> {
+    let [_, _, l] = rank(op, "a 3-D input [batch, channels, length]", shape)?;
+    Ok([1, l])
+}
+
+fn adaptive_run<T: Float>(input: &Tensor<T>, p: &Plan) -> Result<Tensor<T>> {
+    let g = &p.g;
+    let x = input.contiguous();
+    let src = x.as_slice().expect("contiguous"); // ok: made contiguous above
+    let mut out = vec![T::ZERO; p.out_shape.iter().product()];
+    for_each_plane(
+        src,
+        g.in_len(),
+        &mut out,
+        g.out_len(),
+        g.in_len(),
+        |plane, dst| {
+            for (y, &(r0, r1)) in p.rows.iter().enumerate() {
+                for (x, &(c0, c1)) in p.cols.iter().enumerate() {
+                    let mut s = T::ZERO;
+                    for r in r0..r1 {
+                        s += plane[r * g.w + c0..r * g.w + c1].iter().copied().sum::<T>();
+                    }
+                    dst[y * g.ow + x] = s / T::from_usize((r1 - r0) * (c1 - c0));
+                }
+            }
+        },
+    );
+    Tensor::from_vec(out, &p.out_shape)
+}
+
+fn adaptive_backward_run<T: Float>(
+    op: &'static str,
+    upstream_grad: &Tensor<T>,
+    input_shape: &[usize],
+    p: &Plan,
+) -> Result<Tensor<T>> {
+    let g = &p.g;
+    let gy = upstream_grad.contiguous();
+    let src = gy.as_slice().expect("contiguous"); // ok: made contiguous above
+    let mut dx = vec![T::ZERO; checked_len(op, input_shape)?];
+    for_each_plane(
+        src,
+        g.out_len(),
+        &mut dx,
+        g.in_len(),
+        g.in_len(),
+        |gp, dxp| {
+            for (y, &(r0, r1)) in p.rows.iter().enumerate() {
+                for (x, &(c0, c1)) in p.cols.iter().enumerate() {
+                    let share = gp[y * g.ow + x] / T::from_usize((r1 - r0) * (c1 - c0));
+                    for r in r0..r1 {
+                        dxp[r * g.w + c0..r * g.w + c1]
+                            .iter_mut()
+                            .for_each(|d| *d += share);
+                    }
+                }
+            }
+        },
+    );
+    Tensor::from_vec(dx, input_shape)
+}
+
+fn check_upstream(op: &'static str, upstream_grad: &Tensor<impl Float>, p: &Plan) -> Result<()> {
+    if upstream_grad.shape() != p.out_shape.as_slice() {
+        return Err(TensorError::shape_detail(
+            op,
+            upstream_grad.shape(),
+            &p.out_shape,
+            "the upstream gradient must have the pooled shape",
+        ));
+    }
+    Ok(())
+}
+
+/// Adaptive average pooling in 2-D: `[N, C, H, W]` → `[N, C, OH, OW]` for any `out = [OH, OW]`;
+/// output `(i, j)` averages rows `⌊i·H/OH⌋..⌈(i+1)·H/OH⌉` and the same for columns (PyTorch's
+/// bins). `[1, 1]` is global average pooling.
+///
+/// ```
+/// use neurite_tensor::{pool::adaptive_avg_pool2d, Tensor};
+/// let x = Tensor::<f32>::arange(6).reshape(&[1, 1, 2, 3])?;
+/// assert_eq!(adaptive_avg_pool2d(&x, [1, 1])?.to_vec(), vec![2.5]);   // global average
+/// assert_eq!(adaptive_avg_pool2d(&x, [2, 1])?.to_vec(), vec![1.0, 4.0]);
+/// # Ok::<(), neurite_tensor::TensorError>(())
+/// ```
+pub fn adaptive_avg_pool2d<T: Float>(input: &Tensor<T>, out: [usize; 2]) -> Result<Tensor<T>> {
+    let op = "adaptive_avg_pool2d";
+    let hw = adaptive_shape_2d(op, input.shape())?;
+    let p = adaptive_plan(op, input.shape(), hw, out)?;
+    adaptive_run(input, &p)
+}
+
+/// Backward of [`adaptive_avg_pool2d`]: upstream gradient `[N, C, OH, OW]` → `[N, C, H, W]`,
+/// each spread evenly over its bin (bins may overlap; shares add).
+pub fn adaptive_avg_pool2d_backward<T: Float>(
+    upstream_grad: &Tensor<T>,
+    input_shape: [usize; 4],
+) -> Result<Tensor<T>> {
+    let op = "adaptive_avg_pool2d_backward";
+    let hw = adaptive_shape_2d(op, &input_shape)?;
+    let out = match upstream_grad.shape() {
+        [_, _, oh, ow] => [*oh, *ow],
+        s => return Err(TensorError::shape(op, s, &input_shape)),
+    };
+    let p = adaptive_plan(op, &input_shape, hw, out)?;
+    check_upstream(op, upstream_grad, &p)?;
+    adaptive_backward_run(op, upstream_grad, &input_shape, &p)
+}
+
+/// Adaptive average pooling in 1-D: `[N, C, L]` → `[N, C, out]` (see [`adaptive_avg_pool2d`]).
+pub fn adaptive_avg_pool1d<T: Float>(input: &Tensor<T>, out: usize) -> Result<Tensor<T>> {
+    let op = "adaptive_avg_pool1d";
+    let hw = adaptive_shape_1d(op, input.shape())?;
+    let p = adaptive_plan(op, input.shape(), hw, [1, out])?;
+    adaptive_run(input, &p)
+}
+
+/// Backward of [`adaptive_avg_pool1d`]: upstream gradient `[N, C, out]` → `[N, C, L]`.
+pub fn adaptive_avg_pool1d_backward<T: Float>(
+    upstream_grad: &Tensor<T>,
+    input_shape: [usize; 3],
+) -> Result<Tensor<T>> {
+    let op = "adaptive_avg_pool1d_backward";
+    let hw = adaptive_shape_1d(op, &input_shape)?;
+    let out = match upstream_grad.shape() {
+        [_, _, ol] => *ol,
+        s => return Err(TensorError::shape(op, s, &input_shape)),
+    };
+    let p = adaptive_plan(op, &input_shape, hw, [1, out])?;
+    check_upstream(op, upstream_grad, &p)?;
+    adaptive_backward_run(op, upstream_grad, &input_shape, &p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_in_padding_are_rejected() {
+        let x = Tensor::<f32>::zeros(&[1, 1, 2, 2]);
+        let win = Window2d::pool([1, 1]).with_padding([1, 0]);
+        let e = max_pool2d(&x, &win).unwrap_err();
+        assert!(e.to_string().contains("padding"), "{e}");
+        assert!(avg_pool2d(&x, &win, PadCount::Include).is_err());
+    }
+
+    #[test]
+    fn bad_shapes_are_typed_errors() {
+        let x = Tensor::<f32>::zeros(&[1, 1, 4]);
+        assert!(max_pool2d(&x, &Window2d::pool([2, 2])).is_err());
+        assert!(max_pool1d(&x, &Window1d::pool([5])).is_err());
+        assert!(
+            max_pool1d_backward(&Tensor::<f32>::zeros(&[1, 1, 2]), &[0, 9], [1, 1, 4]).is_err()
+        );
+        assert!(max_pool1d_backward(&Tensor::<f32>::zeros(&[1, 1, 2]), &[0], [1, 1, 4]).is_err());
+        assert!(
+            max_pool1d_backward(&Tensor::<f32>::zeros(&[1, 2, 2]), &[0; 4], [1, 1, 4]).is_err()
+        );
+        assert!(avg_pool1d_backward(
+            &Tensor::<f32>::zeros(&[1, 1, 3]),
+            [1, 1, 4],
+            &Window1d::pool([2]),
+            PadCount::Include
+        )
+        .is_err());
+        assert!(adaptive_avg_pool1d(&x, 0).is_err());
+        assert!(adaptive_avg_pool1d(&Tensor::<f32>::zeros(&[1, 1, 0]), 2).is_err());
+        assert!(
+            adaptive_avg_pool2d_backward(&Tensor::<f32>::zeros(&[1, 1, 2]), [1, 1, 4, 4]).is_err()
+        );
+    }
+}

@@ -349,7 +349,7 @@ impl<T: Float> Tensor<T> {
     pub fn narrow(&self, axis: usize, start: usize, len: usize) -> Result<Self> {
         self.check_axis("narrow", axis)?;
         let dim = self.shape()[axis];
-        if start.checked_add(len).is_none_or(|end| end > dim) {
+        if !matches!(start.checked_add(len), Some(end) if end <= dim) {
             return Err(TensorError::invalid(
                 "narrow",
                 format!(
