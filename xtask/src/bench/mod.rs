@@ -6,6 +6,7 @@
 
 use std::time::Instant;
 
+pub mod graph;
 pub mod w1;
 
 /// One benchmark workload.
@@ -37,6 +38,7 @@ pub fn seconds(f: impl FnOnce()) -> f64 {
 fn all_workloads(opts: &Options) -> Vec<Workload> {
     let mut w = Vec::new();
     w.extend(w1::workloads(opts.quick));
+    w.extend(graph::workloads(opts.quick));
     w
 }
 
@@ -86,4 +88,33 @@ pub fn run(opts: Options) -> Result<(), String> {
         return Err(format!("no workload matches {:?}", opts.only));
     }
     Ok(())
+}
+
+fn usage() -> &'static str {
+    "usage: cargo xtask bench [--json] [--threads N] [--only NAME] [--quick] [--corpus FILE]"
+}
+
+/// Parses the options of `cargo xtask bench`.
+pub fn parse(args: &[String]) -> Result<Options, String> {
+    let mut opts = Options { threads: vec![1, 2], only: None, quick: false, json: false, corpus: None };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--json" => opts.json = true,
+            "--quick" => opts.quick = true,
+            "--threads" => {
+                let v = it.next().ok_or("--threads needs a number")?;
+                let n: usize = v.parse().map_err(|_| format!("--threads: not a number: {v}"))?;
+                if n == 0 {
+                    return Err("--threads must be at least 1".into());
+                }
+                opts.threads = vec![n];
+            }
+            "--only" => opts.only = Some(it.next().ok_or("--only needs a workload name")?.clone()),
+            "--corpus" => opts.corpus = Some(it.next().ok_or("--corpus needs a file")?.into()),
+            "-h" | "--help" => return Err(usage().into()),
+            other => return Err(format!("bench: unknown option {other}\n{}", usage())),
+        }
+    }
+    Ok(opts)
 }

@@ -1,0 +1,72 @@
+//! `cargo xtask gradcheck`: every gradient-check case of every crate, in f64, as one table,
+//! and a check that every registered op name is exercised by at least one case.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use neurite::autograd::{GradCase, GradcheckOptions};
+
+/// All cases, crate by crate, and the op names each crate declares.
+fn suites() -> Vec<(&'static str, Vec<GradCase>, &'static [&'static str])> {
+    vec![("neurite-autograd", neurite::autograd::registry::cases(), neurite::autograd::OPS)]
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let filter = match args {
+        [] => None,
+        [f, name] if f == "--only" => Some(name.clone()),
+        _ => return Err("usage: cargo xtask gradcheck [--only NAME-PREFIX]".into()),
+    };
+    let opts = GradcheckOptions::default();
+    let t = Instant::now();
+    let (mut passed, mut failed) = (0usize, 0usize);
+    let mut declared: BTreeSet<&str> = BTreeSet::new();
+    let mut covered: BTreeSet<&str> = BTreeSet::new();
+    println!("{:<18} {:<34} {:<30} {:>11} {:>11}  result", "crate", "case", "shapes", "max abs", "max rel");
+    for (krate, cases, ops) in suites() {
+        declared.extend(ops.iter().copied());
+        for case in cases {
+            if let Some(f) = &filter {
+                if !case.name.starts_with(f.as_str()) {
+                    continue;
+                }
+            }
+            match case.run(&opts) {
+                Ok(report) => {
+                    covered.extend(report.ops.iter().copied());
+                    let ok = report.passed();
+                    println!(
+                        "{:<18} {:<34} {:<30} {:>11.3e} {:>11.3e}  {}",
+                        krate,
+                        case.name,
+                        case.shapes,
+                        report.max_abs(),
+                        report.max_rel(),
+                        if ok { "pass" } else { "FAIL" }
+                    );
+                    if ok {
+                        passed += 1
+                    } else {
+                        failed += 1
+                    }
+                }
+                Err(e) => {
+                    println!("{:<18} {:<34} {:<30} {:>11} {:>11}  FAIL: {e}", krate, case.name, case.shapes, "-", "-");
+                    failed += 1;
+                }
+            }
+        }
+    }
+    if filter.is_none() {
+        for op in declared.difference(&covered) {
+            println!("{:<18} {:<34} {:<30} {:>11} {:>11}  FAIL: no gradient check exercises this op", "registry", op, "-", "-", "-");
+            failed += 1;
+        }
+    }
+    println!("gradcheck: {passed} passed, {failed} failed ({:.1} s)", t.elapsed().as_secs_f64());
+    if failed > 0 {
+        Err(format!("{failed} gradient checks failed"))
+    } else {
+        Ok(())
+    }
+}
