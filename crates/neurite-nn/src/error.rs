@@ -37,6 +37,18 @@ pub enum NnError {
         /// The number of classes.
         classes: usize,
     },
+    /// An index (e.g. a token id given to an embedding) outside 0..bound, or not an integer.
+    #[error("{layer}: index {index} at position {position} is outside 0..{bound}")]
+    IndexOutOfRange {
+        /// The layer or function.
+        layer: String,
+        /// The offending value, as given.
+        index: String,
+        /// Its position in the (flattened) input.
+        position: usize,
+        /// The number of valid indices.
+        bound: usize,
+    },
     /// A hyper-parameter outside its valid range.
     #[error("{what}: invalid value: {message}")]
     InvalidConfig {

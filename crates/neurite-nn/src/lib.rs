@@ -31,17 +31,29 @@
 //! ```
 
 mod activation;
+mod dropout;
+mod embedding;
 mod error;
+pub mod gradcheck_cases;
 pub mod init;
 mod linear;
 mod loss;
 mod module;
+mod norm;
 mod optim;
 pub mod text;
 
-pub use activation::{Gelu, Relu, Sigmoid, Softplus, Tanh};
+pub use activation::{
+    functional, Elu, Gelu, LeakyRelu, LogSoftmax, Relu, Sigmoid, Softmax, Softplus, Tanh,
+};
+pub use dropout::{Dropout, Flatten};
+pub use embedding::{embedding, Embedding};
 pub use error::{NnError, Result};
-pub use linear::Linear;
-pub use loss::{cross_entropy, mse};
+pub use linear::{linear, Linear, LinearOp};
+pub use loss::{
+    bce_with_logits, binary_cross_entropy, cross_entropy, cross_entropy_with, huber, l1, mse, nll,
+    BceOp, BceWithLogitsOp, CrossEntropyOp, CrossEntropyOptions, HuberOp,
+};
 pub use module::{join, num_params, param_shapes, Module, Sequential};
+pub use norm::{layer_norm, LayerNorm};
 pub use optim::{Optimizer, Sgd};

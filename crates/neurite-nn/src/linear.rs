@@ -1,7 +1,9 @@
-//! `Linear`: y = x·Wᵀ + b, the fully-connected layer (a row of neurons).
+//! `Linear`: y = x·Wᵀ + b, the fully-connected layer (a row of neurons), on one fused op
+//! whose forward and backward are single GEMMs writing straight into their outputs.
 
-use neurite_autograd::{Graph, Parameter, Var};
-use neurite_tensor::{Float, Rng};
+use neurite_autograd::{Backward, BackwardContext, Graph, Parameter, Var};
+use neurite_tensor::ndarray::{ArrayView2, Ix2};
+use neurite_tensor::{gemm, Float, Rng, Tensor};
 
 use crate::error::{NnError, Result};
 use crate::init;
@@ -68,12 +70,11 @@ impl<T: Float> Module<T> for Linear<T> {
                 got: shape,
             });
         }
-        // x·Wᵀ: the transpose is a strided view, no copy.
-        let y = x.matmul(graph.param(&self.weight).t()?)?;
-        match &self.bias {
-            Some(b) => Ok(y.add(graph.param(b))?),
-            None => Ok(y),
-        }
+        linear(
+            x,
+            graph.param(&self.weight),
+            self.bias.as_ref().map(|b| graph.param(b)),
+        )
     }
     fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<T>)) {
         f(&join(prefix, "weight"), &self.weight);
@@ -89,5 +90,194 @@ impl<T: Float> Module<T> for Linear<T> {
     }
     fn describe(&self) -> String {
         format!("Linear({} → {})", self.in_features(), self.out_features())
+    }
+}
+
+/// A 2-D view of a tensor whose leading axes fold into rows: [.., k] → [rows, k]. Strided 2-D
+/// tensors (a transpose) are viewed as they are; other layouts are made contiguous first.
+fn rows_view<'a, T: Float>(t: &'a Tensor<T>, keep: &'a mut Option<Tensor<T>>) -> ArrayView2<'a, T> {
+    if t.ndim() == 2 {
+        return t.view().into_dimensionality::<Ix2>().expect("2-D tensor"); // ok: checked ndim
+    }
+    let k = t.shape()[t.ndim() - 1];
+    let rows = t.len() / k.max(1);
+    if t.as_slice().is_none() {
+        *keep = Some(t.contiguous());
+    }
+    let src = keep.as_ref().unwrap_or(t);
+    let slice = src.as_slice().expect("contiguous"); // ok: made contiguous above
+    ArrayView2::from_shape((rows, k), slice).expect("row-major [rows, k]") // ok: sizes match
+}
+
+/// The fused linear op y = x·Wᵀ + b. ∂L/∂x = G·W, ∂L/∂W = Gᵀ·x, ∂L/∂b = Σ_rows G.
+/// Each is one GEMM (or one column sum) into a fresh buffer; the transposes are strides.
+pub struct LinearOp;
+
+impl<T: Float> Backward<T> for LinearOp {
+    fn name(&self) -> &'static str {
+        "linear"
+    }
+    fn backward(
+        &self,
+        ctx: &BackwardContext<'_, T>,
+        upstream: &Tensor<T>,
+    ) -> neurite_autograd::Result<Vec<Option<Tensor<T>>>> {
+        let (x, w) = (ctx.input(0), ctx.input(1));
+        let (out_f, in_f) = (w.shape()[0], w.shape()[1]);
+        let (mut kx, mut kg) = (None, None);
+        let g2 = rows_view(upstream, &mut kg); // [rows, out]
+        let w2 = w.view().into_dimensionality::<Ix2>().expect("2-D weight"); // ok: checked in forward
+        let rows = g2.dim().0;
+        let dx = if ctx.needs_grad(0) {
+            let mut buf = vec![T::ZERO; rows * in_f];
+            {
+                let mut c =
+                    neurite_tensor::ndarray::ArrayViewMut2::from_shape((rows, in_f), &mut buf)
+                        .expect("sizes match"); // ok: allocated to size
+                gemm(T::ONE, &g2, &w2, T::ZERO, &mut c)?;
+            }
+            Some(Tensor::from_vec(buf, x.shape())?)
+        } else {
+            None
+        };
+        let dw = if ctx.needs_grad(1) {
+            let x2 = rows_view(x, &mut kx);
+            let mut buf = vec![T::ZERO; out_f * in_f];
+            {
+                let mut c =
+                    neurite_tensor::ndarray::ArrayViewMut2::from_shape((out_f, in_f), &mut buf)
+                        .expect("sizes match"); // ok: allocated to size
+                gemm(T::ONE, &g2.t(), &x2, T::ZERO, &mut c)?;
+            }
+            Some(Tensor::from_vec(buf, &[out_f, in_f])?)
+        } else {
+            None
+        };
+        let mut out = vec![dx, dw];
+        if ctx.num_inputs() == 3 {
+            out.push(if ctx.needs_grad(2) {
+                let mut acc = vec![T::ZERO; out_f];
+                for row in g2.rows() {
+                    for (a, &v) in acc.iter_mut().zip(row.iter()) {
+                        *a += v;
+                    }
+                }
+                Some(Tensor::from_vec(acc, &[out_f])?)
+            } else {
+                None
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// y = x·Wᵀ + b as one fused op: x [.., in], weight [out, in], bias [out] → [.., out].
+///
+/// The bias is written into the output first and the GEMM accumulates onto it (β = 1), so the
+/// forward pass makes one buffer; the backward makes one per gradient.
+pub fn linear<'g, T: Float>(
+    x: Var<'g, T>,
+    weight: Var<'g, T>,
+    bias: Option<Var<'g, T>>,
+) -> Result<Var<'g, T>> {
+    let (xv, wv) = (x.value()?, weight.value()?);
+    if wv.ndim() != 2 {
+        return Err(NnError::BadInput {
+            layer: "linear".into(),
+            expected: "a weight [out, in]".into(),
+            got: wv.shape().to_vec(),
+        });
+    }
+    let (out_f, in_f) = (wv.shape()[0], wv.shape()[1]);
+    if xv.ndim() == 0 || xv.shape()[xv.ndim() - 1] != in_f {
+        return Err(NnError::BadInput {
+            layer: "linear".into(),
+            expected: format!("an input [.., {in_f}]"),
+            got: xv.shape().to_vec(),
+        });
+    }
+    let bv = match bias {
+        Some(b) => {
+            let bv = b.value()?;
+            if bv.shape() != [out_f] {
+                return Err(NnError::BadInput {
+                    layer: "linear".into(),
+                    expected: format!("a bias [{out_f}]"),
+                    got: bv.shape().to_vec(),
+                });
+            }
+            Some(bv)
+        }
+        None => None,
+    };
+    let mut keep = None;
+    let x2 = rows_view(&xv, &mut keep);
+    let rows = x2.dim().0;
+    let mut buf = match &bv {
+        Some(b) => {
+            let bc = b.contiguous();
+            let bs = bc.as_slice().expect("contiguous"); // ok: made contiguous above
+            let mut buf = Vec::with_capacity(rows * out_f);
+            for _ in 0..rows {
+                buf.extend_from_slice(bs);
+            }
+            buf
+        }
+        None => vec![T::ZERO; rows * out_f],
+    };
+    {
+        let w2 = wv.view().into_dimensionality::<Ix2>().expect("2-D weight"); // ok: checked above
+        let mut c = neurite_tensor::ndarray::ArrayViewMut2::from_shape((rows, out_f), &mut buf)
+            .expect("sizes match"); // ok: allocated to size
+        let beta = if bv.is_some() { T::ONE } else { T::ZERO };
+        gemm(T::ONE, &x2, &w2.t(), beta, &mut c)?;
+    }
+    drop(keep);
+    let mut shape = xv.shape().to_vec();
+    *shape.last_mut().expect("ndim ≥ 1") = out_f; // ok: checked above
+    let out = Tensor::from_vec(buf, &shape)?;
+    let mut others = vec![weight];
+    others.extend(bias);
+    Ok(x.record(LinearOp, &others, out)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fused_linear_matches_matmul_plus_bias() {
+        let mut rng = Rng::new(5);
+        let l = Linear::<f64>::new(7, 3, &mut rng).unwrap();
+        for shape in [&[4usize, 7][..], &[2, 3, 7], &[7]] {
+            let x = Tensor::rand_normal(shape, 0.0, 1.0, &mut rng);
+            let g = Graph::new();
+            let y = l
+                .forward(&g, g.constant(x.clone()))
+                .unwrap()
+                .value()
+                .unwrap();
+            let want = x
+                .reshape(&[x.len() / 7, 7])
+                .unwrap()
+                .matmul(&l.weight.value().t().unwrap())
+                .unwrap()
+                .add(l.bias.as_ref().unwrap().value())
+                .unwrap();
+            for (a, b) in y.to_vec().iter().zip(want.to_vec()) {
+                assert!((a - b).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_feature_count_is_a_typed_error() {
+        let mut rng = Rng::new(5);
+        let l = Linear::<f32>::new(4, 2, &mut rng).unwrap();
+        let g = Graph::new();
+        let x = g.constant(Tensor::zeros(&[3, 5]));
+        let err = l.forward(&g, x).unwrap_err();
+        assert!(err.to_string().contains("[.., 4]"), "{err}");
+        assert!(Linear::<f32>::new(0, 2, &mut rng).is_err());
     }
 }

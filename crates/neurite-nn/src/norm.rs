@@ -1,0 +1,146 @@
+//! `LayerNorm`: normalises each sample over its last axes, then scales and shifts.
+
+use neurite_autograd::{Graph, Parameter, Var};
+use neurite_tensor::{Float, Tensor};
+
+use crate::error::{NnError, Result};
+use crate::module::{join, Module};
+
+/// Layer normalisation over the trailing `normalized_shape` axes:
+/// y = (x − mean) / √(var + ε) · weight + bias, mean and (biased) variance taken per sample over
+/// those axes. Parameters named `weight` (ones) and `bias` (zeros), shape `normalized_shape`,
+/// as in PyTorch's `nn.LayerNorm`; ε = 1e-5 by default. Built from differentiable graph ops,
+/// so its gradient is the chain rule through them.
+pub struct LayerNorm<T: Float> {
+    normalized_shape: Vec<usize>,
+    eps: f64,
+    /// Scale γ [normalized_shape], if affine.
+    pub weight: Option<Parameter<T>>,
+    /// Shift β [normalized_shape], if affine.
+    pub bias: Option<Parameter<T>>,
+}
+
+impl<T: Float> LayerNorm<T> {
+    /// Layer norm over the trailing axes `normalized_shape`, affine, ε = 1e-5.
+    pub fn new(normalized_shape: &[usize]) -> Result<Self> {
+        Self::with_options(normalized_shape, 1e-5, true)
+    }
+
+    /// With an explicit ε (> 0) and with or without the affine weight and bias.
+    pub fn with_options(normalized_shape: &[usize], eps: f64, affine: bool) -> Result<Self> {
+        if normalized_shape.is_empty() || normalized_shape.contains(&0) {
+            return Err(NnError::config(
+                "LayerNorm",
+                format!("normalized shape must be non-empty with positive sizes, got {normalized_shape:?}"),
+            ));
+        }
+        if !(eps > 0.0 && eps.is_finite()) {
+            return Err(NnError::config(
+                "LayerNorm",
+                format!("eps must be positive, got {eps}"),
+            ));
+        }
+        Ok(LayerNorm {
+            normalized_shape: normalized_shape.to_vec(),
+            eps,
+            weight: affine.then(|| Parameter::new(Tensor::ones(normalized_shape))),
+            bias: affine.then(|| Parameter::new(Tensor::zeros(normalized_shape))),
+        })
+    }
+}
+
+/// Layer normalisation as a function over the last `axes` axes of x, with optional scale and
+/// shift (each shaped like those axes): (x − mean)/√(var + ε)·weight + bias.
+pub fn layer_norm<'g, T: Float>(
+    x: Var<'g, T>,
+    axes: usize,
+    weight: Option<Var<'g, T>>,
+    bias: Option<Var<'g, T>>,
+    eps: f64,
+) -> Result<Var<'g, T>> {
+    let shape = x.shape();
+    if axes == 0 || axes > shape.len() {
+        return Err(NnError::BadInput {
+            layer: "layer_norm".into(),
+            expected: format!("an input of at least {} dimension(s)", axes.max(1)),
+            got: shape,
+        });
+    }
+    let axes: Vec<usize> = (shape.len() - axes..shape.len()).collect();
+    let mean = x.mean_axes(&axes, true)?;
+    let centred = x.sub(mean)?;
+    let var = centred.square()?.mean_axes(&axes, true)?;
+    let inv_std = var.add_scalar(T::from_f64(eps))?.sqrt()?.recip()?;
+    let mut y = centred.mul(inv_std)?;
+    if let Some(w) = weight {
+        y = y.mul(w)?;
+    }
+    if let Some(b) = bias {
+        y = y.add(b)?;
+    }
+    Ok(y)
+}
+
+impl<T: Float> Module<T> for LayerNorm<T> {
+    fn forward<'g>(&self, graph: &'g Graph<T>, x: Var<'g, T>) -> Result<Var<'g, T>> {
+        let shape = x.shape();
+        let k = self.normalized_shape.len();
+        if shape.len() < k || shape[shape.len() - k..] != self.normalized_shape[..] {
+            return Err(NnError::BadInput {
+                layer: self.describe(),
+                expected: format!("[.., {:?}]", self.normalized_shape),
+                got: shape,
+            });
+        }
+        layer_norm(
+            x,
+            k,
+            self.weight.as_ref().map(|w| graph.param(w)),
+            self.bias.as_ref().map(|b| graph.param(b)),
+            self.eps,
+        )
+    }
+    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<T>)) {
+        if let Some(w) = &self.weight {
+            f(&join(prefix, "weight"), w);
+        }
+        if let Some(b) = &self.bias {
+            f(&join(prefix, "bias"), b);
+        }
+    }
+    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<T>)) {
+        if let Some(w) = &mut self.weight {
+            f(&join(prefix, "weight"), w);
+        }
+        if let Some(b) = &mut self.bias {
+            f(&join(prefix, "bias"), b);
+        }
+    }
+    fn describe(&self) -> String {
+        format!("LayerNorm({:?})", self.normalized_shape)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use neurite_tensor::Rng;
+
+    #[test]
+    fn normalises_each_row() {
+        let mut rng = Rng::new(4);
+        let x = Tensor::<f64>::rand_normal(&[3, 8], 2.0, 5.0, &mut rng);
+        let ln = LayerNorm::new(&[8]).unwrap();
+        let g = Graph::new();
+        let y = ln.forward(&g, g.constant(x)).unwrap().value().unwrap();
+        for r in 0..3 {
+            let row: Vec<f64> = (0..8).map(|c| y.get(&[r, c]).unwrap()).collect();
+            let m = row.iter().sum::<f64>() / 8.0;
+            let v = row.iter().map(|a| (a - m) * (a - m)).sum::<f64>() / 8.0;
+            assert!(m.abs() < 1e-12 && (v - 1.0).abs() < 1e-3, "{m} {v}");
+        }
+        let bad = g.constant(Tensor::zeros(&[3, 7]));
+        assert!(matches!(ln.forward(&g, bad), Err(NnError::BadInput { .. })));
+        assert!(LayerNorm::<f64>::new(&[]).is_err());
+    }
+}
