@@ -314,6 +314,9 @@ fn im2col_plane<T: Float>(g: &Plane, plane: &[T], cols: &mut [T]) {
                 let dst = &mut row[y * g.ow..(y + 1) * g.ow];
                 dst[..x_lo].fill(T::ZERO);
                 dst[x_hi..].fill(T::ZERO);
+                if x_lo == x_hi {
+                    continue; // every tap of this row falls in the padding
+                }
                 let iw0 = x_lo * g.sw + kj * g.dw - g.pw;
                 let n = x_hi - x_lo;
                 if g.sw == 1 {
@@ -339,6 +342,9 @@ fn col2im_plane<T: Float>(g: &Plane, cols: &[T], plane: &mut [T]) {
         let (y_lo, y_hi) = valid_range(g.oh, g.sh, ki * g.dh, g.ph, g.h);
         for kj in 0..g.kw {
             let (x_lo, x_hi) = valid_range(g.ow, g.sw, kj * g.dw, g.pw, g.w);
+            if x_lo == x_hi {
+                continue; // this tap only ever reads padding
+            }
             let row = &cols[(ki * g.kw + kj) * ohw..][..ohw];
             for y in y_lo..y_hi {
                 let ih = y * g.sh + ki * g.dh - g.ph;

@@ -1,0 +1,265 @@
+//! Pooling kernels against naive loops: max pooling (values, first-maximum argmax, −∞
+//! padding) and its backward, average pooling with both padding counts and its backward,
+//! adaptive average pooling, the 1-D forms, adjointness of every backward kernel.
+
+use neurite_tensor::conv::{Window1d, Window2d};
+use neurite_tensor::pool::*;
+use neurite_tensor::Tensor;
+use proptest::prelude::*;
+
+use crate::common::*;
+use crate::conv::{case2d, lifted, out_hw, source, Case};
+
+/// Integer-valued inputs, so that ties in max pooling are common.
+fn tied_case() -> impl Strategy<Value = Case> {
+    case2d().prop_map(|mut c| {
+        c.x.iter_mut().for_each(|v| *v = v.round());
+        c
+    })
+}
+
+/// For each output position of each plane, the flat in-plane indices its window reads, or
+/// None if the window does not fit or some window lies wholly in the padding.
+fn windows(c: &Case) -> Option<([usize; 2], Vec<Vec<usize>>)> {
+    let out = out_hw(c)?;
+    let [kh, kw] = c.win.kernel;
+    let mut ws = Vec::new();
+    for oy in 0..out[0] {
+        for ox in 0..out[1] {
+            let taps: Vec<usize> = (0..kh)
+                .flat_map(|ki| (0..kw).map(move |kj| (ki, kj)))
+                .filter_map(|(ki, kj)| source(c, oy, ox, ki, kj))
+                .map(|(iy, ix)| iy * c.shape[3] + ix)
+                .collect();
+            if taps.is_empty() {
+                return None;
+            }
+            ws.push(taps);
+        }
+    }
+    Some((out, ws))
+}
+
+fn pooled_shape(c: &Case, out: [usize; 2]) -> [usize; 4] {
+    [c.shape[0], c.shape[1], out[0], out[1]]
+}
+
+fn planes(c: &Case) -> usize {
+    c.shape[0] * c.shape[1]
+}
+
+fn plane_len(c: &Case) -> usize {
+    c.shape[2] * c.shape[3]
+}
+
+/// Adaptive bins along one axis.
+fn bins(n: usize, out: usize) -> Vec<std::ops::Range<usize>> {
+    (0..out)
+        .map(|o| o * n / out..((o + 1) * n).div_ceil(out))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES * 2))]
+
+    #[test]
+    fn max_pool2d_matches_loops(c in tied_case(), strided in any::<bool>(), seed in any::<u64>()) {
+        let x = tensor(&c.x, &c.shape, strided);
+        let got = max_pool2d(&x, &c.win);
+        let Some((out, ws)) = windows(&c) else {
+            prop_assert!(got.is_err());
+            return Ok(());
+        };
+        let got = got.unwrap();
+        let (mut vals, mut arg) = (Vec::new(), Vec::new());
+        for p in 0..planes(&c) {
+            let plane = &c.x[p * plane_len(&c)..(p + 1) * plane_len(&c)];
+            for taps in &ws {
+                let best = taps.iter().copied().fold(taps[0], |b, i| if plane[i] > plane[b] { i } else { b });
+                vals.push(plane[best]);
+                arg.push(best);
+            }
+        }
+        let shape = pooled_shape(&c, out);
+        assert_close(&got.values, &shape, &vals, 0.0);
+        prop_assert_eq!(&got.argmax, &arg);
+        // Backward: scatter-add onto the argmax, the adjoint of gathering there.
+        let g = Tensor::<f64>::rand_normal(&shape, 0.0, 1.0, &mut neurite_tensor::Rng::new(seed));
+        let gv = g.to_vec();
+        let dx = max_pool2d_backward(&g, &got.argmax, c.shape).unwrap();
+        let mut want = vec![0.0; c.x.len()];
+        for (k, &i) in arg.iter().enumerate() {
+            let p = k / ws.len().max(1);
+            want[p * plane_len(&c) + i] += gv[k];
+        }
+        assert_close(&dx, &c.shape, &want, 1e-12);
+        let gathered: Vec<f64> = arg.iter().enumerate()
+            .map(|(k, &i)| c.x[(k / ws.len().max(1)) * plane_len(&c) + i]).collect();
+        prop_assert!(close(dot(&gathered, &gv), dot(&c.x, &dx.to_vec()), 1e-10));
+        // Global max pooling: one window over the whole plane.
+        if plane_len(&c) > 0 {
+            let global = max_pool2d(&x, &Window2d::new([c.shape[2], c.shape[3]])).unwrap();
+            let want: Vec<f64> = (0..planes(&c))
+                .map(|p| c.x[p * plane_len(&c)..(p + 1) * plane_len(&c)].iter().copied().fold(f64::MIN, f64::max))
+                .collect();
+            assert_close(&global.values, &[c.shape[0], c.shape[1], 1, 1], &want, 0.0);
+        }
+    }
+
+    #[test]
+    fn avg_pool2d_matches_loops(c in case2d(), strided in any::<bool>(), include in any::<bool>(),
+                                seed in any::<u64>()) {
+        let pad = if include { PadCount::Include } else { PadCount::Exclude };
+        let x = tensor(&c.x, &c.shape, strided);
+        let got = avg_pool2d(&x, &c.win, pad);
+        let Some((out, ws)) = windows(&c) else {
+            prop_assert!(got.is_err());
+            return Ok(());
+        };
+        let divisor = |taps: &Vec<usize>| if include { (c.win.kernel[0] * c.win.kernel[1]) as f64 } else { taps.len() as f64 };
+        let mut want = Vec::new();
+        for p in 0..planes(&c) {
+            let plane = &c.x[p * plane_len(&c)..(p + 1) * plane_len(&c)];
+            for taps in &ws {
+                want.push(taps.iter().map(|&i| plane[i]).sum::<f64>() / divisor(taps));
+            }
+        }
+        let shape = pooled_shape(&c, out);
+        assert_close(&got.unwrap(), &shape, &want, 1e-12);
+        // Backward: each upstream gradient spread over its window; the adjoint of the forward.
+        let g = Tensor::<f64>::rand_normal(&shape, 0.0, 1.0, &mut neurite_tensor::Rng::new(seed));
+        let gv = g.to_vec();
+        let dx = avg_pool2d_backward(&g, c.shape, &c.win, pad).unwrap();
+        let mut want_dx = vec![0.0; c.x.len()];
+        for p in 0..planes(&c) {
+            for (k, taps) in ws.iter().enumerate() {
+                for &i in taps {
+                    want_dx[p * plane_len(&c) + i] += gv[p * ws.len() + k] / divisor(taps);
+                }
+            }
+        }
+        assert_close(&dx, &c.shape, &want_dx, 1e-12);
+        prop_assert!(close(dot(&want, &gv), dot(&c.x, &dx.to_vec()), 1e-10));
+        let mut bad = shape;
+        bad[3] += 1;
+        prop_assert!(avg_pool2d_backward(&Tensor::<f64>::zeros(&bad), c.shape, &c.win, pad).is_err());
+    }
+
+    #[test]
+    fn adaptive_avg_pool2d_matches_loops(c in case2d(), oh in 0..5usize, ow in 0..5usize, seed in any::<u64>()) {
+        let x = Tensor::from_slice(&c.x, &c.shape).unwrap();
+        let [n, ch, h, w] = c.shape;
+        let got = adaptive_avg_pool2d(&x, [oh, ow]);
+        if oh == 0 || ow == 0 || h == 0 || w == 0 {
+            prop_assert!(got.is_err());
+            return Ok(());
+        }
+        let (rb, cb) = (bins(h, oh), bins(w, ow));
+        let mut want = Vec::new();
+        for p in 0..n * ch {
+            for r in &rb {
+                for q in &cb {
+                    let s: f64 = r.clone().flat_map(|i| q.clone().map(move |j| i * w + j)).map(|i| c.x[p * h * w + i]).sum();
+                    want.push(s / (r.len() * q.len()) as f64);
+                }
+            }
+        }
+        let shape = [n, ch, oh, ow];
+        assert_close(&got.unwrap(), &shape, &want, 1e-12);
+        let g = Tensor::<f64>::rand_normal(&shape, 0.0, 1.0, &mut neurite_tensor::Rng::new(seed));
+        let dx = adaptive_avg_pool2d_backward(&g, c.shape).unwrap();
+        prop_assert!(close(dot(&want, &g.to_vec()), dot(&c.x, &dx.to_vec()), 1e-10));
+        // Global average pooling is the [1, 1] case.
+        let global = adaptive_avg_pool2d(&x, [1, 1]).unwrap();
+        let mean = x.mean_axes(&[2, 3], true).unwrap();
+        assert_close(&global, mean.shape(), &mean.to_vec(), 1e-12);
+        // 1-D on the width axis equals 2-D with unit height.
+        let x1 = x.narrow(2, 0, 1).unwrap().reshape(&[n, ch, w]).unwrap();
+        let a = adaptive_avg_pool1d(&x1, ow).unwrap();
+        let b = adaptive_avg_pool2d(&x1.reshape(&[n, ch, 1, w]).unwrap(), [1, ow]).unwrap();
+        assert_close(&a, &[n, ch, ow], &b.to_vec(), 0.0);
+        let g1 = Tensor::<f64>::ones(&[n, ch, ow]);
+        let d1 = adaptive_avg_pool1d_backward(&g1, [n, ch, w]).unwrap();
+        let d2 = adaptive_avg_pool2d_backward(&g1.reshape(&[n, ch, 1, ow]).unwrap(), [n, ch, 1, w]).unwrap();
+        assert_close(&d1, &[n, ch, w], &d2.to_vec(), 0.0);
+    }
+
+    #[test]
+    fn one_d_pools_are_two_d_with_unit_height(c in tied_case(), include in any::<bool>(), seed in any::<u64>()) {
+        let pad = if include { PadCount::Include } else { PadCount::Exclude };
+        let [n, ch, _, l] = c.shape;
+        let mut rng = neurite_tensor::Rng::new(seed);
+        let x = Tensor::<f64>::rand_normal(&[n, ch, l], 0.0, 1.0, &mut rng);
+        let x2 = x.reshape(&[n, ch, 1, l]).unwrap();
+        let win = Window1d::new([c.win.kernel[1]])
+            .with_stride([c.win.stride[1]])
+            .with_padding_asym([c.win.pad_before[1]], [c.win.pad_after[1]])
+            .with_dilation([c.win.dilation[1]]);
+        let w2 = lifted(&win);
+        match (max_pool1d(&x, &win), max_pool2d(&x2, &w2)) {
+            (Ok(a), Ok(b)) => {
+                prop_assert_eq!(&a.argmax, &b.argmax);
+                let ol = a.values.shape()[2];
+                assert_close(&a.values, &[n, ch, ol], &b.values.to_vec(), 0.0);
+                let g = Tensor::<f64>::rand_normal(&[n, ch, ol], 0.0, 1.0, &mut rng);
+                let d1 = max_pool1d_backward(&g, &a.argmax, [n, ch, l]).unwrap();
+                let d2 = max_pool2d_backward(&g.reshape(&[n, ch, 1, ol]).unwrap(), &b.argmax, [n, ch, 1, l]).unwrap();
+                assert_close(&d1, &[n, ch, l], &d2.to_vec(), 0.0);
+                let a = avg_pool1d(&x, &win, pad).unwrap();
+                let b = avg_pool2d(&x2, &w2, pad).unwrap();
+                assert_close(&a, &[n, ch, ol], &b.to_vec(), 0.0);
+                let d1 = avg_pool1d_backward(&g, [n, ch, l], &win, pad).unwrap();
+                let d2 = avg_pool2d_backward(&g.reshape(&[n, ch, 1, ol]).unwrap(), [n, ch, 1, l], &w2, pad).unwrap();
+                assert_close(&d1, &[n, ch, l], &d2.to_vec(), 0.0);
+            }
+            (Err(_), Err(_)) => {
+                prop_assert!(avg_pool1d(&x, &win, pad).is_err());
+            }
+            (a, b) => panic!("1-D {a:?} vs 2-D {b:?}"),
+        }
+    }
+}
+
+#[test]
+fn max_pool_padding_is_minus_infinity_and_nan_propagates() {
+    // All-negative input with padding: padding (−∞) is never the maximum.
+    let x = Tensor::<f64>::from_vec(vec![-5.0, -3.0, -4.0, -9.0], &[1, 1, 2, 2]).unwrap();
+    let out = max_pool2d(&x, &Window2d::new([2, 2]).with_padding([1, 1])).unwrap();
+    assert_eq!(
+        out.values.to_vec(),
+        vec![-5.0, -3.0, -3.0, -4.0, -3.0, -3.0, -4.0, -4.0, -9.0]
+    );
+    assert_eq!(out.argmax, vec![0, 1, 1, 2, 1, 1, 2, 2, 3]);
+    let x = Tensor::<f64>::from_vec(vec![1.0, f64::NAN, 3.0, 2.0], &[1, 1, 1, 4]).unwrap();
+    let out = max_pool2d(&x, &Window2d::pool([1, 2])).unwrap();
+    assert!(out.values.to_vec()[0].is_nan());
+    assert_eq!(out.argmax, vec![1, 2]);
+    let x = Tensor::<f64>::full(&[1, 1, 3], f64::NEG_INFINITY);
+    let out = max_pool1d(&x, &Window1d::pool([3])).unwrap();
+    assert_eq!(
+        (out.values.to_vec(), out.argmax),
+        (vec![f64::NEG_INFINITY], vec![0])
+    );
+}
+
+#[test]
+fn bad_pool_arguments_are_typed_errors() {
+    let x = Tensor::<f32>::zeros(&[2, 3, 4, 4]);
+    assert!(max_pool2d(&x, &Window2d::pool([5, 1])).is_err());
+    assert!(max_pool2d(&x, &Window2d::pool([0, 1])).is_err());
+    assert!(max_pool2d(&x, &Window2d::pool([2, 2]).with_stride([0, 2])).is_err());
+    assert!(max_pool1d(&x, &Window1d::pool([2])).is_err());
+    assert!(avg_pool2d(
+        &x.reshape(&[6, 16]).unwrap(),
+        &Window2d::pool([2, 2]),
+        PadCount::Include
+    )
+    .is_err());
+    let g = Tensor::<f32>::zeros(&[2, 3, 2, 2]);
+    assert!(max_pool2d_backward(&g, &[0; 24], [2, 3, 4, 4]).is_ok());
+    assert!(max_pool2d_backward(&g, &[0; 23], [2, 3, 4, 4]).is_err());
+    assert!(max_pool2d_backward(&g, &[16; 24], [2, 3, 4, 4]).is_err());
+    assert!(max_pool2d_backward(&g, &[0; 24], [2, 4, 4, 4]).is_err());
+    assert!(adaptive_avg_pool2d(&x, [0, 2]).is_err());
+    assert!(adaptive_avg_pool2d_backward(&g, [2, 3, 0, 4]).is_err());
+}
