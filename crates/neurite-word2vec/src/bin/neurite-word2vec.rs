@@ -1,0 +1,14 @@
+//! `neurite-word2vec`: word2vec.c's command line (a drop-in replacement) plus `similar`,
+//! `analogy`, `evaluate` and `plot`. Run it without arguments for the usage text.
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let stdout = std::io::stdout();
+    if let Err(e) = neurite_word2vec::cli::run(&args, &mut stdout.lock()) {
+        eprintln!("neurite-word2vec: {e}");
+        if matches!(e, neurite_word2vec::Error::InvalidConfig { .. }) {
+            eprintln!("\n{}", neurite_word2vec::cli::USAGE);
+        }
+        std::process::exit(1);
+    }
+}

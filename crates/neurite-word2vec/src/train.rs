@@ -1,0 +1,879 @@
+//! Training: CBOW and skip-gram with negative sampling and/or hierarchical softmax, by
+//! hand-derived sparse updates (no graph), on one thread or many.
+//!
+//! Each thread reads its own byte range of the corpus, cuts it into sentences (line breaks, or
+//! `max_sentence_len` kept words), drops frequent words by sub-sampling, and for each target
+//! word draws an effective window. For an input vector h (the context mean in CBOW, one
+//! context word's vector in skip-gram) and an output unit v' with label y (1 for the target or
+//! the branch taken in the Huffman tree, 0 for a negative sample), the loss is
+//! −log σ(±h·v'); its upstream gradient with respect to the score is g = (y − σ(h·v'))·α
+//! (α folded in), and the downstream gradients are g·v' for h and g·h for v'. The output
+//! vectors are updated at once; the input vectors receive the summed g·v' (`neu1e`) after all
+//! output units of the target.
+//!
+//! # Sharing the weights between threads
+//!
+//! * One thread: the worker owns the weights; no race is possible.
+//! * [`ThreadMode::Hogwild`] (word2vec.c's scheme): all threads update one shared model
+//!   without locks. Two threads may read and write the same `f32` at once. This is a
+//!   deliberate, documented race: a reader may see an old value, and of two concurrent
+//!   `+=` one may be lost, which SGD tolerates (Recht et al., 2011), exactly as in the original
+//!   C code, gensim and fastText. Each element is an aligned 4-byte `f32`, so on every
+//!   supported target a load or store of it is a single instruction and a value is never torn.
+//!   The Rust memory model nonetheless calls such a race undefined, so neurite confines it:
+//!   the shared matrices are reached only through [`Rows`], whose `row` is `unsafe` and whose
+//!   slices live for one kernel call; nothing else ever reads the training buffers until every
+//!   thread has been joined; and users who need a race-free run choose one thread or
+//!   [`ThreadMode::Deterministic`].
+//! * [`ThreadMode::Deterministic`]: each thread updates a private copy for a round of
+//!   `sync_words` words, marking the rows it touches; after all threads join, each touched
+//!   row becomes base + Σ_t (copy_t − base), summed in thread order, and is copied back into
+//!   every copy. No memory is shared while threads run, so there is no race and the result
+//!   depends only on the seed and the thread count.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use neurite_tensor::Rng;
+
+use crate::config::{Architecture, ThreadMode, TrainConfig, REFERENCE_TABLE_SIZE};
+use crate::corpus::{Corpus, Token, Tokens};
+use crate::error::Result;
+use crate::huffman::HuffmanTree;
+use crate::kernels::{add, axpy, dot, dot_sequential, scale};
+use crate::sampling::{
+    context_range, keep_probability, reference_keep_threshold, reference_unigram_table, AliasTable,
+    Lcg, SigmoidTable, MAX_EXP,
+};
+use crate::vectors::KeyedVectors;
+use crate::vocab::Vocabulary;
+
+/// A trained model: the vocabulary, the input vectors (the word vectors) and the output
+/// vectors of each objective.
+#[derive(Clone, Debug)]
+pub struct Word2Vec {
+    vocab: Vocabulary,
+    config: TrainConfig,
+    /// Input vectors `[vocab, dim]`.
+    syn0: Vec<f32>,
+    /// Hierarchical-softmax output vectors `[vocab − 1, dim]` (one per inner node), or empty.
+    syn1: Vec<f32>,
+    /// Negative-sampling output vectors `[vocab, dim]`, or empty.
+    syn1neg: Vec<f32>,
+}
+
+/// Figures of one training run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainStats {
+    /// Corpus words read over all epochs (line breaks included, as word2vec.c counts them).
+    pub words: u64,
+    /// Seconds of training (vocabulary building and allocation excluded).
+    pub seconds: f64,
+    /// `words / seconds`.
+    pub words_per_sec: f64,
+    /// Threads used.
+    pub threads: usize,
+    /// Bytes of model memory, as [`TrainConfig::memory_bytes`] computes them.
+    pub memory_bytes: u64,
+}
+
+impl Word2Vec {
+    /// Builds the vocabulary of `corpus` with `config.vocab`, then trains.
+    ///
+    /// ```
+    /// use neurite_word2vec::{Corpus, TrainConfig, Word2Vec};
+    /// let corpus = Corpus::from_bytes("toy", "the cat sat on the mat ".repeat(50).into_bytes());
+    /// let mut config = TrainConfig::skip_gram();
+    /// config.dim = 8;
+    /// config.vocab.min_count = 1;
+    /// let (model, stats) = Word2Vec::train(&corpus, &config)?;
+    /// assert_eq!(model.vocabulary().len(), 6); // `</s>` and five words
+    /// assert!(stats.words >= 5 * 300);
+    /// # Ok::<(), neurite_word2vec::Error>(())
+    /// ```
+    pub fn train(corpus: &Corpus, config: &TrainConfig) -> Result<(Word2Vec, TrainStats)> {
+        config.validate()?;
+        let vocab = Vocabulary::build_counting(corpus, &config.vocab, config.reference_parity)?;
+        Self::train_with_vocab(corpus, vocab, config)
+    }
+
+    /// Trains on `corpus` with a vocabulary built (or loaded) beforehand.
+    pub fn train_with_vocab(
+        corpus: &Corpus,
+        vocab: Vocabulary,
+        config: &TrainConfig,
+    ) -> Result<(Word2Vec, TrainStats)> {
+        config.validate()?;
+        let v = vocab.len();
+        let dim = config.dim;
+        let memory_bytes = config.memory_bytes(v);
+        if config.progress {
+            eprintln!(
+                "Vocab size: {}\nWords in train file: {}\nModel memory: {:.1} MB",
+                v,
+                vocab.total_words(),
+                memory_bytes as f64 / 1e6
+            );
+        }
+        let mut syn0 = vec![0.0f32; v * dim];
+        if config.reference_parity {
+            let mut r = Lcg(1);
+            for x in &mut syn0 {
+                *x = (((r.next() & 0xFFFF) as f32 / 65536.0) - 0.5) / dim as f32;
+            }
+        } else {
+            let mut r = Rng::new(config.seed);
+            for x in &mut syn0 {
+                *x = ((r.next_u64() >> 40) as f32 / 16_777_216.0 - 0.5) / dim as f32;
+            }
+        }
+        let mut syn1 = if config.hs {
+            vec![0.0f32; v.saturating_sub(1) * dim]
+        } else {
+            Vec::new()
+        };
+        let mut syn1neg = if config.negative > 0 {
+            vec![0.0f32; v * dim]
+        } else {
+            Vec::new()
+        };
+
+        let shared = Shared::new(corpus, &vocab, config)?;
+        let file_len = corpus.len_bytes()?;
+        let threads = config.threads;
+        let mut workers: Vec<Worker> = (0..threads)
+            .map(|t| {
+                let start = file_len * t as u64 / threads as u64;
+                let end = file_len * (t as u64 + 1) / threads as u64;
+                Worker::new(t, (start, end), &shared)
+            })
+            .collect::<Result<_>>()?;
+
+        let started = Instant::now();
+        let base = Weights::new(&mut syn0, &mut syn1, &mut syn1neg, dim);
+        if threads == 1 {
+            // SAFETY: this thread alone uses the weights until `run` returns.
+            unsafe { run_worker(&mut workers[0], &shared, base, u64::MAX)? };
+        } else if config.thread_mode == ThreadMode::Hogwild {
+            let results: Vec<Result<()>> = std::thread::scope(|s| {
+                let handles: Vec<_> = workers
+                    .iter_mut()
+                    .map(|w| {
+                        let shared = &shared;
+                        // SAFETY: every thread updates the same weights: the deliberate
+                        // Hogwild race described in the module documentation. `syn0`, `syn1`
+                        // and `syn1neg` outlive the scope and are not touched otherwise until
+                        // all threads have joined.
+                        s.spawn(move || unsafe { run_worker(w, shared, base, u64::MAX) })
+                    })
+                    .collect();
+                handles.into_iter().map(join).collect()
+            });
+            results.into_iter().collect::<Result<Vec<()>>>()?;
+        } else {
+            train_deterministic(
+                &mut workers,
+                &shared,
+                &mut syn0,
+                &mut syn1,
+                &mut syn1neg,
+                dim,
+            )?;
+        }
+        if config.progress {
+            eprintln!();
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let words: u64 = workers.iter().map(|w| w.words_read).sum();
+        let stats = TrainStats {
+            words,
+            seconds,
+            words_per_sec: words as f64 / seconds.max(1e-9),
+            threads,
+            memory_bytes,
+        };
+        drop(shared);
+        Ok((
+            Word2Vec {
+                vocab,
+                config: config.clone(),
+                syn0,
+                syn1,
+                syn1neg,
+            },
+            stats,
+        ))
+    }
+
+    /// The vocabulary.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocab
+    }
+
+    /// The settings it was trained with.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Vector dimension.
+    pub fn dim(&self) -> usize {
+        self.config.dim
+    }
+
+    /// The input vectors (the word vectors), row-major `[vocab, dim]`.
+    pub fn input_vectors(&self) -> &[f32] {
+        &self.syn0
+    }
+
+    /// The negative-sampling output vectors `[vocab, dim]` (empty without negative sampling).
+    pub fn output_vectors(&self) -> &[f32] {
+        &self.syn1neg
+    }
+
+    /// The hierarchical-softmax inner-node vectors `[vocab − 1, dim]` (empty without it).
+    pub fn inner_node_vectors(&self) -> &[f32] {
+        &self.syn1
+    }
+
+    /// The word vectors with their words, for similarity queries and saving.
+    pub fn to_keyed_vectors(&self) -> KeyedVectors {
+        KeyedVectors::new(
+            self.vocab.words().to_vec(),
+            self.config.dim,
+            self.syn0.clone(),
+        )
+        .expect("the model's matrix matches its vocabulary")
+    }
+
+    /// As [`Word2Vec::to_keyed_vectors`], without copying.
+    pub fn into_keyed_vectors(self) -> KeyedVectors {
+        KeyedVectors::new(self.vocab.words().to_vec(), self.config.dim, self.syn0)
+            .expect("the model's matrix matches its vocabulary")
+    }
+}
+
+fn join(h: std::thread::ScopedJoinHandle<'_, Result<()>>) -> Result<()> {
+    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
+/// Runs `w` for at most `budget` more words on `weights`.
+///
+/// # Safety
+/// `weights` must point to live matrices of the model's shapes that no other code reads or
+/// writes during the call, except other `run_worker` calls in Hogwild mode (the documented race).
+unsafe fn run_worker(w: &mut Worker, shared: &Shared, weights: Weights, budget: u64) -> Result<()> {
+    if shared.config.reference_parity {
+        w.run::<true>(shared, weights, budget)
+    } else {
+        w.run::<false>(shared, weights, budget)
+    }
+}
+
+/// Deterministic multi-threaded training: rounds of private updates, merged in thread order.
+fn train_deterministic(
+    workers: &mut [Worker],
+    shared: &Shared,
+    syn0: &mut [f32],
+    syn1: &mut [f32],
+    syn1neg: &mut [f32],
+    dim: usize,
+) -> Result<()> {
+    let rows = [syn0.len() / dim, syn1.len() / dim, syn1neg.len() / dim];
+    let mut copies: Vec<[Vec<f32>; 3]> = workers
+        .iter()
+        .map(|_| [syn0.to_vec(), syn1.to_vec(), syn1neg.to_vec()])
+        .collect();
+    for w in workers.iter_mut() {
+        w.dirty = Some(Box::new(rows.map(Dirty::new)));
+    }
+    let mut merged: [Vec<bool>; 3] = rows.map(|n| vec![false; n]);
+    while workers.iter().any(|w| !w.finished) {
+        let results: Vec<Result<()>> = std::thread::scope(|s| {
+            let handles: Vec<_> = workers
+                .iter_mut()
+                .zip(copies.iter_mut())
+                .map(|(w, [c0, c1, c2])| {
+                    let weights = Weights::new(c0, c1, c2, dim);
+                    // SAFETY: each thread has its own copy of the weights; nothing else touches
+                    // a copy until the thread joins.
+                    s.spawn(move || unsafe {
+                        run_worker(w, shared, weights, shared.config.sync_words)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(join).collect()
+        });
+        results.into_iter().collect::<Result<Vec<()>>>()?;
+        let bases: [&mut [f32]; 3] = [&mut *syn0, &mut *syn1, &mut *syn1neg];
+        for (m, base) in bases.into_iter().enumerate() {
+            for t in 0..workers.len() {
+                let dirty = &workers[t].dirty.as_ref().expect("set above")[m];
+                for &r in &dirty.list {
+                    let r = r as usize;
+                    if std::mem::replace(&mut merged[m][r], true) {
+                        continue;
+                    }
+                    let span = r * dim..(r + 1) * dim;
+                    for j in span.clone() {
+                        let b = base[j];
+                        let mut s = b;
+                        for c in &copies {
+                            s += c[m][j] - b;
+                        }
+                        base[j] = s;
+                    }
+                    for c in &mut copies {
+                        c[m][span.clone()].copy_from_slice(&base[span.clone()]);
+                    }
+                }
+            }
+            for w in workers.iter_mut() {
+                let dirty = &mut w.dirty.as_mut().expect("set above")[m];
+                for &r in &dirty.list {
+                    merged[m][r as usize] = false;
+                }
+                dirty.clear();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Rows touched by one thread during a round.
+struct Dirty {
+    flags: Vec<bool>,
+    list: Vec<u32>,
+}
+
+impl Dirty {
+    fn new(rows: usize) -> Self {
+        Dirty {
+            flags: vec![false; rows],
+            list: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn mark(&mut self, r: usize) {
+        if !self.flags[r] {
+            self.flags[r] = true;
+            self.list.push(r as u32);
+        }
+    }
+
+    fn clear(&mut self) {
+        for &r in &self.list {
+            self.flags[r as usize] = false;
+        }
+        self.list.clear();
+    }
+}
+
+/// A row-major matrix reached through a raw pointer, so that Hogwild threads can share it.
+#[derive(Clone, Copy)]
+struct Rows {
+    ptr: *mut f32,
+    rows: usize,
+    dim: usize,
+}
+
+// SAFETY: `Rows` is a pointer to `f32` data; sending it to another thread is sound because
+// every access goes through the `unsafe fn row`, whose contract covers cross-thread use.
+unsafe impl Send for Rows {}
+// SAFETY: as for `Send`: sharing a `Rows` only shares the pointer.
+unsafe impl Sync for Rows {}
+
+impl Rows {
+    fn new(data: &mut [f32], dim: usize) -> Rows {
+        Rows {
+            ptr: data.as_mut_ptr(),
+            rows: data.len() / dim,
+            dim,
+        }
+    }
+
+    /// Row `i` as a slice that lives for one kernel call.
+    ///
+    /// # Safety
+    /// The matrix must be alive, and within this thread no other slice of row `i` of this
+    /// matrix may be alive while the returned one is used. Other threads may use the row at the
+    /// same time only in Hogwild mode, as the module documentation describes.
+    #[inline]
+    unsafe fn row<'a>(self, i: usize) -> &'a mut [f32] {
+        assert!(i < self.rows, "row {i} of {}", self.rows);
+        // SAFETY: `i < rows`, so the `dim` elements from `i·dim` lie inside the allocation;
+        // the aliasing rules are the caller's contract.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(i * self.dim), self.dim) }
+    }
+}
+
+/// The three matrices of training.
+#[derive(Clone, Copy)]
+struct Weights {
+    syn0: Rows,
+    syn1: Rows,
+    syn1neg: Rows,
+}
+
+impl Weights {
+    fn new(syn0: &mut [f32], syn1: &mut [f32], syn1neg: &mut [f32], dim: usize) -> Self {
+        Weights {
+            syn0: Rows::new(syn0, dim),
+            syn1: Rows::new(syn1, dim),
+            syn1neg: Rows::new(syn1neg, dim),
+        }
+    }
+}
+
+/// Negative-sampling distribution.
+enum Negatives {
+    None,
+    /// word2vec.c's 1e8-slot table.
+    Reference(Vec<u32>),
+    Alias(AliasTable),
+}
+
+/// Read-only state of a run, shared by the threads.
+struct Shared<'a> {
+    corpus: &'a Corpus,
+    vocab: &'a Vocabulary,
+    config: &'a TrainConfig,
+    sigmoid: SigmoidTable,
+    tree: Option<HuffmanTree>,
+    negatives: Negatives,
+    /// Fast mode: keep a word when 32 random bits fall below this (≥ 2^32: always).
+    keep_fast: Vec<u64>,
+    /// Reference mode: word2vec.c's `ran` per word.
+    keep_reference: Vec<f32>,
+    /// Corpus words read by all threads (progress and the Hogwild learning rate).
+    words_done: AtomicU64,
+    /// `epochs · total_words + 1`, word2vec.c's denominator of progress.
+    planned: u64,
+    started: Instant,
+}
+
+impl<'a> Shared<'a> {
+    fn new(corpus: &'a Corpus, vocab: &'a Vocabulary, config: &'a TrainConfig) -> Result<Self> {
+        let counts = vocab.counts();
+        let total = vocab.total_words();
+        let negatives = if config.negative == 0 {
+            Negatives::None
+        } else if config.reference_parity {
+            Negatives::Reference(reference_unigram_table(counts, REFERENCE_TABLE_SIZE))
+        } else {
+            Negatives::Alias(AliasTable::unigram(counts))
+        };
+        let keep_fast = counts
+            .iter()
+            .map(|&c| {
+                let p = keep_probability(c, config.sample, total);
+                if p >= 1.0 {
+                    1 << 32
+                } else {
+                    (p * 4_294_967_296.0) as u64
+                }
+            })
+            .collect();
+        let keep_reference = counts
+            .iter()
+            .map(|&c| reference_keep_threshold(c, config.sample as f32, total))
+            .collect();
+        Ok(Shared {
+            corpus,
+            vocab,
+            config,
+            sigmoid: SigmoidTable::new(),
+            tree: config.hs.then(|| HuffmanTree::new(counts)),
+            negatives,
+            keep_fast,
+            keep_reference,
+            words_done: AtomicU64::new(0),
+            planned: config.epochs as u64 * total + 1,
+            started: Instant::now(),
+        })
+    }
+}
+
+/// One training thread's state; it survives between the rounds of the deterministic mode.
+struct Worker {
+    id: usize,
+    range: (u64, u64),
+    tokens: Tokens,
+    rng: Rng,
+    lcg: Lcg,
+    sentence: Vec<u32>,
+    pos: usize,
+    need_read: bool,
+    pending_end: bool,
+    epochs_left: usize,
+    /// Words read this epoch, and at the last learning-rate update (word2vec.c's names).
+    word_count: u64,
+    last_word_count: u64,
+    /// Words read in all epochs.
+    words_read: u64,
+    alpha: f32,
+    neu1: Vec<f32>,
+    neu1e: Vec<f32>,
+    dirty: Option<Box<[Dirty; 3]>>,
+    finished: bool,
+    last_report: Instant,
+}
+
+impl Worker {
+    fn new(id: usize, range: (u64, u64), shared: &Shared) -> Result<Self> {
+        let config = shared.config;
+        Ok(Worker {
+            id,
+            range,
+            tokens: shared
+                .corpus
+                .tokens(range.0, range.1, config.reference_parity)?,
+            rng: Rng::new(config.seed).fork(id as u64),
+            lcg: Lcg(id as u64),
+            sentence: Vec::with_capacity(config.max_sentence_len),
+            pos: 0,
+            need_read: true,
+            pending_end: false,
+            epochs_left: config.epochs,
+            word_count: 0,
+            last_word_count: 0,
+            words_read: 0,
+            alpha: config.starting_alpha(),
+            neu1: vec![0.0; config.dim],
+            neu1e: vec![0.0; config.dim],
+            dirty: None,
+            finished: false,
+            last_report: Instant::now(),
+        })
+    }
+
+    /// Trains until all epochs are done or `budget` more words have been read (checked at
+    /// sentence boundaries, so that the deterministic mode's rounds depend on the data only).
+    ///
+    /// # Safety
+    /// As [`run_worker`].
+    unsafe fn run<const PARITY: bool>(
+        &mut self,
+        shared: &Shared,
+        weights: Weights,
+        budget: u64,
+    ) -> Result<()> {
+        let stop_at = self.words_read.saturating_add(budget);
+        let threads = shared.config.threads as u64;
+        while !self.finished {
+            if self.word_count - self.last_word_count > 10_000 {
+                self.update_alpha(shared);
+            }
+            if self.need_read {
+                if self.words_read >= stop_at {
+                    return Ok(());
+                }
+                if !PARITY && self.pending_end {
+                    self.end_epoch(shared)?;
+                    continue;
+                }
+                let at_end = self.read_sentence::<PARITY>(shared)?;
+                self.pos = 0;
+                self.need_read = false;
+                if PARITY && (at_end || self.word_count > shared.vocab.total_words() / threads) {
+                    // word2vec.c drops the sentence being read when the file ends.
+                    self.end_epoch(shared)?;
+                    continue;
+                }
+                self.pending_end = at_end;
+                if !PARITY && self.sentence.is_empty() {
+                    self.need_read = true;
+                    continue;
+                }
+            }
+            // SAFETY: forwarded from this function's contract.
+            unsafe { self.train_position::<PARITY>(shared, weights) };
+            self.pos += 1;
+            if self.pos >= self.sentence.len() {
+                self.need_read = true;
+            }
+        }
+        Ok(())
+    }
+
+    fn update_alpha(&mut self, shared: &Shared) {
+        let config = shared.config;
+        let delta = self.word_count - self.last_word_count;
+        self.last_word_count = self.word_count;
+        let global = shared.words_done.fetch_add(delta, Ordering::Relaxed) + delta;
+        // Hogwild and one thread follow word2vec.c (progress of all threads); the deterministic
+        // mode uses this thread's own progress so that no other thread's speed matters.
+        let progress = if config.thread_mode == ThreadMode::Deterministic && config.threads > 1 {
+            self.words_read * config.threads as u64
+        } else {
+            global
+        };
+        let start = config.starting_alpha();
+        self.alpha = start * (1.0 - progress as f32 / shared.planned as f32);
+        if self.alpha < start * 0.0001 {
+            self.alpha = start * 0.0001;
+        }
+        if config.progress && self.id == 0 && self.last_report.elapsed().as_secs_f64() > 0.1 {
+            self.last_report = Instant::now();
+            let secs = shared.started.elapsed().as_secs_f64().max(1e-9);
+            eprint!(
+                "\rAlpha: {:.6}  Progress: {:.2}%  Words/thread/sec: {:.2}k  ",
+                self.alpha,
+                global as f64 / shared.planned as f64 * 100.0,
+                global as f64 / config.threads as f64 / secs / 1000.0
+            );
+        }
+    }
+
+    fn end_epoch(&mut self, shared: &Shared) -> Result<()> {
+        let delta = self.word_count - self.last_word_count;
+        shared.words_done.fetch_add(delta, Ordering::Relaxed);
+        self.epochs_left -= 1;
+        if self.epochs_left == 0 {
+            self.finished = true;
+            return Ok(());
+        }
+        self.word_count = 0;
+        self.last_word_count = 0;
+        self.need_read = true;
+        self.pending_end = false;
+        self.sentence.clear();
+        self.tokens =
+            shared
+                .corpus
+                .tokens(self.range.0, self.range.1, shared.config.reference_parity)?;
+        Ok(())
+    }
+
+    /// Reads the next sentence into `self.sentence`; true when the range (or file) ended.
+    fn read_sentence<const PARITY: bool>(&mut self, shared: &Shared) -> Result<bool> {
+        self.sentence.clear();
+        let max_len = shared.config.max_sentence_len;
+        let sample_on = shared.config.sample > 0.0;
+        loop {
+            let index = match self.tokens.next_token()? {
+                None => return Ok(true),
+                Some(Token::Newline) => 0,
+                Some(Token::Word(w)) => match shared.vocab.index_bytes(w) {
+                    Some(i) => i,
+                    None => continue,
+                },
+            };
+            self.word_count += 1;
+            self.words_read += 1;
+            if index == 0 {
+                return Ok(false);
+            }
+            let keep = if PARITY {
+                if sample_on {
+                    let ran = shared.keep_reference[index];
+                    let r = self.lcg.next();
+                    !(ran < (r & 0xFFFF) as f32 / 65536.0)
+                } else {
+                    true
+                }
+            } else {
+                let threshold = shared.keep_fast[index];
+                threshold > u32::MAX as u64 || (self.rng.next_u64() >> 32) < threshold
+            };
+            if keep {
+                self.sentence.push(index as u32);
+                if self.sentence.len() >= max_len {
+                    return Ok(false);
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn draw_negative<const PARITY: bool>(&mut self, shared: &Shared) -> usize {
+        match &shared.negatives {
+            Negatives::Reference(table) if PARITY => {
+                let r = self.lcg.next();
+                let t = table[((r >> 16) % table.len() as u64) as usize] as usize;
+                if t == 0 {
+                    (r % (shared.vocab.len() as u64 - 1) + 1) as usize
+                } else {
+                    t
+                }
+            }
+            Negatives::Alias(alias) => alias.sample(self.rng.next_u64()),
+            _ => unreachable!("the sampler matches the mode"),
+        }
+    }
+
+    #[inline]
+    fn mark(&mut self, matrix: usize, row: usize) {
+        if let Some(d) = &mut self.dirty {
+            d[matrix].mark(row);
+        }
+    }
+
+    /// One output unit: score, upstream gradient, and the two downstream updates. `skip_outside`
+    /// chooses word2vec.c's treatment of |score| ≥ 6: hierarchical softmax skips the unit,
+    /// negative sampling clamps σ to 0 or 1. The asymmetry is the original's, kept on purpose.
+    #[inline(always)]
+    fn output_unit<const PARITY: bool>(
+        shared: &Shared,
+        alpha: f32,
+        h: &[f32],
+        neu1e: &mut [f32],
+        out: &mut [f32],
+        label: f32,
+        skip_outside: bool,
+    ) -> bool {
+        let f = if PARITY {
+            dot_sequential(h, out)
+        } else {
+            dot(h, out)
+        };
+        let g = if f >= MAX_EXP || f <= -MAX_EXP {
+            if skip_outside {
+                return false;
+            }
+            if f > MAX_EXP {
+                (label - 1.0) * alpha
+            } else if f < -MAX_EXP {
+                label * alpha
+            } else if PARITY {
+                (label - shared.sigmoid.reference(f)) * alpha
+            } else {
+                (label - shared.sigmoid.fast(f)) * alpha
+            }
+        } else if PARITY {
+            (label - shared.sigmoid.reference(f)) * alpha
+        } else {
+            (label - shared.sigmoid.fast(f)) * alpha
+        };
+        // Downstream gradients: g·v' into h's accumulator, g·h into v'.
+        axpy(neu1e, g, out);
+        axpy(out, g, h);
+        true
+    }
+
+    /// Trains the target word at `self.pos` of the sentence.
+    ///
+    /// # Safety
+    /// As [`run_worker`].
+    #[inline]
+    unsafe fn train_position<const PARITY: bool>(&mut self, shared: &Shared, w: Weights) {
+        let config = shared.config;
+        let window = config.window;
+        let b = if PARITY {
+            let b = (self.lcg.next() % window as u64) as usize;
+            if config.shrink_window {
+                b
+            } else {
+                0
+            }
+        } else if config.shrink_window {
+            self.rng.below(window)
+        } else {
+            0
+        };
+        if self.sentence.is_empty() {
+            // word2vec.c trains a stale word without context here: only the draw above happens.
+            return;
+        }
+        let pos = self.pos;
+        let word = self.sentence[pos] as usize;
+        let (lo, hi) = context_range(pos, self.sentence.len(), window, b);
+        match config.architecture {
+            Architecture::Cbow => {
+                self.neu1.fill(0.0);
+                let mut cw = 0usize;
+                for c in lo..hi {
+                    if c != pos {
+                        // SAFETY: one row slice at a time; `neu1` is this worker's own buffer.
+                        add(&mut self.neu1, unsafe {
+                            w.syn0.row(self.sentence[c] as usize)
+                        });
+                        cw += 1;
+                    }
+                }
+                if cw == 0 {
+                    return;
+                }
+                if PARITY {
+                    for x in &mut self.neu1 {
+                        *x /= cw as f32;
+                    }
+                } else {
+                    scale(&mut self.neu1, 1.0 / cw as f32);
+                }
+                self.neu1e.fill(0.0);
+                let h = std::mem::take(&mut self.neu1);
+                unsafe { self.output_layer::<PARITY>(shared, w, word, &h) };
+                self.neu1 = h;
+                for c in lo..hi {
+                    if c != pos {
+                        let r = self.sentence[c] as usize;
+                        // SAFETY: one row slice at a time.
+                        add(unsafe { w.syn0.row(r) }, &self.neu1e);
+                        self.mark(0, r);
+                    }
+                }
+            }
+            Architecture::SkipGram => {
+                for c in lo..hi {
+                    if c == pos {
+                        continue;
+                    }
+                    let r = self.sentence[c] as usize;
+                    // SAFETY: the only live slice of this syn0 row in this thread; the output
+                    // rows come from other matrices.
+                    let l1 = unsafe { w.syn0.row(r) };
+                    self.neu1e.fill(0.0);
+                    unsafe { self.output_layer::<PARITY>(shared, w, word, l1) };
+                    add(l1, &self.neu1e);
+                    self.mark(0, r);
+                }
+            }
+        }
+    }
+
+    /// Hierarchical softmax and negative sampling for input `h` and target `word`,
+    /// accumulating the downstream gradient of `h` in `neu1e`.
+    ///
+    /// # Safety
+    /// As [`run_worker`]; `h` must not be a row of `syn1` or `syn1neg`.
+    #[inline(always)]
+    unsafe fn output_layer<const PARITY: bool>(
+        &mut self,
+        shared: &Shared,
+        w: Weights,
+        word: usize,
+        h: &[f32],
+    ) {
+        let alpha = self.alpha;
+        if let Some(tree) = &shared.tree {
+            for (&point, &code) in tree.points(word).iter().zip(tree.code(word)) {
+                let p = point as usize;
+                // SAFETY: one syn1 row slice at a time, distinct from `h` (a syn0 row or buffer).
+                let out = unsafe { w.syn1.row(p) };
+                let label = 1.0 - code as f32;
+                if Self::output_unit::<PARITY>(shared, alpha, h, &mut self.neu1e, out, label, true)
+                {
+                    self.mark(1, p);
+                }
+            }
+        }
+        if shared.config.negative > 0 {
+            for d in 0..=shared.config.negative {
+                let (target, label) = if d == 0 {
+                    (word, 1.0)
+                } else {
+                    let t = self.draw_negative::<PARITY>(shared);
+                    if t == word {
+                        continue;
+                    }
+                    (t, 0.0)
+                };
+                // SAFETY: one syn1neg row slice at a time, distinct from `h`.
+                let out = unsafe { w.syn1neg.row(target) };
+                Self::output_unit::<PARITY>(shared, alpha, h, &mut self.neu1e, out, label, false);
+                self.mark(2, target);
+            }
+        }
+    }
+}

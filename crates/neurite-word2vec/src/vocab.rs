@@ -1,0 +1,508 @@
+//! The vocabulary: words counted from a streamed corpus, rare words cut by `min_count`, sorted
+//! by frequency (ties by the word's bytes, so the order never depends on hashing), with the
+//! sentence end `</s>` kept at index 0 as word2vec.c does. Saved and loaded as `word count` lines.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+
+use crate::corpus::{Corpus, Token};
+use crate::error::{Error, Result};
+use crate::io::write_atomically;
+
+/// The sentence-end token: a line break in the corpus. Always at index 0 of a [`Vocabulary`].
+pub const SENTENCE_END: &str = "</s>";
+
+/// How the vocabulary is built.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VocabOptions {
+    /// Words seen fewer times are dropped (`-min-count`, default 5).
+    pub min_count: u64,
+    /// Keep at most this many words (the most frequent), `</s>` included; `None`: no cap.
+    pub max_vocab_size: Option<usize>,
+    /// While counting, when the table holds more distinct words than this, the rarest are pruned
+    /// (those seen at most `r` times, `r` = 1, 2, … on successive prunings), as word2vec.c does
+    /// at 70% of its 30M-entry hash table (the default, 21M).
+    pub prune_at: usize,
+}
+
+impl Default for VocabOptions {
+    fn default() -> Self {
+        VocabOptions {
+            min_count: 5,
+            max_vocab_size: None,
+            prune_at: 21_000_000,
+        }
+    }
+}
+
+/// An open-addressing hash table from word bytes to indices into an arena of words.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WordTable {
+    /// All words' bytes, concatenated.
+    arena: Vec<u8>,
+    /// `ends[i]`: end of word `i` in `arena`.
+    ends: Vec<usize>,
+    /// Slots holding a word index, or `u32::MAX` when empty. Length: a power of two.
+    slots: Vec<u32>,
+}
+
+#[inline]
+fn hash_bytes(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h = (bytes.len() as u64).wrapping_mul(K);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+    }
+    let mut tail = 0u64;
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        tail |= (b as u64) << (8 * i);
+    }
+    h = (h.rotate_left(5) ^ tail).wrapping_mul(K);
+    h ^ (h >> 29)
+}
+
+impl WordTable {
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub(crate) fn word(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.arena[start..self.ends[i]]
+    }
+
+    #[inline]
+    fn slot_of(&self, bytes: &[u8]) -> (usize, Option<usize>) {
+        let mask = self.slots.len() - 1;
+        let mut s = hash_bytes(bytes) as usize & mask;
+        loop {
+            let v = self.slots[s];
+            if v == u32::MAX {
+                return (s, None);
+            }
+            if self.word(v as usize) == bytes {
+                return (s, Some(v as usize));
+            }
+            s = (s + 1) & mask;
+        }
+    }
+
+    /// Index of `bytes`, if present.
+    #[inline]
+    pub(crate) fn get(&self, bytes: &[u8]) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        self.slot_of(bytes).1
+    }
+
+    /// Index of `bytes`, inserting it at the end if absent; the flag tells whether it was new.
+    pub(crate) fn insert(&mut self, bytes: &[u8]) -> (usize, bool) {
+        if self.slots.len() < 2 * (self.len() + 1) {
+            self.rehash((2 * (self.len() + 1)).next_power_of_two().max(1024));
+        }
+        let (s, found) = self.slot_of(bytes);
+        if let Some(i) = found {
+            return (i, false);
+        }
+        let i = self.len();
+        self.arena.extend_from_slice(bytes);
+        self.ends.push(self.arena.len());
+        self.slots[s] = i as u32;
+        (i, true)
+    }
+
+    fn rehash(&mut self, n_slots: usize) {
+        self.slots = vec![u32::MAX; n_slots];
+        let mask = n_slots - 1;
+        for i in 0..self.len() {
+            let mut s = hash_bytes(self.word(i)) as usize & mask;
+            while self.slots[s] != u32::MAX {
+                s = (s + 1) & mask;
+            }
+            self.slots[s] = i as u32;
+        }
+    }
+
+    /// A table of the given words, in order.
+    pub(crate) fn from_words<'a>(words: impl IntoIterator<Item = &'a [u8]>) -> Self {
+        let mut t = WordTable::default();
+        for w in words {
+            t.insert(w);
+        }
+        t
+    }
+}
+
+/// Words with their counts, most frequent first, `</s>` at index 0.
+#[derive(Clone, Debug)]
+pub struct Vocabulary {
+    table: WordTable,
+    words: Vec<String>,
+    counts: Vec<u64>,
+    total: u64,
+}
+
+/// Word counts gathered from a corpus before the cut by `min_count`.
+struct Counts {
+    table: WordTable,
+    counts: Vec<u64>,
+    min_reduce: u64,
+}
+
+impl Counts {
+    fn new() -> Self {
+        let mut c = Counts {
+            table: WordTable::default(),
+            counts: Vec::new(),
+            min_reduce: 1,
+        };
+        c.add(SENTENCE_END.as_bytes(), 0);
+        c
+    }
+
+    #[inline]
+    fn add(&mut self, word: &[u8], n: u64) {
+        let (i, new) = self.table.insert(word);
+        if new {
+            self.counts.push(n);
+        } else {
+            self.counts[i] += n;
+        }
+    }
+
+    /// word2vec.c's ReduceVocab: drop the words seen at most `min_reduce` times, then raise it.
+    fn prune(&mut self) {
+        let mut kept = WordTable::default();
+        let mut counts = Vec::new();
+        for i in 0..self.table.len() {
+            if i == 0 || self.counts[i] > self.min_reduce {
+                kept.insert(self.table.word(i));
+                counts.push(self.counts[i]);
+            }
+        }
+        self.table = kept;
+        self.counts = counts;
+        self.min_reduce += 1;
+    }
+}
+
+impl Vocabulary {
+    /// Counts the words of `corpus` (streamed) and builds the vocabulary.
+    ///
+    /// Errors: [`Error::EmptyCorpus`] when the corpus holds no word, [`Error::EmptyVocabulary`]
+    /// when `min_count` (or `max_vocab_size`) removes every word.
+    pub fn build(corpus: &Corpus, opts: &VocabOptions) -> Result<Self> {
+        Self::build_counting(corpus, opts, false)
+    }
+
+    /// As [`Vocabulary::build`]; with `drop_unterminated_tail`, a last word not followed by
+    /// white space is not counted (word2vec.c's behaviour, for the reference-parity mode).
+    pub(crate) fn build_counting(
+        corpus: &Corpus,
+        opts: &VocabOptions,
+        drop_unterminated_tail: bool,
+    ) -> Result<Self> {
+        if opts.prune_at == 0 {
+            return Err(Error::config("prune_at", 0, "at least 1"));
+        }
+        let len = corpus.len_bytes()?;
+        let mut tokens = corpus.tokens(0, len, drop_unterminated_tail)?;
+        let mut counts = Counts::new();
+        let mut words = 0u64;
+        while let Some(tok) = tokens.next_token()? {
+            match tok {
+                Token::Newline => counts.counts[0] += 1,
+                Token::Word(w) => {
+                    words += 1;
+                    counts.add(w, 1);
+                    if counts.table.len() > opts.prune_at {
+                        counts.prune();
+                    }
+                }
+            }
+        }
+        if words == 0 {
+            return Err(Error::EmptyCorpus {
+                path: corpus.path().to_path_buf(),
+            });
+        }
+        let pairs = (1..counts.table.len()).map(|i| (counts.table.word(i), counts.counts[i]));
+        Self::from_pairs(counts.counts[0], pairs, opts, corpus.path())
+    }
+
+    /// A vocabulary from `(word, count)` pairs (any order; `</s>` among them sets its count),
+    /// cut and sorted as [`Vocabulary::build`] does.
+    pub fn from_counts<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, u64)>,
+        opts: &VocabOptions,
+    ) -> Result<Self> {
+        let mut sentence_end = 0;
+        let mut rest = Vec::new();
+        for (w, c) in pairs {
+            if w == SENTENCE_END {
+                sentence_end += c;
+            } else {
+                rest.push((w.as_bytes(), c));
+            }
+        }
+        Self::from_pairs(sentence_end, rest, opts, Path::new("<counts>"))
+    }
+
+    fn from_pairs<'a>(
+        sentence_end_count: u64,
+        pairs: impl IntoIterator<Item = (&'a [u8], u64)>,
+        opts: &VocabOptions,
+        path: &Path,
+    ) -> Result<Self> {
+        let mut distinct = 0;
+        let mut max_count = 0;
+        let mut kept: Vec<(&[u8], u64)> = Vec::new();
+        for (w, c) in pairs {
+            distinct += 1;
+            max_count = max_count.max(c);
+            if c >= opts.min_count && c > 0 {
+                kept.push((w, c));
+            }
+        }
+        kept.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        if let Some(max) = opts.max_vocab_size {
+            kept.truncate(max.saturating_sub(1));
+        }
+        if kept.is_empty() {
+            return Err(Error::EmptyVocabulary {
+                path: path.to_path_buf(),
+                min_count: opts.min_count,
+                distinct,
+                max_count,
+            });
+        }
+        let mut words = Vec::with_capacity(kept.len() + 1);
+        let mut counts = Vec::with_capacity(kept.len() + 1);
+        words.push(SENTENCE_END.to_string());
+        counts.push(sentence_end_count);
+        for &(w, c) in &kept {
+            words.push(String::from_utf8_lossy(w).into_owned());
+            counts.push(c);
+        }
+        let table = WordTable::from_words(
+            std::iter::once(SENTENCE_END.as_bytes()).chain(kept.iter().map(|p| p.0)),
+        );
+        let total = counts.iter().sum();
+        Ok(Vocabulary {
+            table,
+            words,
+            counts,
+            total,
+        })
+    }
+
+    /// Number of words, `</s>` included.
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// Never true for a built vocabulary (it holds `</s>` and at least one word).
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// The word at `index`.
+    pub fn word(&self, index: usize) -> &str {
+        &self.words[index]
+    }
+
+    /// All words, most frequent first (after `</s>`).
+    pub fn words(&self) -> &[String] {
+        &self.words
+    }
+
+    /// How often the word at `index` occurs in the corpus.
+    pub fn count(&self, index: usize) -> u64 {
+        self.counts[index]
+    }
+
+    /// All counts, in vocabulary order.
+    pub fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+
+    /// Index of `word`, if it is in the vocabulary.
+    pub fn index(&self, word: &str) -> Option<usize> {
+        self.table.get(word.as_bytes())
+    }
+
+    /// Index of a word given as raw bytes (as read from the corpus).
+    #[inline]
+    pub(crate) fn index_bytes(&self, word: &[u8]) -> Option<usize> {
+        self.table.get(word)
+    }
+
+    /// Sum of all counts: the corpus words that training reads each epoch (word2vec.c's
+    /// `train_words`, line breaks included).
+    pub fn total_words(&self) -> u64 {
+        self.total
+    }
+
+    /// Writes `word count` lines, in vocabulary order (word2vec.c's `-save-vocab`).
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        write_atomically(path.as_ref(), |w| {
+            for (word, count) in self.words.iter().zip(&self.counts) {
+                writeln!(w, "{word} {count}")?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Reads `word count` lines (word2vec.c's `-read-vocab`), then cuts and sorts as `build` does.
+    pub fn load(path: impl AsRef<Path>, opts: &VocabOptions) -> Result<Self> {
+        let path = path.as_ref();
+        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut pairs: Vec<(String, u64)> = Vec::new();
+        for (i, line) in BufReader::new(f).lines().enumerate() {
+            let line = line.map_err(|e| Error::io(path, e))?;
+            let line = line.trim_end_matches('\r');
+            if line.trim().is_empty() {
+                continue;
+            }
+            let mut parts = line.split([' ', '\t']).filter(|s| !s.is_empty());
+            let (Some(word), Some(count), None) = (parts.next(), parts.next(), parts.next()) else {
+                return Err(Error::format(
+                    path,
+                    i + 1,
+                    format!("expected `word count`, found {line:?}"),
+                ));
+            };
+            let count = count.parse::<u64>().map_err(|_| {
+                Error::format(
+                    path,
+                    i + 1,
+                    format!("count {count:?} is not a non-negative integer"),
+                )
+            })?;
+            pairs.push((word.to_string(), count));
+        }
+        if pairs.is_empty() {
+            return Err(Error::format(path, 1, "vocabulary file holds no word"));
+        }
+        let mut sentence_end = 0;
+        let mut rest = Vec::new();
+        for (w, c) in &pairs {
+            if w == SENTENCE_END {
+                sentence_end += c;
+            } else {
+                rest.push((w.as_bytes(), *c));
+            }
+        }
+        Self::from_pairs(sentence_end, rest, opts, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corpus(text: &str) -> Corpus {
+        Corpus::from_bytes("t", text.as_bytes().to_vec())
+    }
+
+    fn opts(min_count: u64) -> VocabOptions {
+        VocabOptions {
+            min_count,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn counts_sorts_and_breaks_ties_by_bytes() {
+        let v = Vocabulary::build(&corpus("b a c b a d b\nz y\n"), &opts(1)).unwrap();
+        assert_eq!(v.words(), ["</s>", "b", "a", "c", "d", "y", "z"]);
+        assert_eq!(v.counts(), [2, 3, 2, 1, 1, 1, 1]);
+        assert_eq!(v.total_words(), 11);
+        assert_eq!(v.index("d"), Some(4));
+        assert_eq!(v.index("nope"), None);
+    }
+
+    #[test]
+    fn min_count_and_max_size_cut() {
+        let v = Vocabulary::build(&corpus("b a c b a d b"), &opts(2)).unwrap();
+        assert_eq!(v.words(), ["</s>", "b", "a"]);
+        let o = VocabOptions {
+            min_count: 1,
+            max_vocab_size: Some(2),
+            ..Default::default()
+        };
+        let v = Vocabulary::build(&corpus("b a c b a d b"), &o).unwrap();
+        assert_eq!(v.words(), ["</s>", "b"]);
+    }
+
+    #[test]
+    fn empty_inputs_are_typed_errors() {
+        assert!(matches!(
+            Vocabulary::build(&corpus(" \n\t\n"), &opts(1)),
+            Err(Error::EmptyCorpus { .. })
+        ));
+        let e = Vocabulary::build(&corpus("a b c a"), &opts(5)).unwrap_err();
+        match e {
+            Error::EmptyVocabulary {
+                min_count,
+                distinct,
+                max_count,
+                ..
+            } => assert_eq!((min_count, distinct, max_count), (5, 3, 2)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn pruning_drops_rare_words_as_it_goes() {
+        // Room for 4 entries (`</s>` included): adding `d` prunes the singletons `c` and `d`.
+        let o = VocabOptions {
+            min_count: 1,
+            max_vocab_size: None,
+            prune_at: 4,
+        };
+        let v = Vocabulary::build(&corpus("a a a b b c d e a b"), &o).unwrap();
+        assert_eq!(v.words(), ["</s>", "a", "b", "e"]);
+        assert_eq!(v.counts()[1..], [4, 3, 1]);
+    }
+
+    #[test]
+    fn save_and_load_round_trip() {
+        let dir = std::env::temp_dir().join(format!("neurite-w2v-vocab-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("vocab.txt");
+        let v = Vocabulary::build(&corpus("x y y z z z\n"), &opts(1)).unwrap();
+        v.save(&p).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "</s> 1\nz 3\ny 2\nx 1\n"
+        );
+        let w = Vocabulary::load(&p, &opts(1)).unwrap();
+        assert_eq!(w.words(), v.words());
+        assert_eq!(w.counts(), v.counts());
+        std::fs::write(&p, "a 3\nb x\n").unwrap();
+        match Vocabulary::load(&p, &opts(1)).unwrap_err() {
+            Error::Format { line, .. } => assert_eq!(line, 2),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(matches!(
+            Vocabulary::load(dir.join("missing"), &opts(1)),
+            Err(Error::Io { .. })
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn word_table_finds_everything_after_growth() {
+        let words: Vec<String> = (0..5000).map(|i| format!("w{i}")).collect();
+        let t = WordTable::from_words(words.iter().map(|w| w.as_bytes()));
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(t.get(w.as_bytes()), Some(i));
+            assert_eq!(t.word(i), w.as_bytes());
+        }
+        assert_eq!(t.get(b"w5000"), None);
+    }
+}
