@@ -225,3 +225,59 @@ proptest! {
         prop_assert!(t.index_add(axis, &idx, &t).is_err() || idx.len() == dim);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    #[test]
+    fn constructors_fill_their_shapes(s in shape(4, 4), c in -3.0..3.0f64, seed in any::<u64>()) {
+        let n: usize = s.iter().product();
+        assert_close(&Tensor::<f64>::zeros(&s), &s, &vec![0.0; n], 0.0);
+        assert_close(&Tensor::<f64>::ones(&s), &s, &vec![1.0; n], 0.0);
+        assert_close(&Tensor::<f64>::full(&s, c), &s, &vec![c; n], 0.0);
+        let v: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        assert_close(&Tensor::from_vec(v.clone(), &s).unwrap(), &s, &v, 0.0);
+        prop_assert!(Tensor::from_vec(vec![0.0; n + 1], &s).is_err());
+        assert_close(&Tensor::<f64>::arange(n), &[n], &v, 0.0);
+        // The same seed gives the same samples; uniform samples stay in [lo, hi).
+        let a = Tensor::<f64>::rand_uniform(&s, -1.0, 2.0, &mut neurite_tensor::Rng::new(seed));
+        let b = Tensor::<f64>::rand_uniform(&s, -1.0, 2.0, &mut neurite_tensor::Rng::new(seed));
+        prop_assert_eq!(&a, &b);
+        prop_assert!(a.to_vec().iter().all(|x| (-1.0..2.0).contains(x)));
+        let g = Tensor::<f32>::rand_normal(&s, 0.0, 1.0, &mut neurite_tensor::Rng::new(seed));
+        prop_assert!(g.all_finite());
+        prop_assert_eq!(g.cast::<f64>().cast::<f32>(), g);
+        // get / item.
+        for (k, i) in indices(&s).iter().enumerate().take(5) {
+            prop_assert_eq!(Tensor::from_slice(&v, &s).unwrap().get(i).unwrap(), v[k]);
+        }
+        let t = Tensor::from_slice(&v, &s).unwrap();
+        let mut past = s.clone();
+        past.push(0);
+        prop_assert!(t.get(&past).is_err());
+        if let Some(d) = s.first() {
+            let mut out_of_range = vec![0; s.len()];
+            out_of_range[0] = *d;
+            prop_assert!(t.get(&out_of_range).is_err());
+        }
+        prop_assert_eq!(t.item().is_ok(), n == 1);
+    }
+}
+
+#[test]
+fn small_constructors() {
+    let e = Tensor::<f32>::eye(3);
+    assert_eq!(
+        e.to_vec(),
+        vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+    );
+    assert_eq!(Tensor::<f64>::scalar(2.5).item().unwrap(), 2.5);
+    assert_eq!(Tensor::<f64>::scalar(2.5).shape(), &[] as &[usize]);
+    let r = Tensor::<f64>::arange_step(0.0, 0.3, 0.1).unwrap();
+    assert_eq!(r.len(), 3);
+    let r = Tensor::<f64>::arange_step(1.0, -1.0, -0.5).unwrap();
+    assert_eq!(r.to_vec(), vec![1.0, 0.5, 0.0, -0.5]);
+    assert_eq!(Tensor::<f64>::arange_step(1.0, 0.0, 1.0).unwrap().len(), 0);
+    assert!(Tensor::<f64>::arange_step(0.0, 1.0, 0.0).is_err());
+    assert!(Tensor::<f64>::arange_step(0.0, f64::INFINITY, 1.0).is_err());
+}
