@@ -376,7 +376,8 @@ fn check_buffer(op: &'static str, len: usize, shape: &[usize]) -> Result<()> {
     Ok(())
 }
 
-fn rank<const R: usize>(
+/// The shape as an array of `R` dimensions, or a `BadRank` error saying what was expected.
+pub(crate) fn rank<const R: usize>(
     op: &'static str,
     expected: &'static str,
     t: &[usize],

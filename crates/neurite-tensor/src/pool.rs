@@ -9,7 +9,9 @@
 //! Work is split over `(image, channel)` planes with rayon above a size threshold; each plane is
 //! computed by one thread in a fixed order, so results are identical for any thread count.
 
-use crate::conv::{checked_len, for_each_plane, lift, valid_range, Plane, Window1d, Window2d};
+use crate::conv::{
+    checked_len, for_each_plane, lift, rank, valid_range, Plane, Window1d, Window2d,
+};
 use crate::error::{Result, TensorError};
 use crate::float::Float;
 use crate::tensor::Tensor;
@@ -136,18 +138,6 @@ impl Plan {
             }
         }
     }
-}
-
-fn rank<const R: usize>(
-    op: &'static str,
-    expected: &'static str,
-    t: &[usize],
-) -> Result<[usize; R]> {
-    t.try_into().map_err(|_| TensorError::BadRank {
-        op,
-        expected,
-        got: t.to_vec(),
-    })
 }
 
 fn max_pool_run<T: Float>(input: &Tensor<T>, p: &Plan) -> Result<MaxPoolOutput<T>> {
