@@ -72,10 +72,13 @@ impl Rng {
         lo + (hi - lo) * self.uniform()
     }
 
-    /// Uniform integer in 0..n (n > 0), without modulo bias (Lemire's method).
+    /// Uniform integer in 0..n, without modulo bias (Lemire's method).
+    ///
+    /// # Panics
+    /// If `n` is 0 (an empty range has no element to draw; callers check their ranges).
     #[inline]
     pub fn below(&mut self, n: usize) -> usize {
-        debug_assert!(n > 0);
+        assert!(n > 0, "Rng::below(0): empty range");
         let n = n as u64;
         loop {
             let m = (self.next_u64() as u128) * (n as u128);
