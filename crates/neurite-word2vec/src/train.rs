@@ -115,18 +115,7 @@ impl Word2Vec {
                 memory_bytes as f64 / 1e6
             );
         }
-        let mut syn0 = vec![0.0f32; v * dim];
-        if config.reference_parity {
-            let mut r = Lcg(1);
-            for x in &mut syn0 {
-                *x = (((r.next() & 0xFFFF) as f32 / 65536.0) - 0.5) / dim as f32;
-            }
-        } else {
-            let mut r = Rng::new(config.seed);
-            for x in &mut syn0 {
-                *x = ((r.next_u64() >> 40) as f32 / 16_777_216.0 - 0.5) / dim as f32;
-            }
-        }
+        let mut syn0 = initial_input_vectors(v, dim, config);
         let mut syn1 = if config.hs {
             vec![0.0f32; v.saturating_sub(1) * dim]
         } else {
@@ -250,6 +239,24 @@ impl Word2Vec {
         KeyedVectors::new(self.vocab.words().to_vec(), self.config.dim, self.syn0)
             .expect("the model's matrix matches its vocabulary")
     }
+}
+
+/// Input vectors before training: uniform in [−0.5/dim, 0.5/dim), drawn as word2vec.c does
+/// (its generator from 1, 16 bits per value) in the reference-parity mode.
+fn initial_input_vectors(v: usize, dim: usize, config: &TrainConfig) -> Vec<f32> {
+    let mut syn0 = vec![0.0f32; v * dim];
+    if config.reference_parity {
+        let mut r = Lcg(1);
+        for x in &mut syn0 {
+            *x = (((r.next() & 0xFFFF) as f32 / 65536.0) - 0.5) / dim as f32;
+        }
+    } else {
+        let mut r = Rng::new(config.seed);
+        for x in &mut syn0 {
+            *x = ((r.next_u64() >> 40) as f32 / 16_777_216.0 - 0.5) / dim as f32;
+        }
+    }
+    syn0
 }
 
 fn join(h: std::thread::ScopedJoinHandle<'_, Result<()>>) -> Result<()> {
@@ -873,6 +880,179 @@ impl Worker {
                 let out = unsafe { w.syn1neg.row(target) };
                 Self::output_unit::<PARITY>(shared, alpha, h, &mut self.neu1e, out, label, false);
                 self.mark(2, target);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocab::VocabOptions;
+    use proptest::prelude::*;
+
+    /// The first `n` words of the embedded corpus.
+    fn small_corpus(n: usize) -> Corpus {
+        Corpus::embedded().unwrap().head(n).unwrap()
+    }
+
+    fn config(arch: Architecture, hs: bool, negative: usize) -> TrainConfig {
+        TrainConfig {
+            architecture: arch,
+            hs,
+            negative,
+            dim: 16,
+            epochs: 2,
+            vocab: VocabOptions {
+                min_count: 3,
+                ..Default::default()
+            },
+            ..TrainConfig::default()
+        }
+    }
+
+    fn bits(m: &Word2Vec) -> Vec<u32> {
+        m.input_vectors()
+            .iter()
+            .chain(m.output_vectors())
+            .chain(m.inner_node_vectors())
+            .map(|x| x.to_bits())
+            .collect()
+    }
+
+    #[test]
+    fn same_seed_gives_the_same_vectors_on_one_thread() {
+        let corpus = small_corpus(30_000);
+        for arch in [Architecture::Cbow, Architecture::SkipGram] {
+            let c = config(arch, true, 3);
+            let (a, sa) = Word2Vec::train(&corpus, &c).unwrap();
+            let (b, _) = Word2Vec::train(&corpus, &c).unwrap();
+            assert_eq!(bits(&a), bits(&b), "{arch:?}");
+            assert!(a.input_vectors().iter().all(|x| x.is_finite()));
+            // Every epoch reads every word, line breaks included.
+            assert_eq!(sa.words, 2 * a.vocabulary().total_words());
+            let other = TrainConfig { seed: 2, ..c };
+            let (d, _) = Word2Vec::train(&corpus, &other).unwrap();
+            assert_ne!(bits(&a), bits(&d));
+        }
+    }
+
+    #[test]
+    fn deterministic_mode_is_bit_identical_across_runs() {
+        let corpus = small_corpus(30_000);
+        for (arch, threads) in [(Architecture::SkipGram, 2), (Architecture::Cbow, 3)] {
+            let c = TrainConfig {
+                threads,
+                thread_mode: ThreadMode::Deterministic,
+                sync_words: 4_000,
+                ..config(arch, true, 3)
+            };
+            let (a, sa) = Word2Vec::train(&corpus, &c).unwrap();
+            let (b, _) = Word2Vec::train(&corpus, &c).unwrap();
+            assert_eq!(bits(&a), bits(&b), "{arch:?} on {threads} threads");
+            assert_eq!(sa.words, 2 * a.vocabulary().total_words());
+            // The merged model trained: it moved away from its initial vectors.
+            let init = initial_input_vectors(a.vocabulary().len(), 16, &c);
+            assert_ne!(a.input_vectors(), &init[..]);
+        }
+    }
+
+    #[test]
+    fn hogwild_threads_read_every_word_once_per_epoch() {
+        let corpus = small_corpus(30_000);
+        let c = TrainConfig {
+            threads: 2,
+            ..config(Architecture::SkipGram, false, 5)
+        };
+        let (m, stats) = Word2Vec::train(&corpus, &c).unwrap();
+        assert_eq!(stats.words, 2 * m.vocabulary().total_words());
+        assert!(m.input_vectors().iter().all(|x| x.is_finite()));
+    }
+
+    #[test]
+    fn reference_parity_mode_is_deterministic_and_starts_like_word2vec_c() {
+        let corpus = small_corpus(20_000);
+        let c = TrainConfig {
+            reference_parity: true,
+            ..config(Architecture::Cbow, true, 0)
+        };
+        let (a, _) = Word2Vec::train(&corpus, &c).unwrap();
+        let (b, _) = Word2Vec::train(&corpus, &c).unwrap();
+        assert_eq!(bits(&a), bits(&b));
+        // word2vec.c: next_random = 1; first value ((25214903928 & 0xFFFF) / 65536 − 0.5) / dim.
+        let init = initial_input_vectors(3, 4, &TrainConfig { dim: 4, ..c.clone() });
+        assert_eq!(init[0], (((25_214_903_928u64 & 0xFFFF) as f32 / 65536.0) - 0.5) / 4.0);
+        // The seed does not matter in this mode.
+        let (d, _) = Word2Vec::train(&corpus, &TrainConfig { seed: 99, ..c }).unwrap();
+        assert_eq!(bits(&a), bits(&d));
+    }
+
+    #[test]
+    fn bad_input_is_a_typed_error() {
+        let empty = Corpus::from_bytes("empty.txt", Vec::new());
+        assert!(matches!(
+            Word2Vec::train(&empty, &TrainConfig::default()),
+            Err(crate::Error::EmptyCorpus { .. })
+        ));
+        let rare = Corpus::from_bytes("rare.txt", b"a b c d".to_vec());
+        assert!(matches!(
+            Word2Vec::train(&rare, &TrainConfig::default()),
+            Err(crate::Error::EmptyVocabulary { .. })
+        ));
+        let c = TrainConfig {
+            window: 0,
+            ..TrainConfig::default()
+        };
+        assert!(matches!(
+            Word2Vec::train(&rare, &c),
+            Err(crate::Error::InvalidConfig { name: "window", .. })
+        ));
+        let missing = Corpus::file("/nonexistent/neurite/corpus.txt");
+        match Word2Vec::train(&missing, &TrainConfig::default()) {
+            Err(crate::Error::Io { path, .. }) => assert!(path.ends_with("corpus.txt")),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    proptest! {
+        /// One output unit's update is −α times the gradient of its loss
+        /// L = −log σ(h·v') (label 1) or −log σ(−h·v') (label 0), checked by central
+        /// differences in f64; the sigmoid table's resolution bounds the difference.
+        #[test]
+        fn output_unit_update_is_the_loss_gradient(
+            hv in proptest::collection::vec((-0.5f32..0.5, -0.5f32..0.5), 1..40),
+            label in 0u8..2,
+        ) {
+            let (h, out0): (Vec<f32>, Vec<f32>) = hv.into_iter().unzip();
+            let corpus = Corpus::from_bytes("t", b"a b".to_vec());
+            let vocab = Vocabulary::from_counts([("a", 1), ("b", 1)], &VocabOptions { min_count: 1, ..Default::default() }).unwrap();
+            let cfg = TrainConfig::default();
+            let shared = Shared::new(&corpus, &vocab, &cfg).unwrap();
+            let alpha = 0.1f32;
+            let y = label as f64;
+            let mut out = out0.clone();
+            let mut neu1e = vec![0.0f32; h.len()];
+            Worker::output_unit::<false>(&shared, alpha, &h, &mut neu1e, &mut out, label as f32, false);
+            let loss = |h: &[f64], v: &[f64]| {
+                let s: f64 = h.iter().zip(v).map(|(a, b)| a * b).sum();
+                let p = 1.0 / (1.0 + (-s).exp());
+                -(y * p.ln() + (1.0 - y) * (1.0 - p).ln())
+            };
+            let hd: Vec<f64> = h.iter().map(|&x| x as f64).collect();
+            let vd: Vec<f64> = out0.iter().map(|&x| x as f64).collect();
+            let eps = 1e-6;
+            for j in 0..h.len() {
+                let (mut vp, mut vm) = (vd.clone(), vd.clone());
+                vp[j] += eps;
+                vm[j] -= eps;
+                let grad_v = (loss(&hd, &vp) - loss(&hd, &vm)) / (2.0 * eps);
+                let (mut hp, mut hm) = (hd.clone(), hd.clone());
+                hp[j] += eps;
+                hm[j] -= eps;
+                let grad_h = (loss(&hp, &vd) - loss(&hm, &vd)) / (2.0 * eps);
+                let tol = 0.01 * alpha as f64 * (hd[j].abs() + vd[j].abs()) + 1e-6;
+                prop_assert!(((out[j] - out0[j]) as f64 + alpha as f64 * grad_v).abs() < tol);
+                prop_assert!((neu1e[j] as f64 + alpha as f64 * grad_h).abs() < tol);
             }
         }
     }
