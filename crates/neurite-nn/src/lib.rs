@@ -31,6 +31,7 @@
 //! ```
 
 mod activation;
+pub mod data;
 mod dropout;
 mod embedding;
 mod error;
@@ -38,6 +39,7 @@ pub mod gradcheck_cases;
 pub mod init;
 mod linear;
 mod loss;
+pub mod metrics;
 mod module;
 mod norm;
 mod optim;
