@@ -1,0 +1,502 @@
+//! The convolution kernels: per-sample im2col into a reused buffer, then one GEMM per group
+//! (C = W·cols) on matrixmultiply (called directly, so neurite-cnn controls the strides), in parallel over the batch; and the backward pass, which
+//! rebuilds the columns instead of keeping them (cheap next to the GEMMs, and it keeps no
+//! [batch, C·k, L] buffer alive between forward and backward).
+//!
+//! 1-D convolution runs on the same code with a height of 1.
+
+use neurite_tensor::Float;
+use rayon::prelude::*;
+
+use crate::scratch::Scratch;
+
+/// The geometry of one convolution call (1-D inputs have `h = kh = 1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ConvGeom {
+    pub n: usize,
+    pub c_in: usize,
+    pub h: usize,
+    pub w: usize,
+    pub c_out: usize,
+    pub groups: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub sh: usize,
+    pub sw: usize,
+    /// Zero padding before (top / left); the padding after only enters `oh` / `ow`.
+    pub ph: usize,
+    pub pw: usize,
+    pub dh: usize,
+    pub dw: usize,
+    pub oh: usize,
+    pub ow: usize,
+}
+
+impl ConvGeom {
+    /// Input channels per group.
+    pub fn cg(&self) -> usize {
+        self.c_in / self.groups
+    }
+    /// Output channels per group.
+    pub fn og(&self) -> usize {
+        self.c_out / self.groups
+    }
+    /// Rows of the column matrix per group: cg·kh·kw.
+    pub fn k(&self) -> usize {
+        self.cg() * self.kh * self.kw
+    }
+    /// Output positions per channel: oh·ow.
+    pub fn l(&self) -> usize {
+        self.oh * self.ow
+    }
+    /// Input elements per sample.
+    pub fn in_sample(&self) -> usize {
+        self.c_in * self.h * self.w
+    }
+    /// Output elements per sample.
+    pub fn out_sample(&self) -> usize {
+        self.c_out * self.l()
+    }
+    /// A 1×1 kernel with stride 1 and no padding: the input plane is the column matrix.
+    fn direct(&self) -> bool {
+        self.kh == 1
+            && self.kw == 1
+            && self.sh == 1
+            && self.sw == 1
+            && self.ph == 0
+            && self.pw == 0
+            && self.oh == self.h
+            && self.ow == self.w
+    }
+}
+
+/// The output indices `o` in `0..count` with `0 ≤ o·stride + offset − pad < len`, as a range.
+#[inline]
+fn valid_range(
+    count: usize,
+    stride: usize,
+    offset: usize,
+    pad: usize,
+    len: usize,
+) -> (usize, usize) {
+    // o·stride + offset ≥ pad  ⇔  o ≥ ceil((pad − offset) / stride)
+    let lo = if offset >= pad {
+        0
+    } else {
+        (pad - offset).div_ceil(stride)
+    };
+    // o·stride + offset − pad ≤ len − 1  ⇔  o ≤ (len − 1 + pad − offset) / stride
+    let hi = if len + pad > offset {
+        ((len - 1 + pad - offset) / stride + 1).min(count)
+    } else {
+        0
+    };
+    (lo.min(hi), hi)
+}
+
+/// im2col of one group of one sample: `x` [cg, h, w] → `cols` [cg·kh·kw, oh·ow].
+pub(crate) fn im2col<T: Float>(g: &ConvGeom, x: &[T], cols: &mut [T]) {
+    let (l, ow) = (g.l(), g.ow);
+    for c in 0..g.cg() {
+        let plane = &x[c * g.h * g.w..(c + 1) * g.h * g.w];
+        for ki in 0..g.kh {
+            let (ylo, yhi) = valid_range(g.oh, g.sh, ki * g.dh, g.ph, g.h);
+            for kj in 0..g.kw {
+                let row = (c * g.kh + ki) * g.kw + kj;
+                let dst = &mut cols[row * l..(row + 1) * l];
+                let (xlo, xhi) = valid_range(ow, g.sw, kj * g.dw, g.pw, g.w);
+                dst[..ylo * ow].fill(T::ZERO);
+                dst[yhi * ow..].fill(T::ZERO);
+                for oy in ylo..yhi {
+                    let iy = oy * g.sh + ki * g.dh - g.ph;
+                    let src = &plane[iy * g.w..(iy + 1) * g.w];
+                    let d = &mut dst[oy * ow..(oy + 1) * ow];
+                    d[..xlo].fill(T::ZERO);
+                    d[xhi..].fill(T::ZERO);
+                    if xlo < xhi {
+                        let ix0 = xlo * g.sw + kj * g.dw - g.pw;
+                        if g.sw == 1 {
+                            d[xlo..xhi].copy_from_slice(&src[ix0..ix0 + (xhi - xlo)]);
+                        } else {
+                            for (j, o) in d[xlo..xhi].iter_mut().enumerate() {
+                                *o = src[ix0 + j * g.sw];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// col2im, the adjoint of [`im2col`]: adds `cols` [cg·kh·kw, oh·ow] onto `x` [cg, h, w].
+pub(crate) fn col2im<T: Float>(g: &ConvGeom, cols: &[T], x: &mut [T]) {
+    let (l, ow) = (g.l(), g.ow);
+    for c in 0..g.cg() {
+        let plane = &mut x[c * g.h * g.w..(c + 1) * g.h * g.w];
+        for ki in 0..g.kh {
+            let (ylo, yhi) = valid_range(g.oh, g.sh, ki * g.dh, g.ph, g.h);
+            for kj in 0..g.kw {
+                let row = (c * g.kh + ki) * g.kw + kj;
+                let src = &cols[row * l..(row + 1) * l];
+                let (xlo, xhi) = valid_range(ow, g.sw, kj * g.dw, g.pw, g.w);
+                if xlo >= xhi {
+                    continue;
+                }
+                for oy in ylo..yhi {
+                    let iy = oy * g.sh + ki * g.dh - g.ph;
+                    let dst = &mut plane[iy * g.w..(iy + 1) * g.w];
+                    let s = &src[oy * ow + xlo..oy * ow + xhi];
+                    let ix0 = xlo * g.sw + kj * g.dw - g.pw;
+                    if g.sw == 1 {
+                        for (o, &v) in dst[ix0..ix0 + s.len()].iter_mut().zip(s) {
+                            *o += v;
+                        }
+                    } else {
+                        for (j, &v) in s.iter().enumerate() {
+                            dst[ix0 + j * g.sw] += v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// C ← α·A·B + β·C for row-major contiguous operands, A [m, k] (or Aᵀ when `ta`), B [k, n]
+/// (or Bᵀ when `tb`), C [m, n].
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn gemm<T: Float>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    ta: bool,
+    b: &[T],
+    tb: bool,
+    beta: T,
+    c: &mut [T],
+) {
+    debug_assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
+    let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
+    let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
+    // SAFETY: the slices hold at least m·k, k·n and m·n elements (checked above in debug and
+    // by construction of every caller), the strides describe those row-major layouts, and `c`
+    // is a distinct mutable borrow, so it aliases neither `a` nor `b`. The casts are between
+    // identical types: T is f32 when its name says so, f64 otherwise (Float is sealed).
+    unsafe {
+        if T::NAME == "f32" {
+            matrixmultiply::sgemm(
+                m,
+                k,
+                n,
+                1.0,
+                a.as_ptr() as *const f32,
+                rsa,
+                csa,
+                b.as_ptr() as *const f32,
+                rsb,
+                csb,
+                beta.to_f64() as f32,
+                c.as_mut_ptr() as *mut f32,
+                n as isize,
+                1,
+            );
+        } else {
+            matrixmultiply::dgemm(
+                m,
+                k,
+                n,
+                1.0,
+                a.as_ptr() as *const f64,
+                rsa,
+                csa,
+                b.as_ptr() as *const f64,
+                rsb,
+                csb,
+                beta.to_f64(),
+                c.as_mut_ptr() as *mut f64,
+                n as isize,
+                1,
+            );
+        }
+    }
+}
+
+/// Forward: `y` [n, c_out, oh, ow] = conv(`x` [n, c_in, h, w], `w` [c_out, cg, kh, kw]) + `b`.
+pub(crate) fn forward<T: Float>(
+    g: &ConvGeom,
+    x: &[T],
+    w: &[T],
+    b: Option<&[T]>,
+    y: &mut [T],
+    scratch: &Scratch<T>,
+) {
+    let (k, l, og, cg) = (g.k(), g.l(), g.og(), g.cg());
+    let plane = g.h * g.w;
+    let direct = g.direct();
+    let sample = |(s, ys): (usize, &mut [T])| {
+        let xs = &x[s * g.in_sample()..(s + 1) * g.in_sample()];
+        let mut run = |cols: &mut [T]| {
+            for grp in 0..g.groups {
+                let xg = &xs[grp * cg * plane..(grp + 1) * cg * plane];
+                let yg = &mut ys[grp * og * l..(grp + 1) * og * l];
+                let wg = &w[grp * og * k..(grp + 1) * og * k];
+                let beta = match b {
+                    Some(b) => {
+                        for (o, row) in yg.chunks_exact_mut(l).enumerate() {
+                            row.fill(b[grp * og + o]);
+                        }
+                        T::ONE
+                    }
+                    None => T::ZERO,
+                };
+                let bmat: &[T] = if direct {
+                    xg
+                } else {
+                    im2col(g, xg, cols);
+                    cols
+                };
+                gemm(og, k, l, wg, false, bmat, false, beta, yg);
+            }
+        };
+        if direct {
+            run(&mut [])
+        } else {
+            scratch.with(k * l, run)
+        }
+    };
+    if g.n > 1 {
+        y.par_chunks_mut(g.out_sample())
+            .enumerate()
+            .for_each(sample);
+    } else {
+        y.chunks_mut(g.out_sample()).enumerate().for_each(sample);
+    }
+}
+
+/// The downstream gradients of a convolution.
+pub(crate) struct ConvGrads<T> {
+    /// ∂loss/∂x [n, c_in, h, w].
+    pub dx: Option<Vec<T>>,
+    /// ∂loss/∂w [c_out, cg, kh, kw].
+    pub dw: Option<Vec<T>>,
+    /// ∂loss/∂b [c_out].
+    pub db: Option<Vec<T>>,
+}
+
+/// Backward: from the upstream gradient `dy` [n, c_out, oh, ow],
+/// dx = col2im(Wᵀ·dy), dW = Σ_batch dy·colsᵀ, db = Σ_{batch, positions} dy.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn backward<T: Float>(
+    g: &ConvGeom,
+    x: &[T],
+    w: &[T],
+    dy: &[T],
+    need_dx: bool,
+    need_dw: bool,
+    need_db: bool,
+    scratch: &Scratch<T>,
+) -> ConvGrads<T> {
+    let (k, l, og, cg) = (g.k(), g.l(), g.og(), g.cg());
+    let plane = g.h * g.w;
+    let direct = g.direct();
+    let db = need_db.then(|| {
+        let mut db = vec![T::ZERO; g.c_out];
+        for ys in dy.chunks_exact(g.out_sample()) {
+            for (o, row) in ys.chunks_exact(l).enumerate() {
+                db[o] += row.iter().fold(T::ZERO, |a, &v| a + v);
+            }
+        }
+        db
+    });
+    if !need_dx && !need_dw {
+        return ConvGrads {
+            dx: None,
+            dw: None,
+            db,
+        };
+    }
+    // Batch chunks: each accumulates its own dW, summed afterwards in chunk order.
+    let chunks = rayon::current_num_threads().clamp(1, g.n.max(1));
+    let per = g.n.div_ceil(chunks).max(1);
+    let mut dx = vec![T::ZERO; if need_dx { g.n * g.in_sample() } else { 0 }];
+    let dx_chunk = if need_dx { per * g.in_sample() } else { 0 };
+    let work = |(ci, dxc): (usize, &mut [T])| -> Vec<T> {
+        let mut dw = vec![T::ZERO; if need_dw { w.len() } else { 0 }];
+        let cols_len = if direct { 0 } else { k * l };
+        scratch.with(2 * cols_len, |buf| {
+            let (cols, dcols) = buf.split_at_mut(cols_len);
+            for s in ci * per..((ci + 1) * per).min(g.n) {
+                let xs = &x[s * g.in_sample()..(s + 1) * g.in_sample()];
+                let dys = &dy[s * g.out_sample()..(s + 1) * g.out_sample()];
+                let local = s - ci * per;
+                for grp in 0..g.groups {
+                    let xg = &xs[grp * cg * plane..(grp + 1) * cg * plane];
+                    let dyg = &dys[grp * og * l..(grp + 1) * og * l];
+                    let wg = &w[grp * og * k..(grp + 1) * og * k];
+                    if need_dw {
+                        let cmat: &[T] = if direct {
+                            xg
+                        } else {
+                            im2col(g, xg, cols);
+                            cols
+                        };
+                        // dW_g [og, k] += dy_g [og, l] · colsᵀ [l, k]
+                        let dwg = &mut dw[grp * og * k..(grp + 1) * og * k];
+                        gemm(og, l, k, dyg, false, cmat, true, T::ONE, dwg);
+                    }
+                    if need_dx {
+                        let off = local * g.in_sample() + grp * cg * plane;
+                        let dxg = &mut dxc[off..off + cg * plane];
+                        if direct {
+                            // dx_g [cg, l] = W_gᵀ [cg, og] · dy_g [og, l]
+                            gemm(k, og, l, wg, true, dyg, false, T::ZERO, dxg);
+                        } else {
+                            gemm(k, og, l, wg, true, dyg, false, T::ZERO, dcols);
+                            col2im(g, dcols, dxg);
+                        }
+                    }
+                }
+            }
+        });
+        dw
+    };
+    let partial: Vec<Vec<T>> = if need_dx {
+        dx.par_chunks_mut(dx_chunk).enumerate().map(work).collect()
+    } else {
+        (0..chunks)
+            .into_par_iter()
+            .map(|ci| work((ci, &mut [])))
+            .collect()
+    };
+    let dw = need_dw.then(|| {
+        let mut it = partial.into_iter();
+        let mut acc = it.next().unwrap_or_else(|| vec![T::ZERO; w.len()]);
+        for p in it {
+            for (a, v) in acc.iter_mut().zip(p) {
+                *a += v;
+            }
+        }
+        acc
+    });
+    ConvGrads {
+        dx: need_dx.then_some(dx),
+        dw,
+        db,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use neurite_tensor::Rng;
+
+    /// Direct definition of the convolution, for reference.
+    fn naive(g: &ConvGeom, x: &[f64], w: &[f64], b: &[f64]) -> Vec<f64> {
+        let mut y = vec![0.0; g.n * g.out_sample()];
+        for s in 0..g.n {
+            for o in 0..g.c_out {
+                let grp = o / g.og();
+                for oy in 0..g.oh {
+                    for ox in 0..g.ow {
+                        let mut acc = b[o];
+                        for c in 0..g.cg() {
+                            let ci = grp * g.cg() + c;
+                            for ki in 0..g.kh {
+                                for kj in 0..g.kw {
+                                    let iy = (oy * g.sh + ki * g.dh) as isize - g.ph as isize;
+                                    let ix = (ox * g.sw + kj * g.dw) as isize - g.pw as isize;
+                                    if iy < 0 || ix < 0 || iy >= g.h as isize || ix >= g.w as isize
+                                    {
+                                        continue;
+                                    }
+                                    let xv = x[((s * g.c_in + ci) * g.h + iy as usize) * g.w
+                                        + ix as usize];
+                                    let wv = w[((o * g.cg() + c) * g.kh + ki) * g.kw + kj];
+                                    acc += xv * wv;
+                                }
+                            }
+                        }
+                        y[((s * g.c_out + o) * g.oh + oy) * g.ow + ox] = acc;
+                    }
+                }
+            }
+        }
+        y
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn geom(
+        n: usize,
+        c_in: usize,
+        hw: (usize, usize),
+        c_out: usize,
+        groups: usize,
+        k: (usize, usize),
+        s: (usize, usize),
+        p: (usize, usize),
+        d: (usize, usize),
+    ) -> ConvGeom {
+        let oh = (hw.0 + 2 * p.0 - d.0 * (k.0 - 1) - 1) / s.0 + 1;
+        let ow = (hw.1 + 2 * p.1 - d.1 * (k.1 - 1) - 1) / s.1 + 1;
+        ConvGeom {
+            n,
+            c_in,
+            h: hw.0,
+            w: hw.1,
+            c_out,
+            groups,
+            kh: k.0,
+            kw: k.1,
+            sh: s.0,
+            sw: s.1,
+            ph: p.0,
+            pw: p.1,
+            dh: d.0,
+            dw: d.1,
+            oh,
+            ow,
+        }
+    }
+
+    #[test]
+    fn forward_matches_the_definition_and_backward_is_its_adjoint() {
+        let mut rng = Rng::new(11);
+        let cases = [
+            geom(2, 3, (5, 7), 4, 1, (3, 3), (1, 1), (1, 1), (1, 1)),
+            geom(3, 4, (6, 5), 6, 2, (2, 3), (2, 1), (0, 2), (1, 2)),
+            geom(1, 2, (1, 9), 2, 2, (1, 4), (1, 3), (0, 1), (1, 1)),
+            geom(2, 3, (4, 4), 5, 1, (1, 1), (1, 1), (0, 0), (1, 1)),
+            geom(1, 1, (7, 7), 1, 1, (3, 3), (3, 2), (2, 0), (2, 2)),
+        ];
+        let scratch = Scratch::shared();
+        for g in cases {
+            let x: Vec<f64> = (0..g.n * g.in_sample()).map(|_| rng.normal()).collect();
+            let w: Vec<f64> = (0..g.c_out * g.k()).map(|_| rng.normal()).collect();
+            let b: Vec<f64> = (0..g.c_out).map(|_| rng.normal()).collect();
+            let mut y = vec![0.0; g.n * g.out_sample()];
+            forward(&g, &x, &w, Some(&b), &mut y, &scratch);
+            let want = naive(&g, &x, &w, &b);
+            for (a, e) in y.iter().zip(&want) {
+                assert!((a - e).abs() < 1e-10, "{g:?}: {a} vs {e}");
+            }
+            // ⟨dy, conv(x)⟩ is linear in x and in w: the adjoint identities check backward.
+            let dy: Vec<f64> = (0..y.len()).map(|_| rng.normal()).collect();
+            let grads = backward(&g, &x, &w, &dy, true, true, true, &scratch);
+            let zero_b = vec![0.0; g.c_out];
+            let y0 = naive(&g, &x, &w, &zero_b);
+            let lhs: f64 = y0.iter().zip(&dy).map(|(a, b)| a * b).sum();
+            let dx = grads.dx.unwrap();
+            let dw = grads.dw.unwrap();
+            let via_x: f64 = dx.iter().zip(&x).map(|(a, b)| a * b).sum();
+            let via_w: f64 = dw.iter().zip(&w).map(|(a, b)| a * b).sum();
+            assert!((lhs - via_x).abs() < 1e-8 * (1.0 + lhs.abs()), "{g:?}");
+            assert!((lhs - via_w).abs() < 1e-8 * (1.0 + lhs.abs()), "{g:?}");
+            let db = grads.db.unwrap();
+            let sum_dy: f64 = dy.iter().sum();
+            assert!((db.iter().sum::<f64>() - sum_dy).abs() < 1e-9);
+        }
+    }
+}

@@ -1,0 +1,581 @@
+//! Pooling layers: max and average pooling over windows (`MaxPool1d/2d`, `AvgPool1d/2d`),
+//! adaptive pooling to a fixed output size, and global pooling over every spatial position
+//! (global max over time is what a text CNN needs). Each records ONE graph op; max pooling
+//! keeps the position of each maximum for backward.
+
+use neurite_autograd::{Backward, BackwardContext, Graph, Parameter, Var};
+use neurite_nn::Module;
+use neurite_tensor::{Float, Tensor};
+
+use crate::error::{CnnError, Result};
+use crate::pool_kernel::{self, PoolGeom};
+
+/// Max or average.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Max,
+    Avg,
+}
+
+/// The hyper-parameters of a windowed pooling with `D` spatial axes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolConfig<const D: usize> {
+    /// Window size per axis.
+    pub kernel: [usize; D],
+    /// Step between windows (default: the kernel size, non-overlapping windows).
+    pub stride: [usize; D],
+    /// Implicit padding on both sides (−∞ for max, zeros counted in the mean for average, as
+    /// PyTorch's defaults); at most half the kernel.
+    pub padding: [usize; D],
+}
+
+impl<const D: usize> PoolConfig<D> {
+    /// Windows of `kernel`, stride = kernel, no padding.
+    pub fn new(kernel: [usize; D]) -> Self {
+        PoolConfig {
+            kernel,
+            stride: kernel,
+            padding: [0; D],
+        }
+    }
+    /// Sets the stride.
+    pub fn with_stride(mut self, stride: [usize; D]) -> Self {
+        self.stride = stride;
+        self
+    }
+    /// Sets the padding.
+    pub fn with_padding(mut self, padding: [usize; D]) -> Self {
+        self.padding = padding;
+        self
+    }
+    fn validate(&self, layer: &str) -> Result<()> {
+        if self.kernel.contains(&0) || self.stride.contains(&0) {
+            return Err(CnnError::config(
+                layer,
+                format!(
+                    "kernel and stride must be positive, got kernel {:?}, stride {:?}",
+                    self.kernel, self.stride
+                ),
+            ));
+        }
+        if (0..D).any(|i| 2 * self.padding[i] > self.kernel[i]) {
+            return Err(CnnError::config(
+                layer,
+                format!(
+                    "padding {:?} must be at most half the kernel {:?}",
+                    self.padding, self.kernel
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn rank_error<const D: usize>(layer: String, got: &[usize]) -> CnnError {
+    CnnError::BadRank {
+        layer,
+        expected: if D == 1 {
+            "[batch, channels, length]".into()
+        } else {
+            "[batch, channels, height, width]".into()
+        },
+        got: got.to_vec(),
+    }
+}
+
+/// (h, w) of a [N, C, spatial…] shape, 1-D lifted to h = 1.
+fn plane<const D: usize>(shape: &[usize]) -> (usize, usize) {
+    if D == 1 {
+        (1, shape[2])
+    } else {
+        (shape[2], shape[3])
+    }
+}
+
+fn windowed_geom<const D: usize>(
+    layer: String,
+    c: &PoolConfig<D>,
+    shape: &[usize],
+) -> Result<(PoolGeom, Vec<usize>)> {
+    c.validate(&layer)?;
+    if shape.len() != D + 2 {
+        return Err(rank_error::<D>(layer, shape));
+    }
+    let mut out = [0usize; D];
+    for i in 0..D {
+        let padded = shape[2 + i] + 2 * c.padding[i];
+        if c.kernel[i] > padded {
+            return Err(CnnError::KernelTooLarge {
+                layer,
+                kernel: c.kernel.to_vec(),
+                extent: c.kernel.to_vec(),
+                padded: (0..D).map(|j| shape[2 + j] + 2 * c.padding[j]).collect(),
+                input: shape.to_vec(),
+            });
+        }
+        out[i] = (padded - c.kernel[i]) / c.stride[i] + 1;
+    }
+    let (h, w) = plane::<D>(shape);
+    let axis = |i: usize, len: usize| {
+        PoolGeom::regular_axis(len, c.kernel[i], c.stride[i], c.padding[i], out[i])
+    };
+    let (rows, cols) = if D == 1 {
+        (vec![(0, 1)], axis(0, w))
+    } else {
+        (axis(0, h), axis(1, w))
+    };
+    let mut out_shape = shape[..2].to_vec();
+    out_shape.extend_from_slice(&out);
+    Ok((
+        PoolGeom {
+            planes: shape[0] * shape[1],
+            h,
+            w,
+            rows,
+            cols,
+            divisor: Some(c.kernel.iter().product()),
+        },
+        out_shape,
+    ))
+}
+
+/// Runs a pooling and records its op.
+fn pool_op<'g, T: Float>(
+    x: Var<'g, T>,
+    name: &'static str,
+    kind: Kind,
+    geom: PoolGeom,
+    out_shape: Vec<usize>,
+) -> Result<Var<'g, T>> {
+    let xv = x.value()?.contiguous();
+    let xs = xv.as_slice().expect("contiguous tensor"); // ok: made contiguous above
+    let mut y = vec![T::ZERO; geom.planes * geom.oh() * geom.ow()];
+    let arg = match kind {
+        Kind::Max => {
+            let mut arg = vec![0u32; y.len()];
+            pool_kernel::max_forward(&geom, xs, &mut y, &mut arg);
+            Some(arg)
+        }
+        Kind::Avg => {
+            pool_kernel::avg_forward(&geom, xs, &mut y);
+            None
+        }
+    };
+    let y = Tensor::from_vec(y, &out_shape)?;
+    let op = PoolOp {
+        name,
+        geom,
+        arg: if x.requires_grad() { arg } else { None },
+        in_shape: xv.shape().to_vec(),
+    };
+    Ok(x.record(op, &[], y)?)
+}
+
+/// The backward rule of a pooling.
+struct PoolOp {
+    name: &'static str,
+    geom: PoolGeom,
+    /// Max pooling: the plane-local index of each window's maximum.
+    arg: Option<Vec<u32>>,
+    in_shape: Vec<usize>,
+}
+
+impl<T: Float> Backward<T> for PoolOp {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Max: the upstream gradient flows to each window's maximum only (local gradient 1
+    /// there, 0 elsewhere). Average: spread evenly, ∂y/∂x = 1/divisor over the window.
+    fn backward(
+        &self,
+        ctx: &BackwardContext<'_, T>,
+        upstream: &Tensor<T>,
+    ) -> neurite_autograd::Result<Vec<Option<Tensor<T>>>> {
+        if !ctx.needs_grad(0) {
+            return Ok(vec![None]);
+        }
+        let dy = upstream.contiguous();
+        let dys = dy.as_slice().expect("contiguous tensor"); // ok: made contiguous above
+        let mut dx = vec![T::ZERO; self.in_shape.iter().product()];
+        match &self.arg {
+            Some(arg) => pool_kernel::max_backward(&self.geom, dys, arg, &mut dx),
+            None => pool_kernel::avg_backward(&self.geom, dys, &mut dx),
+        }
+        Ok(vec![Some(Tensor::from_vec(dx, &self.in_shape)?)])
+    }
+}
+
+macro_rules! stateless_module {
+    ($ty:ident) => {
+        impl<T: Float, const D: usize> Module<T> for $ty<D> {
+            fn forward<'g>(
+                &self,
+                _graph: &'g Graph<T>,
+                x: Var<'g, T>,
+            ) -> neurite_nn::Result<Var<'g, T>> {
+                Ok(self.try_forward(x)?)
+            }
+            fn visit_params(&self, _: &str, _: &mut dyn FnMut(&str, &Parameter<T>)) {}
+            fn visit_params_mut(&mut self, _: &str, _: &mut dyn FnMut(&str, &mut Parameter<T>)) {}
+            fn describe(&self) -> String {
+                self.describe()
+            }
+        }
+    };
+}
+
+/// Max pooling: each output is the largest input of its window.
+/// [batch, c, (h,) w] → [batch, c, (oh,) ow].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxPool<const D: usize> {
+    /// Kernel, stride and padding.
+    pub config: PoolConfig<D>,
+}
+
+/// Max pooling over [batch, c, length].
+pub type MaxPool1d = MaxPool<1>;
+/// Max pooling over [batch, c, h, w].
+pub type MaxPool2d = MaxPool<2>;
+
+impl<const D: usize> MaxPool<D> {
+    /// Non-overlapping windows of `kernel` (stride = kernel).
+    pub fn new(kernel: [usize; D]) -> Self {
+        MaxPool {
+            config: PoolConfig::new(kernel),
+        }
+    }
+    /// A pooling with the given configuration.
+    pub fn with_config(config: PoolConfig<D>) -> Self {
+        MaxPool { config }
+    }
+    /// E.g. "MaxPool2d(kernel [2, 2], stride [2, 2], padding [0, 0])".
+    pub fn describe(&self) -> String {
+        let c = &self.config;
+        format!(
+            "MaxPool{D}d(kernel {:?}, stride {:?}, padding {:?})",
+            c.kernel, c.stride, c.padding
+        )
+    }
+    /// The forward pass (op "max_pool1d" / "max_pool2d").
+    pub fn try_forward<'g, T: Float>(&self, x: Var<'g, T>) -> Result<Var<'g, T>> {
+        let (geom, out) = windowed_geom(self.describe(), &self.config, &x.shape())?;
+        let name = if D == 1 { "max_pool1d" } else { "max_pool2d" };
+        pool_op(x, name, Kind::Max, geom, out)
+    }
+}
+stateless_module!(MaxPool);
+
+/// Average pooling: each output is the mean of its window (zero padding counted, as PyTorch's
+/// default). [batch, c, (h,) w] → [batch, c, (oh,) ow].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AvgPool<const D: usize> {
+    /// Kernel, stride and padding.
+    pub config: PoolConfig<D>,
+}
+
+/// Average pooling over [batch, c, length].
+pub type AvgPool1d = AvgPool<1>;
+/// Average pooling over [batch, c, h, w].
+pub type AvgPool2d = AvgPool<2>;
+
+impl<const D: usize> AvgPool<D> {
+    /// Non-overlapping windows of `kernel` (stride = kernel).
+    pub fn new(kernel: [usize; D]) -> Self {
+        AvgPool {
+            config: PoolConfig::new(kernel),
+        }
+    }
+    /// A pooling with the given configuration.
+    pub fn with_config(config: PoolConfig<D>) -> Self {
+        AvgPool { config }
+    }
+    /// E.g. "AvgPool2d(kernel [2, 2], stride [2, 2], padding [0, 0])".
+    pub fn describe(&self) -> String {
+        let c = &self.config;
+        format!(
+            "AvgPool{D}d(kernel {:?}, stride {:?}, padding {:?})",
+            c.kernel, c.stride, c.padding
+        )
+    }
+    /// The forward pass (op "avg_pool1d" / "avg_pool2d").
+    pub fn try_forward<'g, T: Float>(&self, x: Var<'g, T>) -> Result<Var<'g, T>> {
+        let (geom, out) = windowed_geom(self.describe(), &self.config, &x.shape())?;
+        let name = if D == 1 { "avg_pool1d" } else { "avg_pool2d" };
+        pool_op(x, name, Kind::Avg, geom, out)
+    }
+}
+stateless_module!(AvgPool);
+
+fn adaptive_geom<const D: usize>(
+    layer: String,
+    output: &[usize; D],
+    shape: &[usize],
+) -> Result<(PoolGeom, Vec<usize>)> {
+    if output.contains(&0) {
+        return Err(CnnError::config(
+            layer,
+            format!("output size must be positive, got {output:?}"),
+        ));
+    }
+    if shape.len() != D + 2 {
+        return Err(rank_error::<D>(layer, shape));
+    }
+    if shape[2..].contains(&0) {
+        return Err(CnnError::BadRank {
+            layer,
+            expected: "a non-empty spatial extent".into(),
+            got: shape.to_vec(),
+        });
+    }
+    let (h, w) = plane::<D>(shape);
+    let (rows, cols) = if D == 1 {
+        (vec![(0, 1)], PoolGeom::adaptive_axis(w, output[0]))
+    } else {
+        (
+            PoolGeom::adaptive_axis(h, output[0]),
+            PoolGeom::adaptive_axis(w, output[1]),
+        )
+    };
+    let mut out_shape = shape[..2].to_vec();
+    out_shape.extend_from_slice(output);
+    Ok((
+        PoolGeom {
+            planes: shape[0] * shape[1],
+            h,
+            w,
+            rows,
+            cols,
+            divisor: None,
+        },
+        out_shape,
+    ))
+}
+
+/// Adaptive max pooling to a fixed output size (windows ⌊i·n/o⌋..⌈(i+1)·n/o⌉, as PyTorch).
+/// [batch, c, (h,) w] → [batch, c, output…].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdaptiveMaxPool<const D: usize> {
+    /// Output size per axis.
+    pub output: [usize; D],
+}
+
+/// Adaptive max pooling over [batch, c, length].
+pub type AdaptiveMaxPool1d = AdaptiveMaxPool<1>;
+/// Adaptive max pooling over [batch, c, h, w].
+pub type AdaptiveMaxPool2d = AdaptiveMaxPool<2>;
+
+impl<const D: usize> AdaptiveMaxPool<D> {
+    /// Pools to `output` positions per axis.
+    pub fn new(output: [usize; D]) -> Self {
+        AdaptiveMaxPool { output }
+    }
+    /// E.g. "AdaptiveMaxPool1d(output [1])".
+    pub fn describe(&self) -> String {
+        format!("AdaptiveMaxPool{D}d(output {:?})", self.output)
+    }
+    /// The forward pass (op "adaptive_max_pool1d" / "adaptive_max_pool2d").
+    pub fn try_forward<'g, T: Float>(&self, x: Var<'g, T>) -> Result<Var<'g, T>> {
+        let (geom, out) = adaptive_geom(self.describe(), &self.output, &x.shape())?;
+        let name = if D == 1 {
+            "adaptive_max_pool1d"
+        } else {
+            "adaptive_max_pool2d"
+        };
+        pool_op(x, name, Kind::Max, geom, out)
+    }
+}
+stateless_module!(AdaptiveMaxPool);
+
+/// Adaptive average pooling to a fixed output size.
+/// [batch, c, (h,) w] → [batch, c, output…].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdaptiveAvgPool<const D: usize> {
+    /// Output size per axis.
+    pub output: [usize; D],
+}
+
+/// Adaptive average pooling over [batch, c, length].
+pub type AdaptiveAvgPool1d = AdaptiveAvgPool<1>;
+/// Adaptive average pooling over [batch, c, h, w].
+pub type AdaptiveAvgPool2d = AdaptiveAvgPool<2>;
+
+impl<const D: usize> AdaptiveAvgPool<D> {
+    /// Pools to `output` positions per axis.
+    pub fn new(output: [usize; D]) -> Self {
+        AdaptiveAvgPool { output }
+    }
+    /// E.g. "AdaptiveAvgPool2d(output [1, 1])".
+    pub fn describe(&self) -> String {
+        format!("AdaptiveAvgPool{D}d(output {:?})", self.output)
+    }
+    /// The forward pass (op "adaptive_avg_pool1d" / "adaptive_avg_pool2d").
+    pub fn try_forward<'g, T: Float>(&self, x: Var<'g, T>) -> Result<Var<'g, T>> {
+        let (geom, out) = adaptive_geom(self.describe(), &self.output, &x.shape())?;
+        let name = if D == 1 {
+            "adaptive_avg_pool1d"
+        } else {
+            "adaptive_avg_pool2d"
+        };
+        pool_op(x, name, Kind::Avg, geom, out)
+    }
+}
+stateless_module!(AdaptiveAvgPool);
+
+fn global_geom(layer: &str, shape: &[usize]) -> Result<(PoolGeom, Vec<usize>)> {
+    if shape.len() < 3 || shape[2..].contains(&0) {
+        return Err(CnnError::BadRank {
+            layer: layer.into(),
+            expected: "[batch, channels, spatial…] with at least one non-empty spatial axis".into(),
+            got: shape.to_vec(),
+        });
+    }
+    let w: usize = shape[2..].iter().product();
+    Ok((
+        PoolGeom {
+            planes: shape[0] * shape[1],
+            h: 1,
+            w,
+            rows: vec![(0, 1)],
+            cols: vec![(0, w)],
+            divisor: None,
+        },
+        shape[..2].to_vec(),
+    ))
+}
+
+/// Global max pooling: the largest value of each channel over every spatial position
+/// (max over time for a text CNN). [batch, c, spatial…] → [batch, c].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GlobalMaxPool;
+
+impl GlobalMaxPool {
+    /// The forward pass (op "global_max_pool").
+    pub fn try_forward<'g, T: Float>(&self, x: Var<'g, T>) -> Result<Var<'g, T>> {
+        let (geom, out) = global_geom("GlobalMaxPool", &x.shape())?;
+        pool_op(x, "global_max_pool", Kind::Max, geom, out)
+    }
+}
+
+/// Global average pooling: the mean of each channel over every spatial position.
+/// [batch, c, spatial…] → [batch, c].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GlobalAvgPool;
+
+impl GlobalAvgPool {
+    /// The forward pass (op "global_avg_pool").
+    pub fn try_forward<'g, T: Float>(&self, x: Var<'g, T>) -> Result<Var<'g, T>> {
+        let (geom, out) = global_geom("GlobalAvgPool", &x.shape())?;
+        pool_op(x, "global_avg_pool", Kind::Avg, geom, out)
+    }
+}
+
+/// Flattens every axis after the batch: [batch, d1, d2, …] → [batch, d1·d2·…].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flatten;
+
+impl Flatten {
+    /// The forward pass (a reshape; its gradient reshapes back).
+    pub fn try_forward<'g, T: Float>(&self, x: Var<'g, T>) -> Result<Var<'g, T>> {
+        let s = x.shape();
+        if s.is_empty() {
+            return Err(CnnError::BadRank {
+                layer: "Flatten".into(),
+                expected: "[batch, …]".into(),
+                got: s,
+            });
+        }
+        let rest: usize = s[1..].iter().product();
+        Ok(x.reshape(&[s[0], rest])?)
+    }
+}
+
+macro_rules! unit_module {
+    ($ty:ident) => {
+        impl<T: Float> Module<T> for $ty {
+            fn forward<'g>(
+                &self,
+                _graph: &'g Graph<T>,
+                x: Var<'g, T>,
+            ) -> neurite_nn::Result<Var<'g, T>> {
+                Ok(self.try_forward(x)?)
+            }
+            fn visit_params(&self, _: &str, _: &mut dyn FnMut(&str, &Parameter<T>)) {}
+            fn visit_params_mut(&mut self, _: &str, _: &mut dyn FnMut(&str, &mut Parameter<T>)) {}
+            fn describe(&self) -> String {
+                stringify!($ty).to_string()
+            }
+        }
+    };
+}
+unit_module!(GlobalMaxPool);
+unit_module!(GlobalAvgPool);
+unit_module!(Flatten);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(v: &[f64], s: &[usize]) -> Tensor<f64> {
+        Tensor::from_vec(v.to_vec(), s).unwrap()
+    }
+
+    #[test]
+    fn max_and_avg_pool_values() {
+        let g = Graph::<f64>::new();
+        let x = g.variable(t(
+            &[
+                1.0, 2.0, 3.0, 4.0, //
+                5.0, 6.0, 7.0, 8.0, //
+                -1.0, -2.0, 0.0, 9.0,
+            ],
+            &[1, 1, 3, 4],
+        ));
+        let y = MaxPool2d::new([2, 2]).try_forward(x).unwrap();
+        assert_eq!(y.shape(), [1, 1, 1, 2]);
+        assert_eq!(y.value().unwrap().to_vec(), [6.0, 8.0]);
+        let a = AvgPool2d::with_config(PoolConfig::new([2, 2]).with_padding([1, 1]))
+            .try_forward(x)
+            .unwrap();
+        assert_eq!(a.shape(), [1, 1, 2, 3]);
+        assert_eq!(a.value().unwrap().to_vec()[0], 0.25);
+        let gm = GlobalMaxPool.try_forward(x).unwrap();
+        assert_eq!(gm.value().unwrap().to_vec(), [9.0]);
+        let ga = GlobalAvgPool.try_forward(x).unwrap();
+        assert!((ga.value().unwrap().to_vec()[0] - 42.0 / 12.0).abs() < 1e-12);
+        let am = AdaptiveMaxPool2d::new([1, 2]).try_forward(x).unwrap();
+        assert_eq!(am.value().unwrap().to_vec(), [6.0, 9.0]);
+        let grads = y.sum().unwrap().backward().unwrap();
+        let dx = grads.get(x).unwrap().to_vec();
+        assert_eq!(dx.iter().sum::<f64>(), 2.0);
+        assert_eq!(dx[5], 1.0);
+        assert_eq!(dx[7], 1.0);
+    }
+
+    #[test]
+    fn pool_errors_name_the_layer_and_shape() {
+        let g = Graph::<f32>::new();
+        let x = g.constant(Tensor::zeros(&[2, 3, 4]));
+        let e = MaxPool2d::new([2, 2])
+            .try_forward(x)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("MaxPool2d") && e.contains("[2, 3, 4]"), "{e}");
+        let e = MaxPool1d::new([5]).try_forward(x).unwrap_err().to_string();
+        assert!(e.contains("MaxPool1d") && e.contains("larger"), "{e}");
+        let bad = MaxPool1d::with_config(PoolConfig::new([2]).with_stride([0]));
+        assert!(matches!(
+            bad.try_forward(x),
+            Err(CnnError::InvalidConfig { .. })
+        ));
+        let bad = AvgPool1d::with_config(PoolConfig::new([2]).with_padding([2]));
+        assert!(matches!(
+            bad.try_forward(x),
+            Err(CnnError::InvalidConfig { .. })
+        ));
+        assert!(AdaptiveAvgPool1d::new([0]).try_forward(x).is_err());
+        let v = g.constant(Tensor::zeros(&[2, 3]));
+        assert!(GlobalMaxPool.try_forward(v).is_err());
+        assert_eq!(Flatten.try_forward(x).unwrap().shape(), [2, 12]);
+    }
+}
