@@ -43,6 +43,7 @@ pub mod metrics;
 mod module;
 mod norm;
 mod optim;
+pub mod schedule;
 pub mod text;
 
 pub use activation::{
@@ -58,4 +59,5 @@ pub use loss::{
 };
 pub use module::{join, num_params, param_shapes, Module, Sequential};
 pub use norm::{layer_norm, LayerNorm};
-pub use optim::{Optimizer, Sgd};
+pub use optim::{clip_grad_norm, clip_grad_value, Adagrad, Adam, Optimizer, RmsProp, Sgd};
+pub use schedule::{CosineLr, ExponentialLr, LrSchedule, StepLr, Warmup};

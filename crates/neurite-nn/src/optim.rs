@@ -1,9 +1,12 @@
-//! Optimisers: θ ← θ − α∇J(θ) and its refinements.
+//! Optimisers: θ ← θ − α∇J(θ) and its refinements — SGD (momentum, Nesterov, weight decay),
+//! Adam, AdamW, RMSprop and Adagrad — each updating parameters in place, with per-parameter
+//! state kept by [`ParamId`]. Gradient clipping and learning-rate schedules are in
+//! [`crate::schedule`] and [`clip_grad_norm`] / [`clip_grad_value`].
 
 use std::collections::HashMap;
 
-use neurite_autograd::{Gradients, ParamId};
-use neurite_tensor::{Float, Tensor};
+use neurite_autograd::{Gradients, ParamId, Parameter};
+use neurite_tensor::Float;
 
 use crate::error::{NnError, Result};
 use crate::module::Module;
@@ -18,14 +21,89 @@ pub trait Optimizer<T: Float> {
     fn set_learning_rate(&mut self, lr: f64);
 }
 
-/// Stochastic gradient descent with optional momentum (classical or Nesterov) and weight decay.
+fn check_lr(what: &'static str, lr: f64) -> Result<()> {
+    if lr > 0.0 && lr.is_finite() {
+        Ok(())
+    } else {
+        Err(NnError::config(
+            what,
+            format!("learning rate must be positive and finite, got {lr}"),
+        ))
+    }
+}
+
+fn check_unit(what: &'static str, name: &str, v: f64) -> Result<()> {
+    if (0.0..1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err(NnError::config(
+            what,
+            format!("{name} must be in [0, 1), got {v}"),
+        ))
+    }
+}
+
+fn check_nonneg(what: &'static str, name: &str, v: f64) -> Result<()> {
+    if v >= 0.0 && v.is_finite() {
+        Ok(())
+    } else {
+        Err(NnError::config(
+            what,
+            format!("{name} must be finite and ≥ 0, got {v}"),
+        ))
+    }
+}
+
+/// Calls `f(parameter, gradient slice)` for every parameter of `model` that has a gradient,
+/// stopping at the first error. The gradient must have the parameter's shape.
+fn for_each_param<T: Float>(
+    model: &mut dyn Module<T>,
+    grads: &Gradients<T>,
+    mut f: impl FnMut(&mut Parameter<T>, &[T]) -> Result<()>,
+) -> Result<()> {
+    let mut err = None;
+    model.visit_params_mut("", &mut |name, p| {
+        if err.is_some() {
+            return;
+        }
+        let Some(g) = grads.wrt(p) else { return };
+        if g.shape() != p.shape() {
+            err = Some(NnError::BadInput {
+                layer: format!("optimiser step for {name}"),
+                expected: format!("a gradient of shape {:?}", p.shape()),
+                got: g.shape().to_vec(),
+            });
+            return;
+        }
+        let owned;
+        let gs = match g.as_slice() {
+            Some(s) => s,
+            None => {
+                owned = g.contiguous();
+                owned.as_slice().expect("contiguous") // ok: made contiguous above
+            }
+        };
+        if let Err(e) = f(p, gs) {
+            err = Some(e);
+        }
+    });
+    err.map_or(Ok(()), Err)
+}
+
+/// One state buffer per parameter, created as zeros on first use.
+fn state<'a, T: Float>(map: &'a mut HashMap<ParamId, Vec<T>>, p: &Parameter<T>) -> &'a mut Vec<T> {
+    map.entry(p.id()).or_insert_with(|| vec![T::ZERO; p.len()])
+}
+
+/// Stochastic gradient descent with optional momentum (classical or Nesterov) and L2 weight
+/// decay, as PyTorch's `SGD`: g ← g + λθ; v ← μv + g; θ ← θ − α·v (or − α·(g + μv), Nesterov).
 #[derive(Debug, Clone)]
 pub struct Sgd<T: Float> {
     lr: f64,
     momentum: f64,
     nesterov: bool,
     weight_decay: f64,
-    velocity: HashMap<ParamId, Tensor<T>>,
+    velocity: HashMap<ParamId, Vec<T>>,
 }
 
 impl<T: Float> Sgd<T> {
@@ -35,24 +113,9 @@ impl<T: Float> Sgd<T> {
     }
     /// SGD with momentum μ (v ← μv + g; θ ← θ − α·v, or − α·(g + μv) for Nesterov) and L2 weight decay λ (g ← g + λθ).
     pub fn with_options(lr: f64, momentum: f64, nesterov: bool, weight_decay: f64) -> Result<Self> {
-        if !(lr > 0.0 && lr.is_finite()) {
-            return Err(NnError::config(
-                "Sgd",
-                format!("learning rate must be positive and finite, got {lr}"),
-            ));
-        }
-        if !(0.0..1.0).contains(&momentum) {
-            return Err(NnError::config(
-                "Sgd",
-                format!("momentum must be in [0, 1), got {momentum}"),
-            ));
-        }
-        if !(weight_decay >= 0.0 && weight_decay.is_finite()) {
-            return Err(NnError::config(
-                "Sgd",
-                format!("weight decay must be ≥ 0, got {weight_decay}"),
-            ));
-        }
+        check_lr("Sgd", lr)?;
+        check_unit("Sgd", "momentum", momentum)?;
+        check_nonneg("Sgd", "weight decay", weight_decay)?;
         if nesterov && momentum == 0.0 {
             return Err(NnError::config(
                 "Sgd",
@@ -71,45 +134,512 @@ impl<T: Float> Sgd<T> {
 
 impl<T: Float> Optimizer<T> for Sgd<T> {
     fn step(&mut self, model: &mut dyn Module<T>, grads: &Gradients<T>) -> Result<()> {
-        let mut err = None;
         let lr = T::from_f64(self.lr);
-        model.visit_params_mut("", &mut |_, p| {
-            if err.is_some() {
-                return;
+        let wd = T::from_f64(self.weight_decay);
+        let mu = T::from_f64(self.momentum);
+        let (momentum, nesterov) = (self.momentum > 0.0, self.nesterov);
+        let velocity = &mut self.velocity;
+        for_each_param(model, grads, |p, g| {
+            if !momentum && wd == T::ZERO {
+                // Plain SGD: one fused pass θ ← θ − α·g.
+                let theta = p.value_mut().as_slice_mut();
+                theta.iter_mut().zip(g).for_each(|(t, &g)| *t -= lr * g);
+                return Ok(());
             }
-            let Some(g) = grads.wrt(p) else { return };
-            let r = (|| -> Result<()> {
-                let mut g = g.clone();
-                if self.weight_decay > 0.0 {
-                    g.add_scaled_inplace(T::from_f64(self.weight_decay), p.value())?;
-                }
-                if self.momentum > 0.0 {
-                    let mu = T::from_f64(self.momentum);
-                    let v = self
-                        .velocity
-                        .entry(p.id())
-                        .or_insert_with(|| Tensor::zeros(g.shape()));
-                    v.map_inplace(|x| x * mu);
-                    v.add_scaled_inplace(T::ONE, &g)?;
-                    if self.nesterov {
-                        g.add_scaled_inplace(mu, v)?;
-                    } else {
-                        g = v.clone();
+            let v = if momentum {
+                Some(state(velocity, p))
+            } else {
+                None
+            };
+            let theta = p.value_mut().as_slice_mut();
+            match v {
+                None => {
+                    for (t, &g) in theta.iter_mut().zip(g) {
+                        *t -= lr * (g + wd * *t);
                     }
                 }
-                p.value_mut().add_scaled_inplace(-lr, &g)?;
-                Ok(())
-            })();
-            if let Err(e) = r {
-                err = Some(e);
+                Some(v) => {
+                    for ((t, &g), v) in theta.iter_mut().zip(g).zip(v.iter_mut()) {
+                        let g = g + wd * *t;
+                        *v = mu * *v + g;
+                        *t -= lr * if nesterov { g + mu * *v } else { *v };
+                    }
+                }
             }
-        });
-        err.map_or(Ok(()), Err)
+            Ok(())
+        })
     }
     fn learning_rate(&self) -> f64 {
         self.lr
     }
     fn set_learning_rate(&mut self, lr: f64) {
         self.lr = lr;
+    }
+}
+
+/// Adam's moments of one parameter.
+#[derive(Debug, Clone)]
+struct Moments<T> {
+    step: i32,
+    m: Vec<T>,
+    v: Vec<T>,
+}
+
+/// Adam (Kingma & Ba) and AdamW (decoupled weight decay, Loshchilov & Hutter), as PyTorch's:
+/// m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; θ ← θ − α·m̂/(√v̂ + ε) with the bias
+/// corrections m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ). Adam's weight decay adds λθ to g; AdamW's
+/// shrinks θ ← θ(1 − αλ) before the update. Defaults β = (0.9, 0.999), ε = 1e-8.
+#[derive(Debug, Clone)]
+pub struct Adam<T: Float> {
+    lr: f64,
+    beta1: f64,
+    beta2: f64,
+    eps: f64,
+    weight_decay: f64,
+    decoupled: bool,
+    moments: HashMap<ParamId, Moments<T>>,
+}
+
+impl<T: Float> Adam<T> {
+    /// Adam with the default β and ε, no weight decay.
+    pub fn new(lr: f64) -> Result<Self> {
+        Self::with_options(lr, (0.9, 0.999), 1e-8, 0.0)
+    }
+    /// Adam with explicit betas, ε and L2 weight decay λ (added to the gradient).
+    pub fn with_options(lr: f64, betas: (f64, f64), eps: f64, weight_decay: f64) -> Result<Self> {
+        Self::build("Adam", lr, betas, eps, weight_decay, false)
+    }
+    /// AdamW: decoupled weight decay λ (PyTorch's default λ = 0.01).
+    pub fn adamw(lr: f64, weight_decay: f64) -> Result<Self> {
+        Self::build("AdamW", lr, (0.9, 0.999), 1e-8, weight_decay, true)
+    }
+    /// AdamW with explicit betas and ε.
+    pub fn adamw_with_options(
+        lr: f64,
+        betas: (f64, f64),
+        eps: f64,
+        weight_decay: f64,
+    ) -> Result<Self> {
+        Self::build("AdamW", lr, betas, eps, weight_decay, true)
+    }
+    fn build(
+        what: &'static str,
+        lr: f64,
+        (beta1, beta2): (f64, f64),
+        eps: f64,
+        weight_decay: f64,
+        decoupled: bool,
+    ) -> Result<Self> {
+        check_lr(what, lr)?;
+        check_unit(what, "beta1", beta1)?;
+        check_unit(what, "beta2", beta2)?;
+        if !(eps > 0.0 && eps.is_finite()) {
+            return Err(NnError::config(
+                what,
+                format!("eps must be positive, got {eps}"),
+            ));
+        }
+        check_nonneg(what, "weight decay", weight_decay)?;
+        Ok(Adam {
+            lr,
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+            decoupled,
+            moments: HashMap::new(),
+        })
+    }
+}
+
+impl<T: Float> Optimizer<T> for Adam<T> {
+    fn step(&mut self, model: &mut dyn Module<T>, grads: &Gradients<T>) -> Result<()> {
+        let (b1, b2) = (self.beta1, self.beta2);
+        let (lr, eps, wd, decoupled) = (self.lr, self.eps, self.weight_decay, self.decoupled);
+        let moments = &mut self.moments;
+        for_each_param(model, grads, |p, g| {
+            let st = moments.entry(p.id()).or_insert_with(|| Moments {
+                step: 0,
+                m: vec![T::ZERO; p.len()],
+                v: vec![T::ZERO; p.len()],
+            });
+            st.step += 1;
+            let c1 = 1.0 - b1.powi(st.step);
+            let c2 = 1.0 - b2.powi(st.step);
+            // θ ← θ − (α/c1)·m / (√v/√c2 + ε)
+            let step_size = T::from_f64(lr / c1);
+            let sqrt_c2 = T::from_f64(c2.sqrt());
+            let (tb1, tb2) = (T::from_f64(b1), T::from_f64(b2));
+            let (ob1, ob2) = (T::from_f64(1.0 - b1), T::from_f64(1.0 - b2));
+            let (teps, twd) = (T::from_f64(eps), T::from_f64(wd));
+            let shrink = T::from_f64(1.0 - lr * wd);
+            let theta = p.value_mut().as_slice_mut();
+            for (((t, &g), m), v) in theta.iter_mut().zip(g).zip(&mut st.m).zip(&mut st.v) {
+                let g = if decoupled {
+                    *t *= shrink;
+                    g
+                } else {
+                    g + twd * *t
+                };
+                *m = tb1 * *m + ob1 * g;
+                *v = tb2 * *v + ob2 * g * g;
+                *t -= step_size * *m / (v.sqrt() / sqrt_c2 + teps);
+            }
+            Ok(())
+        })
+    }
+    fn learning_rate(&self) -> f64 {
+        self.lr
+    }
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+}
+
+/// RMSprop as PyTorch's (not centred): v ← ρv + (1 − ρ)g²; with momentum μ,
+/// b ← μb + g/(√v + ε) and θ ← θ − α·b, else θ ← θ − α·g/(√v + ε). Defaults ρ = 0.99, ε = 1e-8.
+#[derive(Debug, Clone)]
+pub struct RmsProp<T: Float> {
+    lr: f64,
+    alpha: f64,
+    eps: f64,
+    momentum: f64,
+    weight_decay: f64,
+    square_avg: HashMap<ParamId, Vec<T>>,
+    buffer: HashMap<ParamId, Vec<T>>,
+}
+
+impl<T: Float> RmsProp<T> {
+    /// RMSprop with ρ = 0.99, ε = 1e-8, no momentum.
+    pub fn new(lr: f64) -> Result<Self> {
+        Self::with_options(lr, 0.99, 1e-8, 0.0, 0.0)
+    }
+    /// RMSprop with smoothing ρ (`alpha`), ε, momentum μ and L2 weight decay λ.
+    pub fn with_options(
+        lr: f64,
+        alpha: f64,
+        eps: f64,
+        momentum: f64,
+        weight_decay: f64,
+    ) -> Result<Self> {
+        check_lr("RmsProp", lr)?;
+        check_unit("RmsProp", "alpha", alpha)?;
+        check_unit("RmsProp", "momentum", momentum)?;
+        check_nonneg("RmsProp", "weight decay", weight_decay)?;
+        if !(eps > 0.0 && eps.is_finite()) {
+            return Err(NnError::config(
+                "RmsProp",
+                format!("eps must be positive, got {eps}"),
+            ));
+        }
+        Ok(RmsProp {
+            lr,
+            alpha,
+            eps,
+            momentum,
+            weight_decay,
+            square_avg: HashMap::new(),
+            buffer: HashMap::new(),
+        })
+    }
+}
+
+impl<T: Float> Optimizer<T> for RmsProp<T> {
+    fn step(&mut self, model: &mut dyn Module<T>, grads: &Gradients<T>) -> Result<()> {
+        let (lr, rho, eps) = (
+            T::from_f64(self.lr),
+            T::from_f64(self.alpha),
+            T::from_f64(self.eps),
+        );
+        let (mu, wd) = (T::from_f64(self.momentum), T::from_f64(self.weight_decay));
+        let use_momentum = self.momentum > 0.0;
+        let (sq, buf) = (&mut self.square_avg, &mut self.buffer);
+        for_each_param(model, grads, |p, g| {
+            let v = state(sq, p);
+            let mut b = if use_momentum {
+                Some(state(buf, p))
+            } else {
+                None
+            };
+            let theta = p.value_mut().as_slice_mut();
+            for (i, (t, &g)) in theta.iter_mut().zip(g).enumerate() {
+                let g = g + wd * *t;
+                v[i] = rho * v[i] + (T::ONE - rho) * g * g;
+                let d = g / (v[i].sqrt() + eps);
+                match &mut b {
+                    Some(b) => {
+                        b[i] = mu * b[i] + d;
+                        *t -= lr * b[i];
+                    }
+                    None => *t -= lr * d,
+                }
+            }
+            Ok(())
+        })
+    }
+    fn learning_rate(&self) -> f64 {
+        self.lr
+    }
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+}
+
+/// Adagrad as PyTorch's: s ← s + g²; θ ← θ − α·g/(√s + ε), ε = 1e-10.
+#[derive(Debug, Clone)]
+pub struct Adagrad<T: Float> {
+    lr: f64,
+    eps: f64,
+    weight_decay: f64,
+    sum_sq: HashMap<ParamId, Vec<T>>,
+}
+
+impl<T: Float> Adagrad<T> {
+    /// Adagrad with ε = 1e-10 and no weight decay.
+    pub fn new(lr: f64) -> Result<Self> {
+        Self::with_options(lr, 1e-10, 0.0)
+    }
+    /// Adagrad with ε and L2 weight decay λ.
+    pub fn with_options(lr: f64, eps: f64, weight_decay: f64) -> Result<Self> {
+        check_lr("Adagrad", lr)?;
+        check_nonneg("Adagrad", "weight decay", weight_decay)?;
+        if !(eps > 0.0 && eps.is_finite()) {
+            return Err(NnError::config(
+                "Adagrad",
+                format!("eps must be positive, got {eps}"),
+            ));
+        }
+        Ok(Adagrad {
+            lr,
+            eps,
+            weight_decay,
+            sum_sq: HashMap::new(),
+        })
+    }
+}
+
+impl<T: Float> Optimizer<T> for Adagrad<T> {
+    fn step(&mut self, model: &mut dyn Module<T>, grads: &Gradients<T>) -> Result<()> {
+        let (lr, eps, wd) = (
+            T::from_f64(self.lr),
+            T::from_f64(self.eps),
+            T::from_f64(self.weight_decay),
+        );
+        let sums = &mut self.sum_sq;
+        for_each_param(model, grads, |p, g| {
+            let s = state(sums, p);
+            let theta = p.value_mut().as_slice_mut();
+            for ((t, &g), s) in theta.iter_mut().zip(g).zip(s.iter_mut()) {
+                let g = g + wd * *t;
+                *s += g * g;
+                *t -= lr * g / (s.sqrt() + eps);
+            }
+            Ok(())
+        })
+    }
+    fn learning_rate(&self) -> f64 {
+        self.lr
+    }
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+}
+
+/// Scales every parameter gradient by min(1, max_norm/‖g‖) where ‖g‖ is the global L2 norm over
+/// all of them (PyTorch's `clip_grad_norm_`); returns ‖g‖ before clipping.
+pub fn clip_grad_norm<T: Float>(grads: &mut Gradients<T>, max_norm: f64) -> Result<f64> {
+    if !(max_norm > 0.0) {
+        return Err(NnError::config(
+            "clip_grad_norm",
+            format!("max norm must be positive, got {max_norm}"),
+        ));
+    }
+    let total: f64 = grads
+        .params()
+        .map(|(_, g)| g.norm_sq().to_f64())
+        .sum::<f64>()
+        .sqrt();
+    if total > max_norm {
+        let c = T::from_f64(max_norm / (total + 1e-6));
+        grads.scale(c);
+    }
+    Ok(total)
+}
+
+/// Clamps every parameter gradient element to [−clip, clip].
+pub fn clip_grad_value<T: Float>(grads: &mut Gradients<T>, clip: f64) -> Result<()> {
+    if !(clip > 0.0) {
+        return Err(NnError::config(
+            "clip_grad_value",
+            format!("clip value must be positive, got {clip}"),
+        ));
+    }
+    let c = T::from_f64(clip);
+    for (_, g) in grads.params_mut() {
+        g.map_inplace(|x| x.max(-c).min(c));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Linear, Module};
+    use neurite_autograd::Graph;
+    use neurite_tensor::{Rng, Tensor};
+
+    /// A one-parameter model: θ [n].
+    struct Theta(Parameter<f64>);
+    impl Module<f64> for Theta {
+        fn forward<'g>(
+            &self,
+            graph: &'g Graph<f64>,
+            _x: neurite_autograd::Var<'g, f64>,
+        ) -> Result<neurite_autograd::Var<'g, f64>> {
+            Ok(graph.param(&self.0))
+        }
+        fn visit_params(&self, p: &str, f: &mut dyn FnMut(&str, &Parameter<f64>)) {
+            f(p, &self.0)
+        }
+        fn visit_params_mut(&mut self, p: &str, f: &mut dyn FnMut(&str, &mut Parameter<f64>)) {
+            f(p, &mut self.0)
+        }
+    }
+
+    /// Runs `steps` of `opt` on J(θ) = Σ c·θ² / 2 (gradient c·θ) and returns the θ trajectory.
+    fn run(opt: &mut dyn Optimizer<f64>, theta0: f64, c: f64, steps: usize) -> Vec<f64> {
+        let mut m = Theta(Parameter::new(
+            Tensor::from_vec(vec![theta0], &[1]).unwrap(),
+        ));
+        let mut out = Vec::new();
+        for _ in 0..steps {
+            let g = Graph::new();
+            let t = m.forward(&g, g.constant(Tensor::zeros(&[1]))).unwrap();
+            let loss = t
+                .square()
+                .unwrap()
+                .sum()
+                .unwrap()
+                .mul_scalar(c / 2.0)
+                .unwrap();
+            let grads = loss.backward().unwrap();
+            opt.step(&mut m, &grads).unwrap();
+            out.push(m.0.value().to_vec()[0]);
+        }
+        out
+    }
+
+    fn close(a: &[f64], b: &[f64]) {
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() < 1e-10, "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn sgd_variants_follow_their_formulas() {
+        // g = θ (c = 1), θ₀ = 1, α = 0.1.
+        close(&run(&mut Sgd::new(0.1).unwrap(), 1.0, 1.0, 2), &[0.9, 0.81]);
+        // Momentum 0.5: v₁ = 1, θ₁ = 0.9; v₂ = 0.5 + 0.9 = 1.4, θ₂ = 0.76.
+        close(
+            &run(
+                &mut Sgd::with_options(0.1, 0.5, false, 0.0).unwrap(),
+                1.0,
+                1.0,
+                2,
+            ),
+            &[0.9, 0.76],
+        );
+        // Nesterov: v₁ = 1, θ₁ = 1 − 0.1(1 + 0.5) = 0.85; v₂ = 0.5 + 0.85 = 1.35,
+        // θ₂ = 0.85 − 0.1(0.85 + 0.675) = 0.6975.
+        close(
+            &run(
+                &mut Sgd::with_options(0.1, 0.5, true, 0.0).unwrap(),
+                1.0,
+                1.0,
+                2,
+            ),
+            &[0.85, 0.6975],
+        );
+        // Weight decay 1: g = 2θ: θ₁ = 0.8.
+        close(
+            &run(
+                &mut Sgd::with_options(0.1, 0.0, false, 1.0).unwrap(),
+                1.0,
+                1.0,
+                1,
+            ),
+            &[0.8],
+        );
+        assert!(Sgd::<f64>::new(0.0).is_err());
+        assert!(Sgd::<f64>::with_options(0.1, 1.0, false, 0.0).is_err());
+        assert!(Sgd::<f64>::with_options(0.1, 0.0, true, 0.0).is_err());
+    }
+
+    #[test]
+    fn adaptive_optimisers_follow_their_formulas() {
+        // Adam's first step is α·sign(g) (up to ε): θ₁ = 1 − 0.1.
+        let t = run(&mut Adam::new(0.1).unwrap(), 1.0, 3.0, 2);
+        assert!((t[0] - 0.9).abs() < 1e-7);
+        // Step 2 by hand: g₁ = 3, g₂ = 2.7.
+        let (m, v) = (
+            0.9 * 0.1 * 3.0 + 0.1 * 2.7,
+            0.999 * 0.001 * 9.0 + 0.001 * 2.7f64.powi(2),
+        );
+        let want = 0.9 - 0.1 * (m / (1.0 - 0.81)) / ((v / (1.0 - 0.999f64.powi(2))).sqrt() + 1e-8);
+        // (θ₁ differs from 0.9 by the ε term, hence the tolerance.)
+        assert!((t[1] - want).abs() < 1e-8, "{} {want}", t[1]);
+        // AdamW shrinks first: θ₁ = 1·(1 − 0.1·0.5) − 0.1.
+        let t = run(&mut Adam::adamw(0.1, 0.5).unwrap(), 1.0, 3.0, 1);
+        assert!((t[0] - 0.85).abs() < 1e-7);
+        // RMSprop: v = 0.01·g², θ₁ = 1 − 0.1·g/(0.1|g|) = 0.
+        let t = run(&mut RmsProp::new(0.1).unwrap(), 1.0, 2.0, 1);
+        assert!(t[0].abs() < 1e-6, "{t:?}");
+        // Adagrad: s = g², θ₁ = 1 − 0.1 = 0.9.
+        let t = run(&mut Adagrad::new(0.1).unwrap(), 1.0, 2.0, 1);
+        assert!((t[0] - 0.9).abs() < 1e-9);
+        assert!(Adam::<f64>::with_options(0.1, (1.0, 0.9), 1e-8, 0.0).is_err());
+        assert!(RmsProp::<f64>::with_options(0.1, 0.9, 0.0, 0.0, 0.0).is_err());
+    }
+
+    #[test]
+    fn every_optimiser_minimises_a_quadratic() {
+        let opts: Vec<Box<dyn Optimizer<f64>>> = vec![
+            Box::new(Sgd::with_options(0.05, 0.9, true, 0.0).unwrap()),
+            Box::new(Adam::new(0.05).unwrap()),
+            Box::new(Adam::adamw(0.05, 0.01).unwrap()),
+            Box::new(RmsProp::with_options(0.01, 0.9, 1e-8, 0.5, 0.0).unwrap()),
+            Box::new(Adagrad::new(0.5).unwrap()),
+        ];
+        for mut o in opts {
+            let t = run(o.as_mut(), 2.0, 1.0, 300);
+            assert!(t[299].abs() < 0.05, "{}", t[299]);
+        }
+    }
+
+    #[test]
+    fn clipping_by_norm_and_value() {
+        let mut rng = Rng::new(2);
+        let l = Linear::<f64>::new(3, 2, &mut rng).unwrap();
+        let g = Graph::new();
+        let x = g.constant(Tensor::full(&[4, 3], 10.0));
+        let mut grads = l
+            .forward(&g, x)
+            .unwrap()
+            .square()
+            .unwrap()
+            .sum()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let before = clip_grad_norm(&mut grads, 1.0).unwrap();
+        assert!(before > 1.0);
+        let after: f64 = grads.params().map(|(_, g)| g.norm_sq()).sum::<f64>().sqrt();
+        assert!((after - 1.0).abs() < 1e-5, "{after}");
+        clip_grad_value(&mut grads, 0.01).unwrap();
+        assert!(grads
+            .params()
+            .all(|(_, g)| g.to_vec().iter().all(|v| v.abs() <= 0.01)));
+        assert!(clip_grad_norm(&mut grads, 0.0).is_err());
+        assert!(clip_grad_value(&mut grads, -1.0).is_err());
     }
 }
