@@ -8,6 +8,7 @@ use std::time::Instant;
 
 pub mod graph;
 pub mod w1;
+pub mod w6;
 
 /// One benchmark workload.
 pub struct Workload {
@@ -36,10 +37,18 @@ pub fn seconds(f: impl FnOnce()) -> f64 {
 }
 
 fn all_workloads(opts: &Options) -> Vec<Workload> {
-    let mut w = Vec::new();
-    w.extend(w1::workloads(opts.quick));
-    w.extend(graph::workloads(opts.quick));
-    w
+    // Families are built only when selected: building one may load a corpus or data set.
+    type Family<'a> = (&'a str, Box<dyn Fn() -> Vec<Workload> + 'a>);
+    let families: Vec<Family<'_>> = vec![
+        ("W1", Box::new(|| w1::workloads(opts.quick))),
+        ("W6", Box::new(|| w6::workloads(opts.corpus.as_deref(), opts.quick))),
+        ("AG", Box::new(|| graph::workloads(opts.quick))),
+    ];
+    let selected = |prefix: &str| match &opts.only {
+        None => true,
+        Some(only) => only.starts_with(prefix) || prefix.starts_with(only.as_str()),
+    };
+    families.into_iter().filter(|(p, _)| selected(p)).flat_map(|(_, make)| make()).collect()
 }
 
 pub fn run(opts: Options) -> Result<(), String> {
