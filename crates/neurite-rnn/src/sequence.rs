@@ -1,0 +1,438 @@
+//! The recurrence over a whole sequence as ONE recorded op per layer and direction, with a
+//! hand-written back-propagation through time.
+//!
+//! Inputs: the input projection of every time step `gx` [T·B, G·H] (one matmul, done by the
+//! caller in the graph), `weight_hh` [G·H, H], `bias_hh` [G·H], `h0` [B, H] and, for the LSTM,
+//! `c0` [B, H]. Output: [T + 1, B, H] (RNN, GRU) or [T + 2, B, H] (LSTM): the outputs of every
+//! step, then the final hidden state, then the final cell state.
+//!
+//! Each step is one GEMM for all gates (h_prev·W_hhᵀ) and one fused gate kernel per batch row
+//! ([`crate::kernels`]). Backward walks the steps in reverse with one GEMM per step for the
+//! hidden-state gradient, then gets ∂J/∂W_hh for all steps at once with one large GEMM.
+//! Sequences of a batch may have different lengths: at a padded step (t ≥ length) the state is
+//! carried unchanged, the output is zero, and no gradient reaches that step's input. A reverse
+//! direction reads each sequence backwards from its own last step, as PyTorch's packed
+//! sequences do.
+
+use std::borrow::Cow;
+
+use neurite_autograd::{AutogradError, Backward, BackwardContext};
+use neurite_tensor::ndarray::{ArrayView2, ArrayViewMut2};
+use neurite_tensor::{Float, Tensor};
+
+use crate::kernels::{
+    gru_backward_row, gru_forward_row, lstm_backward_row, lstm_forward_row, rnn_backward_row,
+    rnn_forward_row, Nonlinearity,
+};
+
+/// The recurrent cell type of a layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellKind {
+    /// Elman RNN with its non-linearity.
+    Rnn(Nonlinearity),
+    /// Gated recurrent unit (gates r, z, n).
+    Gru,
+    /// Long short-term memory (gates i, f, g, o).
+    Lstm,
+}
+
+impl CellKind {
+    /// Number of gate blocks G in the weights [G·H, ·].
+    pub fn gates(self) -> usize {
+        match self {
+            CellKind::Rnn(_) => 1,
+            CellKind::Gru => 3,
+            CellKind::Lstm => 4,
+        }
+    }
+    /// Name used in descriptions ("Rnn", "Gru", "Lstm").
+    pub fn name(self) -> &'static str {
+        match self {
+            CellKind::Rnn(_) => "Rnn",
+            CellKind::Gru => "Gru",
+            CellKind::Lstm => "Lstm",
+        }
+    }
+    fn op_name(self) -> &'static str {
+        match self {
+            CellKind::Rnn(_) => "rnn_sequence",
+            CellKind::Gru => "gru_sequence",
+            CellKind::Lstm => "lstm_sequence",
+        }
+    }
+    /// Extra rows after the outputs in the op's result: final h (and final c).
+    pub(crate) fn extra_rows(self) -> usize {
+        if self == CellKind::Lstm {
+            2
+        } else {
+            1
+        }
+    }
+}
+
+/// The contiguous data of a tensor (borrowed when already contiguous).
+pub(crate) fn data<T: Float>(t: &Tensor<T>) -> Cow<'_, [T]> {
+    match t.as_slice() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(t.to_vec()),
+    }
+}
+
+/// C ← A·B + β·C on row-major slices; `ta`/`tb` say that A / B are stored transposed.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm<T: Float>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    ta: bool,
+    b: &[T],
+    tb: bool,
+    beta: T,
+    c: &mut [T],
+) {
+    let av = if ta {
+        ArrayView2::from_shape((k, m), a).map(|v| v.reversed_axes())
+    } else {
+        ArrayView2::from_shape((m, k), a)
+    }
+    .expect("gemm: A has m·k elements"); // ok: internal sizes, checked by the callers
+    let bv = if tb {
+        ArrayView2::from_shape((n, k), b).map(|v| v.reversed_axes())
+    } else {
+        ArrayView2::from_shape((k, n), b)
+    }
+    .expect("gemm: B has k·n elements"); // ok: internal sizes
+    let mut cv = ArrayViewMut2::from_shape((m, n), c).expect("gemm: C has m·n elements"); // ok: internal sizes
+    neurite_tensor::gemm(T::ONE, &av, &bv, beta, &mut cv).expect("gemm: shapes agree");
+    // ok: shapes agree by construction
+}
+
+/// Sizes and options of one recurrence.
+#[derive(Debug, Clone)]
+pub(crate) struct SeqSpec {
+    pub kind: CellKind,
+    pub steps: usize,
+    pub batch: usize,
+    pub hidden: usize,
+    /// Per-sequence lengths (0..=steps); `None` means every sequence has `steps` steps.
+    pub lengths: Option<Vec<usize>>,
+    /// Process the sequence from its last step to its first.
+    pub reverse: bool,
+}
+
+impl SeqSpec {
+    #[inline]
+    fn active(&self, t: usize, b: usize) -> bool {
+        self.lengths.as_ref().map_or(true, |l| t < l[b])
+    }
+    #[inline]
+    fn time(&self, s: usize) -> usize {
+        if self.reverse {
+            self.steps - 1 - s
+        } else {
+            s
+        }
+    }
+}
+
+/// Forward values kept for the backward pass, all indexed by time step.
+pub(crate) struct Saved<T: Float> {
+    /// Gate activations [T, B, G·H] (the RNN: its output h).
+    act: Vec<T>,
+    /// Hidden state before each step [T, B, H].
+    hprev: Vec<T>,
+    /// LSTM: cell state before each step [T, B, H].
+    cprev: Vec<T>,
+    /// LSTM: tanh(c) after each step [T, B, H].
+    tc: Vec<T>,
+    /// GRU: W_hh·h_prev + b_hh [T, B, 3H].
+    gh: Vec<T>,
+}
+
+/// Runs the recurrence. `gx` [T·B, G·H], `w_hh` [G·H, H], `b_hh` [G·H], `h0`, `c0` [B, H].
+/// Returns the op's output data ([T + extra, B, H]) and, when `save`, the values backward needs.
+pub(crate) fn forward<T: Float>(
+    spec: &SeqSpec,
+    gx: &[T],
+    w_hh: &[T],
+    b_hh: &[T],
+    h0: &[T],
+    c0: Option<&[T]>,
+    save: bool,
+) -> (Vec<T>, Option<Saved<T>>) {
+    let (tn, bn, hn) = (spec.steps, spec.batch, spec.hidden);
+    let g = spec.kind.gates() * hn;
+    let slots = if save { tn } else { 1 };
+    let mut out = vec![T::ZERO; (tn + spec.kind.extra_rows()) * bn * hn];
+    let mut h_run = h0.to_vec();
+    let mut c_run = match c0 {
+        Some(c) => c.to_vec(),
+        None => vec![
+            T::ZERO;
+            if spec.kind == CellKind::Lstm {
+                bn * hn
+            } else {
+                0
+            }
+        ],
+    };
+    let is_lstm = spec.kind == CellKind::Lstm;
+    let is_gru = spec.kind == CellKind::Gru;
+    let mut act = vec![T::ZERO; slots * bn * g];
+    let mut hprev = vec![T::ZERO; slots * bn * hn];
+    let mut cprev = vec![T::ZERO; if is_lstm { slots * bn * hn } else { 0 }];
+    let mut tc = vec![T::ZERO; if is_lstm { slots * bn * hn } else { 0 }];
+    let mut gh = vec![T::ZERO; if is_gru { slots * bn * g } else { 0 }];
+    for s in 0..tn {
+        let t = spec.time(s);
+        let k = if save { t } else { 0 };
+        let hp = &mut hprev[k * bn * hn..(k + 1) * bn * hn];
+        hp.copy_from_slice(&h_run);
+        let gx_t = &gx[t * bn * g..(t + 1) * bn * g];
+        // The one GEMM of the step, for all gates: [B, H]·[H, G·H] accumulated onto the bias
+        // (and, for RNN and LSTM, onto the input projection).
+        let acc = if is_gru {
+            &mut gh[k * bn * g..(k + 1) * bn * g]
+        } else {
+            &mut act[k * bn * g..(k + 1) * bn * g]
+        };
+        for b in 0..bn {
+            let row = &mut acc[b * g..(b + 1) * g];
+            if is_gru {
+                row.copy_from_slice(b_hh);
+            } else {
+                let src = &gx_t[b * g..(b + 1) * g];
+                for j in 0..g {
+                    row[j] = src[j] + b_hh[j];
+                }
+            }
+        }
+        gemm(bn, hn, g, hp, false, w_hh, true, T::ONE, acc);
+        let hp = &hprev[k * bn * hn..(k + 1) * bn * hn];
+        let out_t = &mut out[t * bn * hn..(t + 1) * bn * hn];
+        for b in 0..bn {
+            if !spec.active(t, b) {
+                continue;
+            }
+            let r = b * hn..(b + 1) * hn;
+            let ar = &mut act[k * bn * g + b * g..k * bn * g + (b + 1) * g];
+            match spec.kind {
+                CellKind::Rnn(nl) => {
+                    rnn_forward_row(ar, nl);
+                    h_run[r.clone()].copy_from_slice(ar);
+                }
+                CellKind::Gru => {
+                    let ghr = &gh[k * bn * g + b * g..k * bn * g + (b + 1) * g];
+                    gru_forward_row(
+                        &gx_t[b * g..(b + 1) * g],
+                        ghr,
+                        &hp[r.clone()],
+                        ar,
+                        &mut h_run[r.clone()],
+                    );
+                }
+                CellKind::Lstm => {
+                    let cp = &mut cprev[k * bn * hn..(k + 1) * bn * hn][r.clone()];
+                    cp.copy_from_slice(&c_run[r.clone()]);
+                    lstm_forward_row(
+                        ar,
+                        cp,
+                        &mut c_run[r.clone()],
+                        &mut tc[k * bn * hn..(k + 1) * bn * hn][r.clone()],
+                        &mut h_run[r.clone()],
+                    );
+                }
+            }
+            out_t[r.clone()].copy_from_slice(&h_run[r]);
+        }
+    }
+    out[tn * bn * hn..(tn + 1) * bn * hn].copy_from_slice(&h_run);
+    if is_lstm {
+        out[(tn + 1) * bn * hn..].copy_from_slice(&c_run);
+    }
+    let saved = save.then_some(Saved {
+        act,
+        hprev,
+        cprev,
+        tc,
+        gh,
+    });
+    (out, saved)
+}
+
+/// The recorded sequence op: its backward is back-propagation through time.
+pub(crate) struct SequenceOp<T: Float> {
+    pub spec: SeqSpec,
+    pub saved: Saved<T>,
+}
+
+impl<T: Float> Backward<T> for SequenceOp<T> {
+    fn name(&self) -> &'static str {
+        self.spec.kind.op_name()
+    }
+
+    fn backward(
+        &self,
+        ctx: &BackwardContext<'_, T>,
+        upstream: &Tensor<T>,
+    ) -> neurite_autograd::Result<Vec<Option<Tensor<T>>>> {
+        let spec = &self.spec;
+        let (tn, bn, hn) = (spec.steps, spec.batch, spec.hidden);
+        let g = spec.kind.gates() * hn;
+        let is_lstm = spec.kind == CellKind::Lstm;
+        let is_gru = spec.kind == CellKind::Gru;
+        let up = data(upstream);
+        let w_hh_t = ctx.input(1);
+        let w_hh = data(w_hh_t);
+        let sv = &self.saved;
+        let mut dh = up[tn * bn * hn..(tn + 1) * bn * hn].to_vec();
+        let mut dc = if is_lstm {
+            up[(tn + 1) * bn * hn..(tn + 2) * bn * hn].to_vec()
+        } else {
+            Vec::new()
+        };
+        let mut dgx = vec![T::ZERO; tn * bn * g];
+        let mut dgh_buf = vec![T::ZERO; if is_gru { tn * bn * g } else { 0 }];
+        let mut tmp = vec![T::ZERO; bn * hn];
+        let mut dh_tot = vec![T::ZERO; hn];
+        let mut row_tmp = vec![T::ZERO; hn];
+        let mut direct = vec![T::ZERO; if is_gru { bn * hn } else { 0 }];
+        for s in (0..tn).rev() {
+            let t = spec.time(s);
+            let base_g = t * bn * g;
+            let base_h = t * bn * hn;
+            let mut any_active = false;
+            for b in 0..bn {
+                if !spec.active(t, b) {
+                    continue;
+                }
+                any_active = true;
+                let r = b * hn..(b + 1) * hn;
+                for ((d, &a), &u) in dh_tot
+                    .iter_mut()
+                    .zip(&dh[r.clone()])
+                    .zip(&up[base_h + b * hn..base_h + (b + 1) * hn])
+                {
+                    *d = a + u;
+                }
+                let ar = &sv.act[base_g + b * g..base_g + (b + 1) * g];
+                let dg = &mut dgx[base_g + b * g..base_g + (b + 1) * g];
+                match spec.kind {
+                    CellKind::Rnn(nl) => rnn_backward_row(ar, &dh_tot, dg, nl),
+                    CellKind::Gru => {
+                        let ghr = &sv.gh[base_g + b * g..base_g + (b + 1) * g];
+                        gru_backward_row(
+                            ar,
+                            &ghr[2 * hn..],
+                            &sv.hprev[base_h + b * hn..base_h + (b + 1) * hn],
+                            &dh_tot,
+                            dg,
+                            &mut dgh_buf[base_g + b * g..base_g + (b + 1) * g],
+                            &mut direct[r.clone()],
+                        );
+                    }
+                    CellKind::Lstm => {
+                        lstm_backward_row(
+                            ar,
+                            &sv.cprev[base_h + b * hn..base_h + (b + 1) * hn],
+                            &sv.tc[base_h + b * hn..base_h + (b + 1) * hn],
+                            &dh_tot,
+                            &dc[r.clone()],
+                            dg,
+                            &mut row_tmp,
+                        );
+                        dc[r].copy_from_slice(&row_tmp);
+                    }
+                }
+            }
+            if !any_active {
+                continue;
+            }
+            // ∂J/∂h_prev through the recurrent weights: one GEMM [B, G·H]·[G·H, H].
+            let dgh_t = if is_gru {
+                &dgh_buf[base_g..base_g + bn * g]
+            } else {
+                &dgx[base_g..base_g + bn * g]
+            };
+            gemm(bn, g, hn, dgh_t, false, &w_hh, false, T::ZERO, &mut tmp);
+            for b in 0..bn {
+                if !spec.active(t, b) {
+                    continue;
+                }
+                let r = b * hn..(b + 1) * hn;
+                if is_gru {
+                    for ((d, &a), &e) in dh[r.clone()]
+                        .iter_mut()
+                        .zip(&tmp[r.clone()])
+                        .zip(&direct[r.clone()])
+                    {
+                        *d = a + e;
+                    }
+                } else {
+                    dh[r.clone()].copy_from_slice(&tmp[r]);
+                }
+            }
+        }
+        let dgh_all = if is_gru { &dgh_buf } else { &dgx };
+        let mut grads: Vec<Option<Tensor<T>>> = Vec::with_capacity(ctx.num_inputs());
+        grads.push(None);
+        // ∂J/∂W_hh = Σ_t dGₜᵀ·h_{t−1}: one GEMM [G·H, T·B]·[T·B, H].
+        grads.push(if ctx.needs_grad(1) {
+            let mut dw = vec![T::ZERO; g * hn];
+            gemm(
+                g,
+                tn * bn,
+                hn,
+                dgh_all,
+                true,
+                &sv.hprev,
+                false,
+                T::ZERO,
+                &mut dw,
+            );
+            Some(Tensor::from_vec(dw, &[g, hn])?)
+        } else {
+            None
+        });
+        grads.push(if ctx.needs_grad(2) {
+            let mut db = vec![T::ZERO; g];
+            for row in dgh_all.chunks_exact(g) {
+                for (d, &x) in db.iter_mut().zip(row) {
+                    *d += x;
+                }
+            }
+            Some(Tensor::from_vec(db, &[g])?)
+        } else {
+            None
+        });
+        grads[0] = if ctx.needs_grad(0) {
+            Some(Tensor::from_vec(dgx, &[tn * bn, g])?)
+        } else {
+            None
+        };
+        grads.push(if ctx.needs_grad(3) {
+            Some(Tensor::from_vec(dh, &[bn, hn])?)
+        } else {
+            None
+        });
+        if is_lstm {
+            grads.push(if ctx.needs_grad(4) {
+                Some(Tensor::from_vec(dc, &[bn, hn])?)
+            } else {
+                None
+            });
+        }
+        if grads.len() != ctx.num_inputs() {
+            return Err(AutogradError::invalid(
+                spec.kind.op_name(),
+                format!(
+                    "{} inputs recorded, {} gradients",
+                    ctx.num_inputs(),
+                    grads.len()
+                ),
+            ));
+        }
+        Ok(grads)
+    }
+}
