@@ -45,6 +45,7 @@ mod norm;
 mod optim;
 pub mod schedule;
 mod serialize;
+pub mod train;
 pub mod text;
 
 pub use activation::{

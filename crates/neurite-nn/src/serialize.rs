@@ -224,7 +224,8 @@ mod tests {
     }
 
     fn tmp(name: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("neurite-nn-st-{}", std::process::id()));
+        // One directory per file: tests run in parallel and one checks for leftovers.
+        let dir = std::env::temp_dir().join(format!("neurite-nn-st-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         dir.join(name)
     }

@@ -1,0 +1,433 @@
+//! The training-loop helper: runs epochs through caller-supplied closures (one training epoch,
+//! one evaluation), shows a progress bar with the loss and metric (quiet when stdout is not a
+//! terminal), records the per-epoch [`History`], writes it as CSV and draws the loss / metric
+//! curves to SVG with `plotters`.
+//!
+//! The closures own the model, the data and the optimiser, so the same helper drives an MLP, a
+//! CNN or an RNN: the caller decides what a batch and a metric are.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use plotters::prelude::*;
+
+use crate::error::{NnError, Result};
+use crate::serialize::write_atomic;
+
+/// Loss and optional metric of one pass (a training epoch or an evaluation).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Metrics {
+    /// Mean loss.
+    pub loss: f64,
+    /// The metric (e.g. accuracy or R²), if any.
+    pub metric: Option<f64>,
+}
+
+impl Metrics {
+    /// A loss and a metric.
+    pub fn new(loss: f64, metric: Option<f64>) -> Self {
+        Metrics { loss, metric }
+    }
+}
+
+/// One epoch of the history.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochRecord {
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Training loss and metric.
+    pub train: Metrics,
+    /// Evaluation loss and metric (held-out data), if evaluated.
+    pub eval: Option<Metrics>,
+    /// Learning rate used.
+    pub learning_rate: f64,
+    /// Wall-clock seconds of the epoch (training and evaluation).
+    pub seconds: f64,
+}
+
+/// The per-epoch history of a run.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    /// The metric's name (e.g. "accuracy").
+    pub metric_name: String,
+    /// One record per epoch.
+    pub epochs: Vec<EpochRecord>,
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or(String::new(), |v| format!("{v}"))
+}
+
+impl History {
+    /// The last epoch, if any.
+    pub fn last(&self) -> Option<&EpochRecord> {
+        self.epochs.last()
+    }
+
+    /// Total seconds over all epochs.
+    pub fn seconds(&self) -> f64 {
+        self.epochs.iter().map(|e| e.seconds).sum()
+    }
+
+    /// The history as CSV: `epoch,train_loss,train_<metric>,eval_loss,eval_<metric>,learning_rate,seconds`.
+    pub fn to_csv(&self) -> String {
+        let m = if self.metric_name.is_empty() {
+            "metric"
+        } else {
+            &self.metric_name
+        };
+        let mut s =
+            format!("epoch,train_loss,train_{m},eval_loss,eval_{m},learning_rate,seconds\n");
+        for e in &self.epochs {
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{},{:.3}",
+                e.epoch,
+                e.train.loss,
+                opt(e.train.metric),
+                opt(e.eval.map(|v| v.loss)),
+                opt(e.eval.and_then(|v| v.metric)),
+                e.learning_rate,
+                e.seconds
+            );
+        }
+        s
+    }
+
+    /// Writes [`History::to_csv`] to `path` atomically.
+    pub fn write_csv(&self, path: impl AsRef<Path>) -> Result<()> {
+        write_atomic(path.as_ref(), self.to_csv().as_bytes())
+    }
+
+    /// Draws the loss curves (left) and metric curves (right), training and evaluation, as an
+    /// SVG document.
+    pub fn to_svg(&self, title: &str) -> Result<String> {
+        if self.epochs.is_empty() {
+            return Err(NnError::config("History::to_svg", "no epoch to plot"));
+        }
+        let mut svg = String::new();
+        let err = |e: String| NnError::config("History::to_svg", e);
+        {
+            let root = SVGBackend::with_string(&mut svg, (1000, 420)).into_drawing_area();
+            root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+            let root = root
+                .titled(title, ("sans-serif", 20))
+                .map_err(|e| err(e.to_string()))?;
+            let panels = root.split_evenly((1, 2));
+            let n = self.epochs.len();
+            let series = |f: &dyn Fn(&EpochRecord) -> Option<f64>| -> Vec<(f64, f64)> {
+                self.epochs
+                    .iter()
+                    .filter_map(|e| f(e).filter(|v| v.is_finite()).map(|v| (e.epoch as f64, v)))
+                    .collect()
+            };
+            let m = if self.metric_name.is_empty() {
+                "metric"
+            } else {
+                self.metric_name.as_str()
+            };
+            let charts: [(&str, Vec<(f64, f64)>, Vec<(f64, f64)>); 2] = [
+                (
+                    "loss",
+                    series(&|e| Some(e.train.loss)),
+                    series(&|e| e.eval.map(|v| v.loss)),
+                ),
+                (
+                    m,
+                    series(&|e| e.train.metric),
+                    series(&|e| e.eval.and_then(|v| v.metric)),
+                ),
+            ];
+            for (area, (name, train, eval)) in panels.iter().zip(charts.iter()) {
+                let all: Vec<f64> = train.iter().chain(eval.iter()).map(|p| p.1).collect();
+                if all.is_empty() {
+                    continue;
+                }
+                let lo = all.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let pad = ((hi - lo) * 0.05).max(1e-9);
+                let x_hi = (n as f64).max(2.0);
+                let mut chart = ChartBuilder::on(area)
+                    .caption(*name, ("sans-serif", 16))
+                    .margin(10)
+                    .x_label_area_size(30)
+                    .y_label_area_size(50)
+                    .build_cartesian_2d(1.0..x_hi, (lo - pad)..(hi + pad))
+                    .map_err(|e| err(e.to_string()))?;
+                chart
+                    .configure_mesh()
+                    .x_desc("epoch")
+                    .draw()
+                    .map_err(|e| err(e.to_string()))?;
+                for (label, pts, color) in [("train", train, &BLUE), ("eval", eval, &RED)] {
+                    if pts.is_empty() {
+                        continue;
+                    }
+                    chart
+                        .draw_series(LineSeries::new(pts.iter().copied(), color))
+                        .map_err(|e| err(e.to_string()))?
+                        .label(label)
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+                }
+                chart
+                    .configure_series_labels()
+                    .background_style(WHITE.mix(0.8))
+                    .border_style(BLACK)
+                    .draw()
+                    .map_err(|e| err(e.to_string()))?;
+            }
+            root.present().map_err(|e| err(e.to_string()))?;
+        }
+        Ok(svg)
+    }
+
+    /// Writes [`History::to_svg`] to `path` atomically.
+    pub fn write_svg(&self, path: impl AsRef<Path>, title: &str) -> Result<()> {
+        write_atomic(path.as_ref(), self.to_svg(title)?.as_bytes())
+    }
+}
+
+/// Whether to show the progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Progress {
+    /// A bar when stdout is a terminal, nothing otherwise (the default).
+    #[default]
+    Auto,
+    /// Never a bar.
+    Hidden,
+}
+
+/// Runs a training loop of `epochs` epochs of `batches_per_epoch` batches each (see the module
+/// doc). After each epoch it prints one summary line (unless [`Trainer::silent`]) and records it.
+///
+/// ```
+/// use neurite_nn::train::{Metrics, Trainer};
+/// let mut w = 5.0f64; // minimise w² by gradient descent
+/// let history = Trainer::new(3, 4)
+///     .metric_name("w")
+///     .silent()
+///     .fit(
+///         |_epoch, tick| {
+///             let mut loss = 0.0;
+///             for _ in 0..4 {
+///                 loss = w * w;
+///                 w -= 0.1 * 2.0 * w;
+///                 tick(loss);
+///             }
+///             Ok(Metrics::new(loss, Some(w)))
+///         },
+///         |_epoch| Ok(None),
+///     )?;
+/// assert_eq!(history.epochs.len(), 3);
+/// assert!(history.epochs[2].train.loss < history.epochs[0].train.loss);
+/// # Ok::<(), neurite_nn::NnError>(())
+/// ```
+pub struct Trainer {
+    epochs: usize,
+    batches: usize,
+    metric_name: String,
+    progress: Progress,
+    summaries: bool,
+    csv: Option<PathBuf>,
+    plot: Option<(PathBuf, String)>,
+    learning_rate: Box<dyn FnMut(usize) -> f64>,
+}
+
+impl Trainer {
+    /// A loop of `epochs` epochs with `batches_per_epoch` batches (the bar's length).
+    pub fn new(epochs: usize, batches_per_epoch: usize) -> Self {
+        Trainer {
+            epochs,
+            batches: batches_per_epoch,
+            metric_name: String::new(),
+            progress: Progress::Auto,
+            summaries: true,
+            csv: None,
+            plot: None,
+            learning_rate: Box::new(|_| f64::NAN),
+        }
+    }
+    /// The metric's name, for the bar, the CSV header and the plot (e.g. "accuracy").
+    pub fn metric_name(mut self, name: &str) -> Self {
+        self.metric_name = name.to_string();
+        self
+    }
+    /// Progress bar policy.
+    pub fn progress(mut self, p: Progress) -> Self {
+        self.progress = p;
+        self
+    }
+    /// No bar and no per-epoch lines.
+    pub fn silent(mut self) -> Self {
+        self.progress = Progress::Hidden;
+        self.summaries = false;
+        self
+    }
+    /// Writes the history as CSV to `path` at the end (atomic).
+    pub fn csv(mut self, path: Option<PathBuf>) -> Self {
+        self.csv = path;
+        self
+    }
+    /// Draws the curves to the SVG file `path` at the end (atomic).
+    pub fn plot(mut self, path: Option<PathBuf>, title: &str) -> Self {
+        self.plot = path.map(|p| (p, title.to_string()));
+        self
+    }
+    /// Reports the learning rate of each epoch in the history (e.g. from a schedule).
+    pub fn learning_rate(mut self, f: impl FnMut(usize) -> f64 + 'static) -> Self {
+        self.learning_rate = Box::new(f);
+        self
+    }
+
+    fn fmt_metrics(&self, m: &Metrics) -> String {
+        match m.metric {
+            Some(v) => format!("loss {:.4} {} {:.4}", m.loss, self.metric_name, v),
+            None => format!("loss {:.4}", m.loss),
+        }
+    }
+
+    /// Runs the loop. `train_epoch(epoch, tick)` trains one epoch (epoch from 0), calling
+    /// `tick(batch_loss)` after each batch, and returns the epoch's training metrics;
+    /// `evaluate(epoch)` returns held-out metrics, or None. Stops at the first error. A
+    /// non-finite training loss is an [`NnError::NonFinite`] (the run diverged).
+    pub fn fit(
+        &mut self,
+        mut train_epoch: impl FnMut(usize, &mut dyn FnMut(f64)) -> Result<Metrics>,
+        mut evaluate: impl FnMut(usize) -> Result<Option<Metrics>>,
+    ) -> Result<History> {
+        let show_bar = self.progress == Progress::Auto && std::io::stdout().is_terminal();
+        let mut history = History {
+            metric_name: self.metric_name.clone(),
+            epochs: Vec::new(),
+        };
+        for epoch in 0..self.epochs {
+            let start = Instant::now();
+            let lr = (self.learning_rate)(epoch);
+            let bar = if show_bar {
+                let b = ProgressBar::new(self.batches as u64);
+                let style = ProgressStyle::with_template(
+                    "epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})",
+                )
+                .map(|s| s.progress_chars("=> "))
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+                b.set_style(style);
+                b.set_prefix(format!("{}/{}", epoch + 1, self.epochs));
+                Some(b)
+            } else {
+                None
+            };
+            let (mut sum, mut count) = (0.0, 0usize);
+            let train = train_epoch(epoch, &mut |loss| {
+                sum += loss;
+                count += 1;
+                if let Some(b) = &bar {
+                    b.inc(1);
+                    if count % 10 == 1 {
+                        b.set_message(format!("loss {:.4}", sum / count as f64));
+                    }
+                }
+            })?;
+            if let Some(b) = &bar {
+                b.finish_and_clear();
+            }
+            if !train.loss.is_finite() {
+                return Err(NnError::NonFinite {
+                    what: "training loss".into(),
+                    location: format!("epoch {}", epoch + 1),
+                });
+            }
+            let eval = evaluate(epoch)?;
+            let rec = EpochRecord {
+                epoch: epoch + 1,
+                train,
+                eval,
+                learning_rate: lr,
+                seconds: start.elapsed().as_secs_f64(),
+            };
+            if self.summaries {
+                let mut line = format!(
+                    "epoch {:>3}/{}  train {}",
+                    rec.epoch,
+                    self.epochs,
+                    self.fmt_metrics(&rec.train)
+                );
+                if let Some(e) = &rec.eval {
+                    let _ = write!(line, "  |  eval {}", self.fmt_metrics(e));
+                }
+                let _ = write!(line, "  ({:.1} s)", rec.seconds);
+                println!("{line}");
+            }
+            history.epochs.push(rec);
+        }
+        if let Some(p) = &self.csv {
+            history.write_csv(p)?;
+        }
+        if let Some((p, title)) = &self.plot {
+            history.write_svg(p, title)?;
+        }
+        Ok(history)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn history() -> History {
+        History {
+            metric_name: "accuracy".into(),
+            epochs: (1..=4)
+                .map(|e| EpochRecord {
+                    epoch: e,
+                    train: Metrics::new(1.0 / e as f64, Some(0.5 + 0.1 * e as f64)),
+                    eval: Some(Metrics::new(1.2 / e as f64, Some(0.45 + 0.1 * e as f64))),
+                    learning_rate: 0.1,
+                    seconds: 0.5,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn csv_and_svg_are_written() {
+        let h = history();
+        let csv = h.to_csv();
+        assert!(csv.starts_with("epoch,train_loss,train_accuracy,eval_loss,eval_accuracy"));
+        assert_eq!(csv.lines().count(), 5);
+        let dir = std::env::temp_dir().join(format!("neurite-nn-train-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        h.write_svg(dir.join("c.svg"), "test run").unwrap();
+        let svg = std::fs::read_to_string(dir.join("c.svg")).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("polyline") && svg.contains("accuracy"));
+        h.write_csv(dir.join("h.csv")).unwrap();
+        assert!(History::default().to_svg("x").is_err());
+    }
+
+    #[test]
+    fn fit_records_every_epoch_and_stops_on_divergence() {
+        let mut calls = 0;
+        let h = Trainer::new(3, 2)
+            .metric_name("accuracy")
+            .silent()
+            .fit(
+                |_, tick| {
+                    tick(1.0);
+                    tick(2.0);
+                    calls += 1;
+                    Ok(Metrics::new(1.5, Some(0.5)))
+                },
+                |_| Ok(Some(Metrics::new(1.0, Some(0.6)))),
+            )
+            .unwrap();
+        assert_eq!((calls, h.epochs.len()), (3, 3));
+        assert_eq!(h.last().unwrap().eval.unwrap().metric, Some(0.6));
+        let e = Trainer::new(2, 1)
+            .silent()
+            .fit(|_, _| Ok(Metrics::new(f64::NAN, None)), |_| Ok(None))
+            .unwrap_err();
+        assert!(matches!(e, NnError::NonFinite { .. }));
+    }
+}
