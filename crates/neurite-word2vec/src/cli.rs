@@ -186,7 +186,7 @@ pub fn run_train(t: &TrainArgs, out: &mut dyn Write) -> Result<()> {
         let _ = writeln!(
             out,
             "Trained on {} words in {:.2} s: {:.0} words/s ({} threads); vectors saved to {}",
-            stats.words,
+            stats.corpus_words,
             stats.seconds,
             stats.words_per_sec,
             stats.threads,

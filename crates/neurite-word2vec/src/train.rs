@@ -65,11 +65,14 @@ pub struct Word2Vec {
 /// Figures of one training run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainStats {
-    /// Corpus words read over all epochs (line breaks included, as word2vec.c counts them).
+    /// Vocabulary words read over all epochs, line breaks included (word2vec.c's count, which
+    /// drives the learning rate).
     pub words: u64,
+    /// Corpus words read over all epochs, out-of-vocabulary words included (what gensim counts).
+    pub corpus_words: u64,
     /// Seconds of training (vocabulary building and allocation excluded).
     pub seconds: f64,
-    /// `words / seconds`.
+    /// `corpus_words / seconds`.
     pub words_per_sec: f64,
     /// Threads used.
     pub threads: usize,
@@ -174,10 +177,12 @@ impl Word2Vec {
         }
         let seconds = started.elapsed().as_secs_f64();
         let words: u64 = workers.iter().map(|w| w.words_read).sum();
+        let corpus_words: u64 = workers.iter().map(|w| w.tokens_read).sum();
         let stats = TrainStats {
             words,
+            corpus_words,
             seconds,
-            words_per_sec: words as f64 / seconds.max(1e-9),
+            words_per_sec: corpus_words as f64 / seconds.max(1e-9),
             threads,
             memory_bytes,
         };
@@ -399,6 +404,12 @@ impl Rows {
         }
     }
 
+    /// Starts loading row `i` into the cache (no access is made).
+    #[inline(always)]
+    fn prefetch(self, i: usize) {
+        crate::kernels::prefetch(self.ptr.wrapping_add(i * self.dim), self.dim);
+    }
+
     /// Row `i` as a slice that lives for one kernel call.
     ///
     /// # Safety
@@ -431,6 +442,9 @@ impl Weights {
         }
     }
 }
+
+/// Negative samples drawn ahead and prefetched (more are drawn as they are used).
+const MAX_PREFETCH: usize = 32;
 
 /// Negative-sampling distribution.
 enum Negatives {
@@ -518,6 +532,8 @@ struct Worker {
     last_word_count: u64,
     /// Words read in all epochs.
     words_read: u64,
+    /// Word tokens read in all epochs, out-of-vocabulary ones included.
+    tokens_read: u64,
     alpha: f32,
     neu1: Vec<f32>,
     neu1e: Vec<f32>,
@@ -545,6 +561,7 @@ impl Worker {
             word_count: 0,
             last_word_count: 0,
             words_read: 0,
+            tokens_read: 0,
             alpha: config.starting_alpha(),
             neu1: vec![0.0; config.dim],
             neu1e: vec![0.0; config.dim],
@@ -661,10 +678,13 @@ impl Worker {
             let index = match self.tokens.next_token()? {
                 None => return Ok(true),
                 Some(Token::Newline) => 0,
-                Some(Token::Word(w)) => match shared.vocab.index_bytes(w) {
-                    Some(i) => i,
-                    None => continue,
-                },
+                Some(Token::Word(w)) => {
+                    self.tokens_read += 1;
+                    match shared.vocab.index_bytes(w) {
+                        Some(i) => i,
+                        None => continue,
+                    }
+                }
             };
             self.word_count += 1;
             self.words_read += 1;
@@ -785,6 +805,10 @@ impl Worker {
         let pos = self.pos;
         let word = self.sentence[pos] as usize;
         let (lo, hi) = context_range(pos, self.sentence.len(), window, b);
+        // The word that enters the window next: start loading its input vector now.
+        if let Some(&next) = self.sentence.get(pos + window + 1) {
+            w.syn0.prefetch(next as usize);
+        }
         match config.architecture {
             Architecture::Cbow => {
                 self.neu1.fill(0.0);
@@ -854,6 +878,9 @@ impl Worker {
     ) {
         let alpha = self.alpha;
         if let Some(tree) = &shared.tree {
+            for &point in tree.points(word) {
+                w.syn1.prefetch(point as usize);
+            }
             for (&point, &code) in tree.points(word).iter().zip(tree.code(word)) {
                 let p = point as usize;
                 // SAFETY: one syn1 row slice at a time, distinct from `h` (a syn0 row or buffer).
@@ -865,12 +892,27 @@ impl Worker {
                 }
             }
         }
-        if shared.config.negative > 0 {
-            for d in 0..=shared.config.negative {
+        let negative = shared.config.negative;
+        if negative > 0 {
+            // Draw the negative samples first (the generator is used by nothing else meanwhile,
+            // so the sequence is the original's) and prefetch their rows: the memory latency of
+            // these random rows, not the arithmetic, bounds negative sampling.
+            let mut targets = [0usize; MAX_PREFETCH];
+            let drawn = negative.min(MAX_PREFETCH);
+            w.syn1neg.prefetch(word);
+            for t in targets.iter_mut().take(drawn) {
+                *t = self.draw_negative::<PARITY>(shared);
+                w.syn1neg.prefetch(*t);
+            }
+            for d in 0..=negative {
                 let (target, label) = if d == 0 {
                     (word, 1.0)
                 } else {
-                    let t = self.draw_negative::<PARITY>(shared);
+                    let t = if d <= drawn {
+                        targets[d - 1]
+                    } else {
+                        self.draw_negative::<PARITY>(shared)
+                    };
                     if t == word {
                         continue;
                     }
@@ -980,8 +1022,18 @@ mod tests {
         let (b, _) = Word2Vec::train(&corpus, &c).unwrap();
         assert_eq!(bits(&a), bits(&b));
         // word2vec.c: next_random = 1; first value ((25214903928 & 0xFFFF) / 65536 − 0.5) / dim.
-        let init = initial_input_vectors(3, 4, &TrainConfig { dim: 4, ..c.clone() });
-        assert_eq!(init[0], (((25_214_903_928u64 & 0xFFFF) as f32 / 65536.0) - 0.5) / 4.0);
+        let init = initial_input_vectors(
+            3,
+            4,
+            &TrainConfig {
+                dim: 4,
+                ..c.clone()
+            },
+        );
+        assert_eq!(
+            init[0],
+            (((25_214_903_928u64 & 0xFFFF) as f32 / 65536.0) - 0.5) / 4.0
+        );
         // The seed does not matter in this mode.
         let (d, _) = Word2Vec::train(&corpus, &TrainConfig { seed: 99, ..c }).unwrap();
         assert_eq!(bits(&a), bits(&d));
