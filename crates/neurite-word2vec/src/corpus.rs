@@ -301,11 +301,9 @@ impl Tokens {
             scan -= keep;
             start = 0;
         };
-        if !terminated {
-            if self.drop_unterminated_tail {
-                self.pos = self.len;
-                return Ok(Step::End);
-            }
+        if !terminated && self.drop_unterminated_tail {
+            self.pos = self.len;
+            return Ok(Step::End);
         }
         // Leave a newline in place: it is the next token.
         self.pos = if terminated && self.buf[scan] != b'\n' {

@@ -10,7 +10,7 @@ pub struct Lcg(pub u64);
 impl Lcg {
     /// Advances and returns the new state.
     #[inline]
-    pub fn next(&mut self) -> u64 {
+    pub fn advance(&mut self) -> u64 {
         self.0 = self.0.wrapping_mul(25_214_903_917).wrapping_add(11);
         self.0
     }
@@ -202,9 +202,9 @@ mod tests {
     #[test]
     fn lcg_matches_word2vec_c() {
         let mut r = Lcg(1);
-        assert_eq!(r.next(), 25_214_903_928);
+        assert_eq!(r.advance(), 25_214_903_928);
         assert_eq!(
-            r.next(),
+            r.advance(),
             25_214_903_928u64
                 .wrapping_mul(25_214_903_917)
                 .wrapping_add(11)
@@ -301,7 +301,7 @@ mod tests {
         let mut rng = Lcg(7);
         let mut hist = [0usize; 5];
         for _ in 0..100_000 {
-            hist[(rng.next() % window as u64) as usize] += 1;
+            hist[(rng.advance() % window as u64) as usize] += 1;
         }
         for h in hist {
             assert!((h as f64 / 20_000.0 - 1.0).abs() < 0.02, "{hist:?}");

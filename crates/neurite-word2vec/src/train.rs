@@ -253,7 +253,7 @@ fn initial_input_vectors(v: usize, dim: usize, config: &TrainConfig) -> Vec<f32>
     if config.reference_parity {
         let mut r = Lcg(1);
         for x in &mut syn0 {
-            *x = (((r.next() & 0xFFFF) as f32 / 65536.0) - 0.5) / dim as f32;
+            *x = (((r.advance() & 0xFFFF) as f32 / 65536.0) - 0.5) / dim as f32;
         }
     } else {
         let mut r = Rng::new(config.seed);
@@ -318,8 +318,8 @@ fn train_deterministic(
         results.into_iter().collect::<Result<Vec<()>>>()?;
         let bases: [&mut [f32]; 3] = [&mut *syn0, &mut *syn1, &mut *syn1neg];
         for (m, base) in bases.into_iter().enumerate() {
-            for t in 0..workers.len() {
-                let dirty = &workers[t].dirty.as_ref().expect("set above")[m];
+            for worker in workers.iter() {
+                let dirty = &worker.dirty.as_ref().expect("set above")[m];
                 for &r in &dirty.list {
                     let r = r as usize;
                     if std::mem::replace(&mut merged[m][r], true) {
@@ -694,8 +694,9 @@ impl Worker {
             let keep = if PARITY {
                 if sample_on {
                     let ran = shared.keep_reference[index];
-                    let r = self.lcg.next();
-                    !(ran < (r & 0xFFFF) as f32 / 65536.0)
+                    let r = self.lcg.advance();
+                    // word2vec.c drops the word when ran < u; ran is never NaN (count ≥ 1).
+                    ran >= (r & 0xFFFF) as f32 / 65536.0
                 } else {
                     true
                 }
@@ -716,7 +717,7 @@ impl Worker {
     fn draw_negative<const PARITY: bool>(&mut self, shared: &Shared) -> usize {
         match &shared.negatives {
             Negatives::Reference(table) if PARITY => {
-                let r = self.lcg.next();
+                let r = self.lcg.advance();
                 let t = table[((r >> 16) % table.len() as u64) as usize] as usize;
                 if t == 0 {
                     (r % (shared.vocab.len() as u64 - 1) + 1) as usize
@@ -787,7 +788,7 @@ impl Worker {
         let config = shared.config;
         let window = config.window;
         let b = if PARITY {
-            let b = (self.lcg.next() % window as u64) as usize;
+            let b = (self.lcg.advance() % window as u64) as usize;
             if config.shrink_window {
                 b
             } else {

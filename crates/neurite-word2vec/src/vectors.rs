@@ -659,7 +659,7 @@ mod tests {
         ));
         let t = kv.to_tensor().unwrap();
         assert_eq!(t.shape(), &[5, 3]);
-        let s = kv.scores(&kv.unit_row(1).to_vec(), 5).unwrap();
+        let s = kv.scores(kv.unit_row(1), 5).unwrap();
         assert!((s[2] - kv.similarity("king", "queen").unwrap()).abs() < 1e-6);
     }
 
