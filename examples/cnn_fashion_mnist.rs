@@ -1,0 +1,250 @@
+//! The W3 network of BENCHMARKS.md on Fashion-MNIST: conv 1→16 3×3 pad 1, ReLU, max-pool 2;
+//! conv 16→32 3×3 pad 1, ReLU, max-pool 2; flatten; linear 1568→128, ReLU; linear 128→10;
+//! softmax cross-entropy; Adam lr 1e-3, batch 64, pixels scaled to [0, 1].
+//!
+//! Prints per-epoch seconds, train loss and test accuracy (with a progress bar on a terminal),
+//! saves the model as safetensors (`--save FILE`), and evaluates a saved model with
+//! `--load FILE`. Data: the four IDX files of the Debian package `dataset-fashion-mnist`
+//! (`/usr/share/datasets/fashion-mnist`) or `--data DIR`.
+//!
+//! Run: `cargo run --release --example cnn_fashion_mnist -- [--epochs 2] [--save model.safetensors]`
+
+use std::error::Error;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use neurite::autograd::Graph;
+use neurite::cnn::{Conv2d, ConvConfig, Flatten, MaxPool2d};
+use neurite::nn::data::{load_mnist, Dataset, MnistSplit};
+use neurite::nn::metrics::predict_classes;
+use neurite::nn::train::{Metrics, Trainer};
+use neurite::nn::{
+    cross_entropy, load_params, save_params, Adam, Linear, Module, Optimizer, Relu, Sequential,
+};
+use neurite::tensor::Rng;
+
+struct Options {
+    data: PathBuf,
+    epochs: usize,
+    batch: usize,
+    lr: f64,
+    seed: u64,
+    train_subset: Option<usize>,
+    save: Option<PathBuf>,
+    load: Option<PathBuf>,
+    plot: Option<PathBuf>,
+}
+
+const USAGE: &str = "usage: cnn_fashion_mnist [options]
+  --data DIR          the four Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)
+  --epochs N          training epochs (default 2)
+  --batch N           batch size (default 64)
+  --lr X              Adam learning rate (default 0.001)
+  --seed N            initialisation and shuffling seed (default 1)
+  --train-subset N    train on the first N training images only
+  --quick             1 epoch on the first 10,000 training images
+  --save FILE         save the trained model (safetensors; default cnn_fashion_mnist.safetensors)
+  --no-save           do not save
+  --load FILE         load a saved model and evaluate it on the test set (no training)
+  --plot FILE.svg     draw the loss / accuracy curves";
+
+fn parse(args: &[String]) -> Result<Option<Options>, Box<dyn Error>> {
+    let mut o = Options {
+        data: PathBuf::from("/usr/share/datasets/fashion-mnist"),
+        epochs: 2,
+        batch: 64,
+        lr: 1e-3,
+        seed: 1,
+        train_subset: None,
+        save: Some(PathBuf::from("cnn_fashion_mnist.safetensors")),
+        load: None,
+        plot: None,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut val = || it.next().ok_or_else(|| format!("{a} needs a value"));
+        match a.as_str() {
+            "--data" => o.data = val()?.into(),
+            "--epochs" => o.epochs = val()?.parse()?,
+            "--batch" => o.batch = val()?.parse()?,
+            "--lr" => o.lr = val()?.parse()?,
+            "--seed" => o.seed = val()?.parse()?,
+            "--train-subset" => o.train_subset = Some(val()?.parse()?),
+            "--quick" => {
+                o.epochs = 1;
+                o.train_subset = Some(10_000);
+            }
+            "--save" => o.save = Some(val()?.into()),
+            "--no-save" => o.save = None,
+            "--load" => o.load = Some(val()?.into()),
+            "--plot" => o.plot = Some(val()?.into()),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(None);
+            }
+            other => return Err(format!("unknown option {other} (try --help)").into()),
+        }
+    }
+    if o.epochs == 0 || o.batch == 0 {
+        return Err("--epochs and --batch must be at least 1".into());
+    }
+    Ok(Some(o))
+}
+
+/// The W3 network (BENCHMARKS.md), seeded.
+fn w3_network(rng: &mut Rng) -> Result<Sequential<f32>, Box<dyn Error>> {
+    let conv = ConvConfig::new(1, 16, [3, 3]).with_padding([1, 1]);
+    Ok(Sequential::new()
+        .add(Conv2d::new(conv, rng)?)
+        .add(Relu)
+        .add(MaxPool2d::new([2, 2]))
+        .add(Conv2d::new(
+            ConvConfig::new(16, 32, [3, 3]).with_padding([1, 1]),
+            rng,
+        )?)
+        .add(Relu)
+        .add(MaxPool2d::new([2, 2]))
+        .add(Flatten)
+        .add(Linear::new(32 * 7 * 7, 128, rng)?)
+        .add(Relu)
+        .add(Linear::new(128, 10, rng)?))
+}
+
+/// Mean cross-entropy and accuracy on a data set, without recording a graph.
+fn evaluate(model: &dyn Module<f32>, data: &Dataset<f32>) -> Result<Metrics, Box<dyn Error>> {
+    let (mut loss, mut correct) = (0.0, 0usize);
+    for b in data.batches(500, None, false)? {
+        let g = Graph::inference();
+        let logits = model.forward(&g, g.constant(b.features))?;
+        let predicted = predict_classes(&logits.value()?)?;
+        correct += predicted
+            .iter()
+            .zip(&b.labels)
+            .filter(|(p, l)| p == l)
+            .count();
+        loss += cross_entropy(logits, &b.labels)?.item()? as f64 * b.labels.len() as f64;
+    }
+    let n = data.len() as f64;
+    Ok(Metrics::new(loss / n, Some(correct as f64 / n)))
+}
+
+/// Runs the example with command-line style arguments.
+pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
+    let Some(o) = parse(args)? else {
+        return Ok(());
+    };
+    let t0 = Instant::now();
+    let test: Dataset<f32> = load_mnist(&o.data, MnistSplit::Test)?;
+    let mut rng = Rng::new(o.seed);
+    let mut model = w3_network(&mut rng)?;
+
+    if let Some(path) = &o.load {
+        load_params(&mut model, path)?;
+        let m = evaluate(&model, &test)?;
+        let acc = m.metric.unwrap_or(0.0);
+        println!(
+            "{}: test loss {:.4}, test accuracy {:.2}% on {} images",
+            path.display(),
+            m.loss,
+            100.0 * acc,
+            test.len()
+        );
+        println!(
+            "result: test_accuracy={acc:.4} test_loss={:.4} seconds={:.2}",
+            m.loss,
+            t0.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
+
+    let mut train: Dataset<f32> = load_mnist(&o.data, MnistSplit::Train)?;
+    if let Some(n) = o.train_subset {
+        let n = n.min(train.len());
+        train = train.subset(&(0..n).collect::<Vec<_>>())?;
+    }
+    println!(
+        "Fashion-MNIST: {} train / {} test images; {} → Adam lr {}, batch {}",
+        train.len(),
+        test.len(),
+        model.describe(),
+        o.lr,
+        o.batch
+    );
+    let mut opt = Adam::new(o.lr)?;
+    let mut shuffle = Rng::new(o.seed ^ 0xfa5);
+    let batches = train.len().div_ceil(o.batch);
+    let batch = o.batch;
+    let mut state = (&mut model, &mut opt);
+    let history = Trainer::new(o.epochs, batches)
+        .metric_name("accuracy")
+        .plot(o.plot.clone(), "neurite CNN on Fashion-MNIST")
+        .fit(
+            &mut state,
+            |(model, opt), _epoch, tick| {
+                let (mut sum, mut correct, mut n) = (0.0, 0usize, 0usize);
+                for b in train.batches(batch, Some(&mut shuffle), false)? {
+                    let g = Graph::new();
+                    let logits = model.forward(&g, g.constant(b.features))?;
+                    let predicted = predict_classes(&logits.value()?)?;
+                    correct += predicted
+                        .iter()
+                        .zip(&b.labels)
+                        .filter(|(p, l)| p == l)
+                        .count();
+                    let loss = cross_entropy(logits, &b.labels)?;
+                    let l = loss.item()? as f64;
+                    sum += l * b.labels.len() as f64;
+                    n += b.labels.len();
+                    tick(l);
+                    let grads = loss.backward()?;
+                    opt.step(&mut **model, &grads)?;
+                }
+                Ok(Metrics::new(
+                    sum / n as f64,
+                    Some(correct as f64 / n as f64),
+                ))
+            },
+            |(model, _), _| {
+                evaluate(&**model, &test)
+                    .map(Some)
+                    .map_err(|e| neurite::nn::NnError::config("evaluate", e.to_string()))
+            },
+        )?;
+    let last = history.epochs.last().ok_or("no epoch ran")?;
+    let test_acc = last.eval.and_then(|m| m.metric).unwrap_or(0.0);
+    let epoch_secs: Vec<String> = history
+        .epochs
+        .iter()
+        .map(|e| format!("{:.1}", e.seconds))
+        .collect();
+    println!(
+        "test accuracy {:.2}% after {} epochs; seconds per epoch (train + test): {}",
+        100.0 * test_acc,
+        o.epochs,
+        epoch_secs.join(", ")
+    );
+    if let Some(path) = &o.save {
+        save_params(&model, path)?;
+        println!(
+            "saved the model to {} (reload: --load FILE)",
+            path.display()
+        );
+    }
+    println!(
+        "result: test_accuracy={test_acc:.4} train_loss={:.4} epochs={} epoch_seconds={:.2} seconds={:.2}",
+        last.train.loss,
+        o.epochs,
+        history.seconds() / o.epochs as f64,
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+#[allow(dead_code)]
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Err(e) = run(&args) {
+        eprintln!("cnn_fashion_mnist: {e}");
+        std::process::exit(1);
+    }
+}
