@@ -52,31 +52,57 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     let grads = f.backward_with(Tensor::scalar(1.0), BackwardOptions { retain_graph: true })?;
 
     println!("f(x, y, z) = (x + y) · max(y, z) at x = {xv}, y = {yv}, z = {zv}");
-    println!("forward:  q = x + y = {}   m = max(y, z) = {}   f = q · m = {}", q.item()?, m.item()?, f.item()?);
+    println!(
+        "forward:  q = x + y = {}   m = max(y, z) = {}   f = q · m = {}",
+        q.item()?,
+        m.item()?,
+        f.item()?
+    );
     println!("\nbackward, node by node (upstream = ∂f/∂node; downstream = upstream × local):");
     let up = |v: neurite::autograd::Var<'_, f64>| -> Result<f64, Box<dyn Error>> {
         Ok(v.grad().ok_or("no gradient retained")?.item()?)
     };
     let (qv, mv) = (q.item()?, m.item()?);
     println!("  f = q·m   upstream 1");
-    println!("      → q: local ∂f/∂q = m = {mv:>5}   downstream {}", up(f)? * mv);
-    println!("      → m: local ∂f/∂m = q = {qv:>5}   downstream {}", up(f)? * qv);
+    println!(
+        "      → q: local ∂f/∂q = m = {mv:>5}   downstream {}",
+        up(f)? * mv
+    );
+    println!(
+        "      → m: local ∂f/∂m = q = {qv:>5}   downstream {}",
+        up(f)? * qv
+    );
     println!("  q = x+y   upstream {}", up(q)?);
     println!("      → x: local 1                downstream {}", up(q)?);
     println!("      → y: local 1                downstream {}", up(q)?);
     let y_wins = if yv >= zv { 1.0 } else { 0.0 };
     println!("  m = max(y,z)   upstream {}", up(m)?);
-    println!("      → y: local [y ≥ z] = {y_wins}        downstream {}", up(m)? * y_wins);
-    println!("      → z: local [z > y] = {}        downstream {}", 1.0 - y_wins, up(m)? * (1.0 - y_wins));
+    println!(
+        "      → y: local [y ≥ z] = {y_wins}        downstream {}",
+        up(m)? * y_wins
+    );
+    println!(
+        "      → z: local [z > y] = {}        downstream {}",
+        1.0 - y_wins,
+        up(m)? * (1.0 - y_wins)
+    );
     let get = |v| grads.get(v).map(|t: &Tensor<f64>| t.item()).transpose();
-    let (dx, dy, dz) = (get(x)?.unwrap_or(0.0), get(y)?.unwrap_or(0.0), get(z)?.unwrap_or(0.0));
+    let (dx, dy, dz) = (
+        get(x)?.unwrap_or(0.0),
+        get(y)?.unwrap_or(0.0),
+        get(z)?.unwrap_or(0.0),
+    );
     println!("gradients accumulate where a value is used twice (y feeds q and m):");
     println!("  ∂f/∂x = {dx}   ∂f/∂y = {dy}   ∂f/∂z = {dz}");
     std::fs::write(&dot_path, g.to_dot()).map_err(|e| format!("{dot_path}: {e}"))?;
-    println!("computational graph written to {dot_path} (render: dot -Tsvg {dot_path} -o graph.svg)");
+    println!(
+        "computational graph written to {dot_path} (render: dot -Tsvg {dot_path} -o graph.svg)"
+    );
 
     // ---- Part 2: gradient descent on least squares J(w, b) = mean((X·w + b − y)²).
-    println!("\ngradient descent θ ← θ − α∇J(θ) on a least-squares fit of y = 3·x₁ − 2·x₂ + 1 + noise:");
+    println!(
+        "\ngradient descent θ ← θ − α∇J(θ) on a least-squares fit of y = 3·x₁ − 2·x₂ + 1 + noise:"
+    );
     let mut rng = Rng::new(7);
     let n = 64;
     let xs = Tensor::<f64>::rand_normal(&[n, 2], 0.0, 1.0, &mut rng);
@@ -89,11 +115,17 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     let mut loss_value = f64::NAN;
     for step in 0..steps {
         let g = Graph::new();
-        let pred = g.constant(xs.clone()).matmul(g.param(&w))?.add(g.param(&b))?;
+        let pred = g
+            .constant(xs.clone())
+            .matmul(g.param(&w))?
+            .add(g.param(&b))?;
         let loss = pred.sub(g.constant(ys.clone()))?.square()?.mean()?;
         loss_value = loss.item()?;
         let grads = loss.backward()?;
-        let (gw, gb) = (grads.wrt(&w).ok_or("no gradient for w")?.clone(), grads.wrt(&b).ok_or("no gradient for b")?.clone());
+        let (gw, gb) = (
+            grads.wrt(&w).ok_or("no gradient for w")?.clone(),
+            grads.wrt(&b).ok_or("no gradient for b")?.clone(),
+        );
         w.value_mut().add_scaled_inplace(-alpha, &gw)?;
         b.value_mut().add_scaled_inplace(-alpha, &gb)?;
         if step % 5 == 0 || step + 1 == steps {
@@ -102,7 +134,10 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     }
     let wv = w.value().to_vec();
     let bv = b.value().to_vec()[0];
-    println!("learned w = [{:.3}, {:.3}], b = {:.3} (true: [3, -2], 1)", wv[0], wv[1], bv);
+    println!(
+        "learned w = [{:.3}, {:.3}], b = {:.3} (true: [3, -2], 1)",
+        wv[0], wv[1], bv
+    );
     println!(
         "result: f={} dfdx={dx} dfdy={dy} dfdz={dz} final_loss={loss_value:.6} w1={:.4} w2={:.4} b={bv:.4} seconds={:.3}",
         f.item()?,

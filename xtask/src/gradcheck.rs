@@ -8,7 +8,28 @@ use neurite::autograd::{GradCase, GradcheckOptions};
 
 /// All cases, crate by crate, and the op names each crate declares.
 fn suites() -> Vec<(&'static str, Vec<GradCase>, &'static [&'static str])> {
-    vec![("neurite-autograd", neurite::autograd::registry::cases(), neurite::autograd::OPS)]
+    vec![
+        (
+            "neurite-autograd",
+            neurite::autograd::registry::cases(),
+            neurite::autograd::OPS,
+        ),
+        (
+            "neurite-nn",
+            neurite::nn::gradcheck_cases::cases(),
+            neurite::nn::gradcheck_cases::OPS,
+        ),
+        (
+            "neurite-cnn",
+            neurite::cnn::gradcheck_cases::cases(),
+            neurite::cnn::OPS,
+        ),
+        (
+            "neurite-rnn",
+            neurite::rnn::gradcheck_cases::cases(),
+            neurite::rnn::OPS,
+        ),
+    ]
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -22,7 +43,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let (mut passed, mut failed) = (0usize, 0usize);
     let mut declared: BTreeSet<&str> = BTreeSet::new();
     let mut covered: BTreeSet<&str> = BTreeSet::new();
-    println!("{:<18} {:<34} {:<30} {:>11} {:>11}  result", "crate", "case", "shapes", "max abs", "max rel");
+    println!(
+        "{:<18} {:<34} {:<30} {:>11} {:>11}  result",
+        "crate", "case", "shapes", "max abs", "max rel"
+    );
     for (krate, cases, ops) in suites() {
         declared.extend(ops.iter().copied());
         for case in cases {
@@ -51,7 +75,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
                     }
                 }
                 Err(e) => {
-                    println!("{:<18} {:<34} {:<30} {:>11} {:>11}  FAIL: {e}", krate, case.name, case.shapes, "-", "-");
+                    println!(
+                        "{:<18} {:<34} {:<30} {:>11} {:>11}  FAIL: {e}",
+                        krate, case.name, case.shapes, "-", "-"
+                    );
                     failed += 1;
                 }
             }
@@ -59,11 +86,17 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     if filter.is_none() {
         for op in declared.difference(&covered) {
-            println!("{:<18} {:<34} {:<30} {:>11} {:>11}  FAIL: no gradient check exercises this op", "registry", op, "-", "-", "-");
+            println!(
+                "{:<18} {:<34} {:<30} {:>11} {:>11}  FAIL: no gradient check exercises this op",
+                "registry", op, "-", "-", "-"
+            );
             failed += 1;
         }
     }
-    println!("gradcheck: {passed} passed, {failed} failed ({:.1} s)", t.elapsed().as_secs_f64());
+    println!(
+        "gradcheck: {passed} passed, {failed} failed ({:.1} s)",
+        t.elapsed().as_secs_f64()
+    );
     if failed > 0 {
         Err(format!("{failed} gradient checks failed"))
     } else {

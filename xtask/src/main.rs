@@ -31,7 +31,11 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(&args[1..]),
         Some("bench") | Some("gradcheck") => heavy(&args),
-        Some("tidy") => run_step("tidy", "cargo", &["test", "-p", "xtask", "--", "--test-threads=2"]),
+        Some("tidy") => run_step(
+            "tidy",
+            "cargo",
+            &["test", "-p", "xtask", "--", "--test-threads=2"],
+        ),
         _ => {
             eprint!("{}", usage());
             return ExitCode::from(2);
@@ -57,7 +61,16 @@ fn heavy(args: &[String]) -> Result<(), String> {
     }
     #[cfg(not(feature = "heavy"))]
     {
-        let mut cmd_args = vec!["run", "--release", "--quiet", "--package", "xtask", "--features", "heavy", "--"];
+        let mut cmd_args = vec![
+            "run",
+            "--release",
+            "--quiet",
+            "--package",
+            "xtask",
+            "--features",
+            "heavy",
+            "--",
+        ];
         cmd_args.extend(args.iter().map(String::as_str));
         run_step(&args[0], "cargo", &cmd_args)
     }
@@ -71,7 +84,10 @@ fn run_step(name: &str, program: &str, args: &[&str]) -> Result<(), String> {
     if status.success() {
         Ok(())
     } else {
-        Err(format!("{name} failed ({program} {}: {status})", args.join(" ")))
+        Err(format!(
+            "{name} failed ({program} {}: {status})",
+            args.join(" ")
+        ))
     }
 }
 
@@ -82,11 +98,64 @@ fn ci(args: &[String]) -> Result<(), String> {
     type Step<'a> = (&'a str, &'a [&'a str]);
     let steps: &[Step<'_>] = &[
         ("fmt", &["fmt", "--all", "--", "--check"]),
-        ("clippy", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
-        ("tests (release, doc tests and tidy included)", &["test", "--workspace", "--release"]),
-        ("gradcheck", &["run", "--release", "--quiet", "--package", "xtask", "--features", "heavy", "--", "gradcheck"]),
-        ("bench smoke", &["run", "--release", "--quiet", "--package", "xtask", "--features", "heavy", "--", "bench", "--quick", "--threads", "1"]),
-        ("tour smoke", &["run", "--release", "--quiet", "--example", "tour", "--", "--quick"]),
+        (
+            "clippy",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
+        (
+            "tests (release, doc tests and tidy included)",
+            &["test", "--workspace", "--release"],
+        ),
+        (
+            "gradcheck",
+            &[
+                "run",
+                "--release",
+                "--quiet",
+                "--package",
+                "xtask",
+                "--features",
+                "heavy",
+                "--",
+                "gradcheck",
+            ],
+        ),
+        (
+            "bench smoke",
+            &[
+                "run",
+                "--release",
+                "--quiet",
+                "--package",
+                "xtask",
+                "--features",
+                "heavy",
+                "--",
+                "bench",
+                "--quick",
+                "--threads",
+                "1",
+            ],
+        ),
+        (
+            "tour smoke",
+            &[
+                "run",
+                "--release",
+                "--quiet",
+                "--example",
+                "tour",
+                "--",
+                "--quick",
+            ],
+        ),
     ];
     let mut summary = Vec::new();
     let mut failed = false;
@@ -95,7 +164,12 @@ fn ci(args: &[String]) -> Result<(), String> {
         let t = Instant::now();
         let r = run_step(name, "cargo", cargo_args);
         let secs = t.elapsed().as_secs_f64();
-        summary.push(format!("{:<48} {:>4} {:>7.1} s", name, if r.is_ok() { "ok" } else { "FAIL" }, secs));
+        summary.push(format!(
+            "{:<48} {:>4} {:>7.1} s",
+            name,
+            if r.is_ok() { "ok" } else { "FAIL" },
+            secs
+        ));
         failed |= r.is_err();
     }
     eprintln!("\n== xtask ci summary ==");

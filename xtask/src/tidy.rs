@@ -5,15 +5,22 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
-            if p.file_name().is_some_and(|n| n == "target" || n.to_string_lossy().starts_with('.')) {
+            if p.file_name()
+                .is_some_and(|n| n == "target" || n.to_string_lossy().starts_with('.'))
+            {
                 continue;
             }
             rust_files(&p, out);
@@ -36,7 +43,11 @@ fn all_sources() -> Vec<PathBuf> {
 #[test]
 fn no_unfinished_code() {
     // Built from pieces so that this file does not trip its own check.
-    let banned = [["to", "do!("].concat(), ["unimpl", "emented!("].concat(), ["db", "g!("].concat()];
+    let banned = [
+        ["to", "do!("].concat(),
+        ["unimpl", "emented!("].concat(),
+        ["db", "g!("].concat(),
+    ];
     let mut hits = Vec::new();
     for f in all_sources() {
         let text = fs::read_to_string(&f).expect("readable source");
@@ -55,15 +66,26 @@ fn no_unfinished_code() {
 fn every_source_file_opens_with_a_doc_line() {
     let bad: Vec<String> = all_sources()
         .into_iter()
-        .filter(|f| !fs::read_to_string(f).expect("readable source").starts_with("//!"))
+        .filter(|f| {
+            !fs::read_to_string(f)
+                .expect("readable source")
+                .starts_with("//!")
+        })
         .map(|f| f.display().to_string())
         .collect();
-    assert!(bad.is_empty(), "files that do not start with a `//!` line:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "files that do not start with a `//!` line:\n{}",
+        bad.join("\n")
+    );
 }
 
 fn crate_manifests() -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    for e in fs::read_dir(root().join("crates")).expect("crates/").flatten() {
+    for e in fs::read_dir(root().join("crates"))
+        .expect("crates/")
+        .flatten()
+    {
         let manifest = e.path().join("Cargo.toml");
         if let Ok(text) = fs::read_to_string(&manifest) {
             out.insert(e.file_name().to_string_lossy().to_string(), text);
@@ -75,7 +97,10 @@ fn crate_manifests() -> BTreeMap<String, String> {
 #[test]
 fn internal_crates_are_not_published() {
     for (name, text) in crate_manifests() {
-        assert!(text.contains("publish = false"), "crates/{name}/Cargo.toml must say publish = false");
+        assert!(
+            text.contains("publish = false"),
+            "crates/{name}/Cargo.toml must say publish = false"
+        );
     }
 }
 
@@ -86,8 +111,14 @@ fn crate_dependency_order_holds() {
         ("neurite-tensor", &[][..]),
         ("neurite-autograd", &["neurite-tensor"][..]),
         ("neurite-nn", &["neurite-tensor", "neurite-autograd"][..]),
-        ("neurite-cnn", &["neurite-tensor", "neurite-autograd", "neurite-nn"][..]),
-        ("neurite-rnn", &["neurite-tensor", "neurite-autograd", "neurite-nn"][..]),
+        (
+            "neurite-cnn",
+            &["neurite-tensor", "neurite-autograd", "neurite-nn"][..],
+        ),
+        (
+            "neurite-rnn",
+            &["neurite-tensor", "neurite-autograd", "neurite-nn"][..],
+        ),
         ("neurite-word2vec", &["neurite-tensor"][..]),
     ]);
     for (name, text) in crate_manifests() {
@@ -95,11 +126,20 @@ fn crate_dependency_order_holds() {
             panic!("crates/{name} is not in DESIGN.md's layering; add it to this test and to ARCHITECTURE.md");
         };
         // Only [dependencies]: dev-dependencies may reach further for tests.
-        let deps = text.split("[dependencies]").nth(1).unwrap_or("").split("\n[").next().unwrap_or("");
+        let deps = text
+            .split("[dependencies]")
+            .nth(1)
+            .unwrap_or("")
+            .split("\n[")
+            .next()
+            .unwrap_or("");
         for line in deps.lines() {
             let dep = line.split(['=', '.']).next().unwrap_or("").trim();
             if dep.starts_with("neurite") {
-                assert!(ok.contains(&dep), "{name} may not depend on {dep} (allowed: {ok:?})");
+                assert!(
+                    ok.contains(&dep),
+                    "{name} may not depend on {dep} (allowed: {ok:?})"
+                );
             }
         }
     }

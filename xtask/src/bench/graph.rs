@@ -17,7 +17,12 @@ pub fn workloads(_quick: bool) -> Vec<Workload> {
                 let x = g.variable(Tensor::scalar(0.5));
                 let mut h = x;
                 for i in 0..OPS {
-                    h = if i % 2 == 0 { h.tanh() } else { h.mul_scalar(1.01) }.expect("scalar ops");
+                    h = if i % 2 == 0 {
+                        h.tanh()
+                    } else {
+                        h.mul_scalar(1.01)
+                    }
+                    .expect("scalar ops");
                 }
                 let grads = h.backward().expect("scalar output");
                 std::hint::black_box(grads.get(x));

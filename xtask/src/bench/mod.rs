@@ -8,6 +8,7 @@ use std::time::Instant;
 
 pub mod graph;
 pub mod w1;
+pub mod w3;
 pub mod w6;
 
 /// One benchmark workload.
@@ -41,14 +42,22 @@ fn all_workloads(opts: &Options) -> Vec<Workload> {
     type Family<'a> = (&'a str, Box<dyn Fn() -> Vec<Workload> + 'a>);
     let families: Vec<Family<'_>> = vec![
         ("W1", Box::new(|| w1::workloads(opts.quick))),
-        ("W6", Box::new(|| w6::workloads(opts.corpus.as_deref(), opts.quick))),
+        ("W3", Box::new(|| w3::workloads(opts.quick))),
+        (
+            "W6",
+            Box::new(|| w6::workloads(opts.corpus.as_deref(), opts.quick)),
+        ),
         ("AG", Box::new(|| graph::workloads(opts.quick))),
     ];
     let selected = |prefix: &str| match &opts.only {
         None => true,
         Some(only) => only.starts_with(prefix) || prefix.starts_with(only.as_str()),
     };
-    families.into_iter().filter(|(p, _)| selected(p)).flat_map(|(_, make)| make()).collect()
+    families
+        .into_iter()
+        .filter(|(p, _)| selected(p))
+        .flat_map(|(_, make)| make())
+        .collect()
 }
 
 pub fn run(opts: Options) -> Result<(), String> {
@@ -105,7 +114,13 @@ fn usage() -> &'static str {
 
 /// Parses the options of `cargo xtask bench`.
 pub fn parse(args: &[String]) -> Result<Options, String> {
-    let mut opts = Options { threads: vec![1, 2], only: None, quick: false, json: false, corpus: None };
+    let mut opts = Options {
+        threads: vec![1, 2],
+        only: None,
+        quick: false,
+        json: false,
+        corpus: None,
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -113,7 +128,9 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             "--quick" => opts.quick = true,
             "--threads" => {
                 let v = it.next().ok_or("--threads needs a number")?;
-                let n: usize = v.parse().map_err(|_| format!("--threads: not a number: {v}"))?;
+                let n: usize = v
+                    .parse()
+                    .map_err(|_| format!("--threads: not a number: {v}"))?;
                 if n == 0 {
                     return Err("--threads must be at least 1".into());
                 }
