@@ -12,8 +12,8 @@ mod sealed {
 
 /// A floating-point element type of a [`Tensor`](crate::Tensor): `f32` or `f64`.
 ///
-/// The trait is sealed: its GEMM dispatch (`sgemm` / `dgemm`) and the numerically stable maths
-/// below are written for exactly these two types.
+/// The trait is sealed: its GEMM dispatch (the `gemm` crate's f32 / f64 kernels) and the
+/// numerically stable maths below are written for exactly these two types.
 pub trait Float:
     sealed::Sealed
     + Copy
@@ -109,11 +109,18 @@ pub trait Float:
         self.max(Self::ZERO) + (-self.abs()).exp().ln_1p()
     }
 
-    /// C ← α·A·B + β·C through `matrixmultiply` (`sgemm` / `dgemm`).
+    /// C ← α·A·B + β·C through the `gemm` crate (AVX-512 / AVX2+FMA kernels chosen at run
+    /// time). When β = 0, C is written without being read (NaN or garbage in C does not leak).
+    ///
+    /// `threads` ≤ 1 computes on the calling thread; a larger count lets the kernel split the
+    /// output tiles over up to that many threads of the *current* rayon pool. Each output
+    /// element is summed in the same order either way, so the result does not depend on
+    /// `threads`.
     ///
     /// # Safety
     /// The pointers and strides (in elements) must describe valid `m×k`, `k×n` and `m×n`
-    /// matrices; `c` must not alias `a` or `b`.
+    /// matrices (any strides, negative or zero for A and B); `c` must not alias `a` or `b` and
+    /// must not have overlapping elements.
     #[allow(clippy::too_many_arguments)]
     unsafe fn gemm(
         m: usize,
@@ -130,11 +137,12 @@ pub trait Float:
         c: *mut Self,
         rsc: isize,
         csc: isize,
+        threads: usize,
     );
 }
 
 macro_rules! impl_float {
-    ($t:ty, $name:literal, $gemm:path) => {
+    ($t:ty, $name:literal) => {
         impl Float for $t {
             const NAME: &'static str = $name;
             const ZERO: Self = 0.0;
@@ -206,22 +214,57 @@ macro_rules! impl_float {
                 c: *mut Self,
                 rsc: isize,
                 csc: isize,
+                threads: usize,
             ) {
-                // SAFETY: forwarded from the caller's contract.
-                unsafe { $gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
+                let parallelism = if threads <= 1 {
+                    gemm::Parallelism::None
+                } else {
+                    gemm::Parallelism::Rayon(threads)
+                };
+                // The gemm crate computes dst ← α'·dst + β'·lhs·rhs and reads dst only when told
+                // to: our β is its α', our α its β'. Strides are passed column stride first.
+                // SAFETY: forwarded from the caller's contract (valid matrices, C distinct from A
+                // and B, no overlapping elements in C); `$t` is one of the crate's own types, so
+                // its type dispatch cannot panic.
+                unsafe {
+                    gemm::gemm::<$t>(
+                        m,
+                        n,
+                        k,
+                        c,
+                        csc,
+                        rsc,
+                        beta != 0.0,
+                        a,
+                        csa,
+                        rsa,
+                        b,
+                        csb,
+                        rsb,
+                        beta,
+                        alpha,
+                        false,
+                        false,
+                        false,
+                        parallelism,
+                    )
+                }
             }
         }
     };
 }
 
-impl_float!(f32, "f32", matrixmultiply::sgemm);
-impl_float!(f64, "f64", matrixmultiply::dgemm);
+impl_float!(f32, "f32");
+impl_float!(f64, "f64");
 
 /// erf(x) to about 1e-15 relative error: a Taylor series near 0 and a continued fraction
 /// for erfc in the tails (Numerical Recipes' erfc Chebyshev fit is only 1.2e-7, too coarse for
 /// an f64 gradient check of GELU).
 fn erf_f64(x: f64) -> f64 {
     let ax = x.abs();
+    if ax == 0.0 || ax.is_nan() {
+        return x; // erf(±0) = ±0; NaN stays NaN (and the series below would never converge)
+    }
     if ax < 2.5 {
         // erf(x) = 2/√π Σ (−1)ⁿ x^(2n+1) / (n! (2n+1))
         let mut term = ax;
@@ -233,7 +276,7 @@ fn erf_f64(x: f64) -> f64 {
             term *= -x2 / n;
             let add = term / (2.0 * n + 1.0);
             sum += add;
-            if add.abs() < 1e-17 * sum.abs() {
+            if add.abs() <= 1e-17 * sum.abs() {
                 break;
             }
         }

@@ -1,5 +1,10 @@
-//! Matrix products on `matrixmultiply` (sgemm / dgemm): 2-D, and batched with broadcasting of
-//! the batch dimensions. Transposed operands are passed as strides, never copied.
+//! Matrix products on the `gemm` crate (AVX-512 / AVX2+FMA f32 and f64 kernels picked at run
+//! time): 2-D, and batched with broadcasting of the batch dimensions. Transposed and strided
+//! operands are passed as strides, never copied.
+//!
+//! Parallel work runs on the current rayon pool. How a product is cut into pieces depends on its
+//! shape alone, never on the thread count, so results are bitwise identical for any number of
+//! threads (see `plan`).
 
 use ndarray::{ArrayView2, ArrayViewMut2, IxDyn};
 
@@ -8,8 +13,17 @@ use crate::float::Float;
 use crate::ops::broadcast_shape;
 use crate::tensor::Tensor;
 
-/// Multiply-adds (2·m·n·k) above which one product is split over threads.
-const PAR_FLOPS: usize = 1 << 22;
+/// Products of fewer flops (2·m·n·k) than this run on the calling thread: about 20 µs of work,
+/// below which waking a second thread costs more than it brings.
+const PAR_FLOPS: usize = 1 << 21;
+/// Output dimensions from which the kernel's own tile split is used (both m and n at least this).
+const BIG_DIM: usize = 256;
+/// Smallest piece of a split product, in flops.
+const MIN_PIECE_FLOPS: usize = 1 << 20;
+/// Smallest piece of a split product along the split dimension.
+const MIN_PIECE_DIM: usize = 64;
+/// Most pieces a product is split into (a power of two).
+const MAX_PIECES: usize = 16;
 
 #[derive(Clone, Copy)]
 struct Mat<T> {
@@ -30,13 +44,65 @@ unsafe impl<T: Sync> Sync for Mat<T> {}
 unsafe impl<T: Send> Send for MatMut<T> {}
 unsafe impl<T: Sync> Sync for MatMut<T> {}
 
-/// C ← α·A·B + β·C for one m×k by k×n product, split over rayon threads when large.
+/// How one m×k by k×n product is computed: a function of the shape only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Plan {
+    /// One kernel call on the calling thread.
+    Single,
+    /// One kernel call that spreads its output tiles over the pool's threads. The kernel sums
+    /// each element in the same order whatever the thread count (its blocking depends on k
+    /// only), which `tests/gemm_backend.rs` checks bitwise.
+    Tiled,
+    /// `pieces` independent kernel calls on blocks of `len` rows (or columns) of C, run in
+    /// parallel when the pool has threads to spare and one after the other otherwise. Used for
+    /// the small and skinny products of training steps (e.g. 32×128·128×512), where one kernel
+    /// call would pack a whole transposed operand on one thread.
+    Split {
+        rows: bool,
+        len: usize,
+        pieces: usize,
+    },
+}
+
+/// The plan of one product (see [`Plan`]).
+fn plan(m: usize, k: usize, n: usize) -> Plan {
+    let flops = 2usize.saturating_mul(m).saturating_mul(n).saturating_mul(k);
+    if flops < PAR_FLOPS {
+        return Plan::Single;
+    }
+    if m >= BIG_DIM && n >= BIG_DIM {
+        return Plan::Tiled;
+    }
+    let rows = m > n;
+    let dim = if rows { m } else { n };
+    let mut pieces = 1;
+    while pieces < MAX_PIECES
+        && dim / (2 * pieces) >= MIN_PIECE_DIM
+        && flops / (2 * pieces) >= MIN_PIECE_FLOPS
+    {
+        pieces *= 2;
+    }
+    if pieces == 1 {
+        return Plan::Single;
+    }
+    // Whole micro-tiles per piece: the kernel's tiles are 64 (f32) or 32 (f64) columns of C by
+    // a few rows, so cut columns at multiples of 64 and rows at multiples of 16.
+    let align = if rows { 16 } else { 64 };
+    let len = dim.div_ceil(pieces).div_ceil(align) * align;
+    Plan::Split {
+        rows,
+        len,
+        pieces: dim.div_ceil(len),
+    }
+}
+
+/// C ← α·A·B + β·C for one m×k by k×n product, following its [`plan`].
 ///
 /// # Safety
 /// Pointers and strides must describe valid matrices of these sizes; C must not alias A or B and
 /// must not have overlapping elements (no zero strides).
 #[allow(clippy::too_many_arguments)]
-unsafe fn gemm_split<T: Float>(
+unsafe fn gemm_planned<T: Float>(
     m: usize,
     k: usize,
     n: usize,
@@ -47,34 +113,35 @@ unsafe fn gemm_split<T: Float>(
     c: MatMut<T>,
 ) {
     let threads = rayon::current_num_threads();
-    let flops = 2 * m * n * k;
-    if threads <= 1 || flops < PAR_FLOPS {
-        // SAFETY: forwarded from the caller.
-        unsafe {
-            T::gemm(
-                m, k, n, alpha, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, beta, c.ptr, c.rs, c.cs,
-            )
-        };
-        return;
-    }
-    // Split the larger of m and n into blocks (multiples of 16 to keep the micro-kernel full).
-    // Each output element is still summed over k in the same order, so the result does not
-    // depend on the thread count.
-    let split_rows = m >= n;
-    let dim = if split_rows { m } else { n };
-    let parts = threads.min(dim.div_ceil(16)).max(1);
-    let block = dim.div_ceil(parts).div_ceil(16) * 16;
-    rayon::scope(|s| {
-        let mut start = 0;
-        while start < dim {
-            let len = block.min(dim - start);
-            let (a, b, c) = (a, b, c);
-            s.spawn(move |_| {
-                let (a, b, c) = (a, b, c); // capture the whole bundles (they are Send), not raw fields
-                                           // SAFETY: each block writes a disjoint range of C's rows (or columns); offsets stay
-                                           // inside the matrices described by the caller.
+    match plan(m, k, n) {
+        Plan::Single => {
+            // SAFETY: forwarded from the caller.
+            unsafe {
+                T::gemm(
+                    m, k, n, alpha, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, beta, c.ptr, c.rs, c.cs,
+                    1,
+                )
+            }
+        }
+        Plan::Tiled => {
+            // SAFETY: forwarded from the caller; the kernel runs on the current rayon pool.
+            unsafe {
+                T::gemm(
+                    m, k, n, alpha, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, beta, c.ptr, c.rs, c.cs,
+                    threads,
+                )
+            }
+        }
+        Plan::Split { rows, len, pieces } => {
+            let dim = if rows { m } else { n };
+            let piece = |i: usize| {
+                let (a, b, c) = (a, b, c); // capture the whole bundles (they are Sync), not raw fields
+                let start = i * len;
+                let len = len.min(dim - start);
+                // SAFETY: piece i covers rows (or columns) start..start + len of C, disjoint from
+                // every other piece; the offsets stay inside the matrices described by the caller.
                 unsafe {
-                    if split_rows {
+                    if rows {
                         T::gemm(
                             len,
                             k,
@@ -90,6 +157,7 @@ unsafe fn gemm_split<T: Float>(
                             c.ptr.offset(start as isize * c.rs),
                             c.rs,
                             c.cs,
+                            1,
                         );
                     } else {
                         T::gemm(
@@ -107,16 +175,35 @@ unsafe fn gemm_split<T: Float>(
                             c.ptr.offset(start as isize * c.cs),
                             c.rs,
                             c.cs,
+                            1,
                         );
                     }
                 }
-            });
-            start += len;
+            };
+            if threads <= 1 {
+                (0..pieces).for_each(piece);
+            } else {
+                use rayon::prelude::*;
+                (0..pieces).into_par_iter().for_each(piece);
+            }
         }
-    });
+    }
 }
 
 /// C ← α·A·B + β·C on ndarray views (any strides for A and B; transposes cost nothing).
+///
+/// When β = 0, C is overwritten without being read. Large products run on the current rayon
+/// pool; the result is bitwise the same for any thread count.
+///
+/// ```
+/// use neurite_tensor::ndarray::array;
+/// let a = array![[1.0f32, 2.0], [3.0, 4.0]];
+/// let b = array![[5.0f32, 6.0], [7.0, 8.0]];
+/// let mut c = array![[1.0f32, 1.0], [1.0, 1.0]];
+/// // C ← 1·A·Bᵀ + 2·C, the transpose taken through strides.
+/// neurite_tensor::gemm(1.0, &a.view(), &b.t(), 2.0, &mut c.view_mut()).unwrap();
+/// assert_eq!(c, array![[19.0, 25.0], [41.0, 55.0]]);
+/// ```
 pub fn gemm<T: Float>(
     alpha: T,
     a: &ArrayView2<'_, T>,
@@ -149,7 +236,7 @@ pub fn gemm<T: Float>(
     // SAFETY: the views describe valid matrices of the checked sizes; C is a distinct mutable
     // view, so it cannot alias A or B under Rust's borrow rules.
     unsafe {
-        gemm_split(
+        gemm_planned(
             m,
             k,
             n,
@@ -252,7 +339,7 @@ impl<T: Float> Tensor<T> {
             // SAFETY: offsets index the broadcast views of valid tensors; `c` is this batch's own
             // m×n block of the fresh output buffer.
             unsafe {
-                gemm_split(
+                gemm_planned(
                     m,
                     k,
                     n,
