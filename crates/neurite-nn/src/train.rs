@@ -205,21 +205,22 @@ pub enum Progress {
 ///
 /// ```
 /// use neurite_nn::train::{Metrics, Trainer};
-/// let mut w = 5.0f64; // minimise w² by gradient descent
+/// let mut w = 5.0f64; // the "model": minimise w² by gradient descent
 /// let history = Trainer::new(3, 4)
 ///     .metric_name("w")
 ///     .silent()
 ///     .fit(
-///         |_epoch, tick| {
+///         &mut w,
+///         |w, _epoch, tick| {
 ///             let mut loss = 0.0;
 ///             for _ in 0..4 {
-///                 loss = w * w;
-///                 w -= 0.1 * 2.0 * w;
+///                 loss = *w * *w;
+///                 *w -= 0.1 * 2.0 * *w;
 ///                 tick(loss);
 ///             }
-///             Ok(Metrics::new(loss, Some(w)))
+///             Ok(Metrics::new(loss, Some(*w)))
 ///         },
-///         |_epoch| Ok(None),
+///         |_w, _epoch| Ok(None),
 ///     )?;
 /// assert_eq!(history.epochs.len(), 3);
 /// assert!(history.epochs[2].train.loss < history.epochs[0].train.loss);
@@ -289,14 +290,16 @@ impl Trainer {
         }
     }
 
-    /// Runs the loop. `train_epoch(epoch, tick)` trains one epoch (epoch from 0), calling
+    /// Runs the loop. `train_epoch(state, epoch, tick)` trains one epoch (epoch from 0), calling
     /// `tick(batch_loss)` after each batch, and returns the epoch's training metrics;
-    /// `evaluate(epoch)` returns held-out metrics, or None. Stops at the first error. A
-    /// non-finite training loss is an [`NnError::NonFinite`] (the run diverged).
-    pub fn fit(
+    /// `evaluate(state, epoch)` returns held-out metrics, or None. `state` (typically the model
+    /// and the optimiser) is lent to each in turn. Stops at the first error. A non-finite
+    /// training loss is an [`NnError::NonFinite`] (the run diverged).
+    pub fn fit<S: ?Sized>(
         &mut self,
-        mut train_epoch: impl FnMut(usize, &mut dyn FnMut(f64)) -> Result<Metrics>,
-        mut evaluate: impl FnMut(usize) -> Result<Option<Metrics>>,
+        state: &mut S,
+        mut train_epoch: impl FnMut(&mut S, usize, &mut dyn FnMut(f64)) -> Result<Metrics>,
+        mut evaluate: impl FnMut(&mut S, usize) -> Result<Option<Metrics>>,
     ) -> Result<History> {
         let show_bar = self.progress == Progress::Auto && std::io::stdout().is_terminal();
         let mut history = History {
@@ -320,7 +323,7 @@ impl Trainer {
                 None
             };
             let (mut sum, mut count) = (0.0, 0usize);
-            let train = train_epoch(epoch, &mut |loss| {
+            let train = train_epoch(state, epoch, &mut |loss| {
                 sum += loss;
                 count += 1;
                 if let Some(b) = &bar {
@@ -339,7 +342,7 @@ impl Trainer {
                     location: format!("epoch {}", epoch + 1),
                 });
             }
-            let eval = evaluate(epoch)?;
+            let eval = evaluate(state, epoch)?;
             let rec = EpochRecord {
                 epoch: epoch + 1,
                 train,
@@ -413,20 +416,25 @@ mod tests {
             .metric_name("accuracy")
             .silent()
             .fit(
-                |_, tick| {
+                &mut calls,
+                |calls, _, tick| {
                     tick(1.0);
                     tick(2.0);
-                    calls += 1;
+                    *calls += 1;
                     Ok(Metrics::new(1.5, Some(0.5)))
                 },
-                |_| Ok(Some(Metrics::new(1.0, Some(0.6)))),
+                |_, _| Ok(Some(Metrics::new(1.0, Some(0.6)))),
             )
             .unwrap();
         assert_eq!((calls, h.epochs.len()), (3, 3));
         assert_eq!(h.last().unwrap().eval.unwrap().metric, Some(0.6));
         let e = Trainer::new(2, 1)
             .silent()
-            .fit(|_, _| Ok(Metrics::new(f64::NAN, None)), |_| Ok(None))
+            .fit(
+                &mut (),
+                |_, _, _| Ok(Metrics::new(f64::NAN, None)),
+                |_, _| Ok(None),
+            )
             .unwrap_err();
         assert!(matches!(e, NnError::NonFinite { .. }));
     }
