@@ -1,0 +1,123 @@
+//! CNN integration tests on real data, cheap enough for `cargo test --release`: the digits
+//! CNN reaches 97% held out, and the W3 network learns Fashion-MNIST in one epoch on a fixed
+//! subset (the Debian package `dataset-fashion-mnist`, or the directory in
+//! `NEURITE_FASHION_MNIST`).
+
+use neurite::autograd::Graph;
+use neurite::cnn::{Conv2d, ConvConfig, Flatten, MaxPool2d};
+use neurite::nn::data::{load_mnist, read_csv, CsvOptions, Dataset, MnistSplit};
+use neurite::nn::metrics::{accuracy, predict_classes};
+use neurite::nn::{cross_entropy, Adam, Linear, Module, Optimizer, Relu, Sequential, Sgd};
+use neurite::tensor::{Rng, Tensor};
+
+fn held_out_accuracy(model: &dyn Module<f32>, data: &Dataset<f32>) -> f64 {
+    let mut predicted = Vec::new();
+    for b in data.batches(500, None, false).unwrap() {
+        let g = Graph::inference();
+        let logits = model.forward(&g, g.constant(b.features)).unwrap();
+        predicted.extend(predict_classes(&logits.value().unwrap()).unwrap());
+    }
+    accuracy(&predicted, data.labels().unwrap()).unwrap()
+}
+
+fn train_epoch(
+    model: &mut Sequential<f32>,
+    opt: &mut dyn Optimizer<f32>,
+    data: &Dataset<f32>,
+    batch: usize,
+    rng: &mut Rng,
+) -> f64 {
+    let (mut sum, mut n) = (0.0, 0);
+    for b in data.batches(batch, Some(rng), false).unwrap() {
+        let g = Graph::new();
+        let logits = model.forward(&g, g.constant(b.features)).unwrap();
+        let loss = cross_entropy(logits, &b.labels).unwrap();
+        sum += loss.item().unwrap() as f64;
+        n += 1;
+        let grads = loss.backward().unwrap();
+        opt.step(model, &grads).unwrap();
+    }
+    sum / n as f64
+}
+
+#[test]
+fn digits_cnn_reaches_97_percent_held_out() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/tabular/digits.csv.gz");
+    let table: Tensor<f32> = read_csv(path, &CsvOptions::default()).unwrap();
+    let all = Dataset::classification_from_table(&table, 64).unwrap();
+    let all = Dataset {
+        features: all.features.map(|v| v / 16.0),
+        targets: all.targets,
+    }
+    .reshape_features(&[1, 8, 8])
+    .unwrap();
+    let (train, test) = all.split(0.2, 7).unwrap();
+    let mut rng = Rng::new(7);
+    let mut model = Sequential::new()
+        .add(Conv2d::new(ConvConfig::new(1, 16, [3, 3]).same(), &mut rng).unwrap())
+        .add(Relu)
+        .add(Conv2d::new(ConvConfig::new(16, 32, [3, 3]).same(), &mut rng).unwrap())
+        .add(Relu)
+        .add(MaxPool2d::new([2, 2]))
+        .add(Flatten)
+        .add(Linear::new(32 * 4 * 4, 64, &mut rng).unwrap())
+        .add(Relu)
+        .add(Linear::new(64, 10, &mut rng).unwrap());
+    let mut opt = Sgd::with_options(0.05, 0.9, false, 0.0).unwrap();
+    let mut shuffle = Rng::new(11);
+    let first = train_epoch(&mut model, &mut opt, &train, 32, &mut shuffle);
+    let mut last = first;
+    for _ in 1..12 {
+        last = train_epoch(&mut model, &mut opt, &train, 32, &mut shuffle);
+    }
+    assert!(last < 0.1 * first, "train loss {first} → {last}");
+    let acc = held_out_accuracy(&model, &test);
+    assert!(acc >= 0.97, "held-out accuracy {acc}");
+}
+
+#[test]
+fn fashion_mnist_w3_network_learns_in_one_epoch_on_a_fixed_subset() {
+    let dir = std::env::var("NEURITE_FASHION_MNIST")
+        .unwrap_or_else(|_| "/usr/share/datasets/fashion-mnist".into());
+    let load = |split| {
+        load_mnist::<f32>(&dir, split).unwrap_or_else(|e| {
+            panic!("Fashion-MNIST not found ({e}); install the Debian package dataset-fashion-mnist or set NEURITE_FASHION_MNIST")
+        })
+    };
+    let train = load(MnistSplit::Train);
+    let test = load(MnistSplit::Test);
+    let train = train.subset(&(0..8000).collect::<Vec<_>>()).unwrap();
+    let test = test.subset(&(0..2000).collect::<Vec<_>>()).unwrap();
+    let mut rng = Rng::new(1);
+    let mut model = Sequential::new()
+        .add(
+            Conv2d::new(
+                ConvConfig::new(1, 16, [3, 3]).with_padding([1, 1]),
+                &mut rng,
+            )
+            .unwrap(),
+        )
+        .add(Relu)
+        .add(MaxPool2d::new([2, 2]))
+        .add(
+            Conv2d::new(
+                ConvConfig::new(16, 32, [3, 3]).with_padding([1, 1]),
+                &mut rng,
+            )
+            .unwrap(),
+        )
+        .add(Relu)
+        .add(MaxPool2d::new([2, 2]))
+        .add(Flatten)
+        .add(Linear::new(32 * 7 * 7, 128, &mut rng).unwrap())
+        .add(Relu)
+        .add(Linear::new(128, 10, &mut rng).unwrap());
+    let before = held_out_accuracy(&model, &test);
+    let mut opt = Adam::new(1e-3).unwrap();
+    train_epoch(&mut model, &mut opt, &train, 64, &mut Rng::new(2));
+    let acc = held_out_accuracy(&model, &test);
+    assert!(
+        acc >= 0.72,
+        "test accuracy {acc} after one epoch on 8,000 images (before: {before})"
+    );
+}
