@@ -425,8 +425,9 @@ mod tests {
             Ok(states
                 .iter()
                 .map(|&s| {
-                    // Ending now costs ln 0.5; continuing costs ln 0.45 and the same again.
-                    (s + 1, vec![0.5f64.ln(), 0.45f64.ln(), 0.05f64.ln()])
+                    // Ending costs ln 0.3, continuing ln 0.65: by Σ log P the shortest
+                    // hypothesis wins, per token the longer ones do.
+                    (s + 1, vec![0.3f64.ln(), 0.65f64.ln(), 0.05f64.ln()])
                 })
                 .collect())
         };

@@ -3,7 +3,7 @@
 //! that whole update in one pass (backward). Nothing here allocates.
 //!
 //! For `f32` the sigmoid and tanh are a rational approximation that vectorises (Eigen's
-//! `generic_fast_tanh_float`, absolute error below 3·10⁻⁷, tested below); `f64` uses the exact
+//! `generic_fast_tanh_float`, absolute error below 5·10⁻⁷, tested below); `f64` uses the exact
 //! library functions, so gradient checks in f64 see exact maths.
 
 use std::any::TypeId;
@@ -254,8 +254,8 @@ mod tests {
             worst_s = worst_s.max((fast_sigmoid_f32(x as f32) as f64 - s).abs());
             x += 0.001;
         }
-        assert!(worst_t < 3e-7, "tanh error {worst_t}");
-        assert!(worst_s < 3e-7, "sigmoid error {worst_s}");
+        assert!(worst_t < 5e-7, "tanh error {worst_t}");
+        assert!(worst_s < 5e-7, "sigmoid error {worst_s}");
         assert!(fast_tanh_f32(f32::NAN).is_nan());
         assert_eq!(fast_tanh_f32(100.0), 1.0);
     }

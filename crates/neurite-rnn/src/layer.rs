@@ -489,8 +489,9 @@ impl<T: Float> Recurrent<T> {
             for dir in 0..d {
                 let idx = l * d + dir;
                 let p = &weights[idx];
-                // The input projection of all time steps: one matmul [seq·B, in]·[in, G·H].
-                let gx = x2.matmul(p.weight_ih.t()?)?.add(p.bias_ih)?;
+                // The input projection of all time steps: one matmul [seq·B, in]·[in, G·H]
+                // (the sequence op adds the biases).
+                let gx = x2.matmul(p.weight_ih.t()?)?;
                 let slot = |v: Var<'g, T>| -> Result<Var<'g, T>> {
                     Ok(v.narrow(0, idx, 1)?.reshape(&[batch, hn])?)
                 };
@@ -570,18 +571,25 @@ fn run_sequence<'g, T: Float>(
     h0: Var<'g, T>,
     c0: Option<Var<'g, T>>,
 ) -> Result<Var<'g, T>> {
-    let (w, b) = (p.weight_hh, p.bias_hh);
-    let mut inputs = vec![w, b, h0];
+    let (w, bi, b) = (p.weight_hh, p.bias_ih, p.bias_hh);
+    let mut inputs = vec![w, bi, b, h0];
     inputs.extend(c0);
     let save =
         graph.is_recording() && (gx.requires_grad() || inputs.iter().any(|v| v.requires_grad()));
-    let (gxv, wv, bv, h0v) = (gx.value()?, w.value()?, b.value()?, h0.value()?);
+    let (gxv, wv, biv, bv, h0v) = (
+        gx.value()?,
+        w.value()?,
+        bi.value()?,
+        b.value()?,
+        h0.value()?,
+    );
     let c0v = c0.map(|c| c.value()).transpose()?;
     let c0d = c0v.as_ref().map(|t| data(t));
     let (out, saved) = sequence::forward(
         &spec,
         &data(&gxv),
         &data(&wv),
+        &data(&biv),
         &data(&bv),
         &data(&h0v),
         c0d.as_deref(),

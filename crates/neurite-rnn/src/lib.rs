@@ -26,7 +26,7 @@
 //!
 //! ```
 //! use neurite_autograd::Graph;
-//! use neurite_nn::{mse, Module, Optimizer, Sgd};
+//! use neurite_nn::{mse, Adam, Module, Optimizer};
 //! use neurite_rnn::{Lstm, RecurrentConfig};
 //! use neurite_tensor::{Rng, Tensor};
 //!
@@ -41,7 +41,7 @@
 //! let x = Tensor::rand_normal(&[4, 6, 3], 0.0, 1.0, &mut rng); // [batch, seq, features]
 //! let target = Tensor::rand_uniform(&[4, 8], -0.5, 0.5, &mut rng);
 //! let lengths = [6, 5, 3, 6];                                     // a padded batch
-//! let mut opt = Sgd::new(0.5)?;
+//! let mut opt = Adam::new(0.02)?;
 //! let mut first = None;
 //! for _ in 0..60 {
 //!     let graph = Graph::new();
@@ -57,7 +57,7 @@
 //! let out = lstm.forward_seq(&graph, graph.constant(x), Some(&lengths), None)?;
 //! let h_n = out.state.h.reshape(&[4, 8])?;
 //! let last = mse(h_n, graph.constant(target))?.item()?;
-//! assert!(last < 0.2 * first.unwrap());
+//! assert!(last < 0.3 * first.unwrap());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -68,6 +68,7 @@ pub mod gradcheck_cases;
 pub mod kernels;
 mod layer;
 mod sequence;
+mod smallgemm;
 
 pub use cell::{CellConfig, CellParams, CellVars, GruCell, LstmCell, LstmState, RnnCell};
 pub use error::{Result, RnnError};

@@ -1,9 +1,10 @@
 //! The recurrence over a whole sequence as ONE recorded op per layer and direction, with a
 //! hand-written back-propagation through time.
 //!
-//! Inputs: the input projection of every time step `gx` [T·B, G·H] (one matmul, done by the
-//! caller in the graph), `weight_hh` [G·H, H], `bias_hh` [G·H], `h0` [B, H] and, for the LSTM,
-//! `c0` [B, H]. Output: [T + 1, B, H] (RNN, GRU) or [T + 2, B, H] (LSTM): the outputs of every
+//! Inputs: the input projection of every time step `gx` = x·W_ihᵀ [T·B, G·H] (one matmul, done
+//! by the caller in the graph), `weight_hh` [G·H, H], `bias_ih` [G·H], `bias_hh` [G·H], `h0`
+//! [B, H] and, for the LSTM, `c0` [B, H]. Both biases are added here (∂J/∂b is a column sum
+//! of the gate gradients), which spares the graph a broadcast add over [T·B, G·H]. Output: [T + 1, B, H] (RNN, GRU) or [T + 2, B, H] (LSTM): the outputs of every
 //! step, then the final hidden state, then the final cell state.
 //!
 //! Each step is one GEMM for all gates (h_prev·W_hhᵀ) and one fused gate kernel per batch row
@@ -24,6 +25,7 @@ use crate::kernels::{
     gru_backward_row, gru_forward_row, lstm_backward_row, lstm_forward_row, rnn_backward_row,
     rnn_forward_row, Nonlinearity,
 };
+use crate::smallgemm::gemm_acc;
 
 /// The recurrent cell type of a layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,12 +152,15 @@ pub(crate) struct Saved<T: Float> {
     gh: Vec<T>,
 }
 
-/// Runs the recurrence. `gx` [T·B, G·H], `w_hh` [G·H, H], `b_hh` [G·H], `h0`, `c0` [B, H].
-/// Returns the op's output data ([T + extra, B, H]) and, when `save`, the values backward needs.
+/// Runs the recurrence. `gx` [T·B, G·H], `w_hh` [G·H, H], `b_ih`, `b_hh` [G·H], `h0`, `c0`
+/// [B, H]. Returns the op's output data ([T + extra, B, H]) and, when `save`, the values
+/// backward needs.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn forward<T: Float>(
     spec: &SeqSpec,
     gx: &[T],
     w_hh: &[T],
+    b_ih: &[T],
     b_hh: &[T],
     h0: &[T],
     c0: Option<&[T]>,
@@ -184,6 +189,20 @@ pub(crate) fn forward<T: Float>(
     let mut cprev = vec![T::ZERO; if is_lstm { slots * bn * hn } else { 0 }];
     let mut tc = vec![T::ZERO; if is_lstm { slots * bn * hn } else { 0 }];
     let mut gh = vec![T::ZERO; if is_gru { slots * bn * g } else { 0 }];
+    // W_hhᵀ [H, G·H], laid out once for the per-step kernel.
+    let mut w_t = vec![T::ZERO; hn * g];
+    for j in 0..g {
+        for k in 0..hn {
+            w_t[k * g + j] = w_hh[j * hn + k];
+        }
+    }
+    // RNN and LSTM add both biases to the pre-activations; the GRU keeps b_hh inside r⊙(·).
+    let bias: Vec<T> = if is_gru {
+        b_hh.to_vec()
+    } else {
+        b_ih.iter().zip(b_hh).map(|(&a, &b)| a + b).collect()
+    };
+    let mut gx_row = vec![T::ZERO; if is_gru { g } else { 0 }];
     for s in 0..tn {
         let t = spec.time(s);
         let k = if save { t } else { 0 };
@@ -200,15 +219,15 @@ pub(crate) fn forward<T: Float>(
         for b in 0..bn {
             let row = &mut acc[b * g..(b + 1) * g];
             if is_gru {
-                row.copy_from_slice(b_hh);
+                row.copy_from_slice(&bias);
             } else {
                 let src = &gx_t[b * g..(b + 1) * g];
                 for j in 0..g {
-                    row[j] = src[j] + b_hh[j];
+                    row[j] = src[j] + bias[j];
                 }
             }
         }
-        gemm(bn, hn, g, hp, false, w_hh, true, T::ONE, acc);
+        gemm_acc(bn, hn, g, hp, &w_t, acc);
         let hp = &hprev[k * bn * hn..(k + 1) * bn * hn];
         let out_t = &mut out[t * bn * hn..(t + 1) * bn * hn];
         for b in 0..bn {
@@ -224,13 +243,11 @@ pub(crate) fn forward<T: Float>(
                 }
                 CellKind::Gru => {
                     let ghr = &gh[k * bn * g + b * g..k * bn * g + (b + 1) * g];
-                    gru_forward_row(
-                        &gx_t[b * g..(b + 1) * g],
-                        ghr,
-                        &hp[r.clone()],
-                        ar,
-                        &mut h_run[r.clone()],
-                    );
+                    for ((d, &x), &bi) in gx_row.iter_mut().zip(&gx_t[b * g..(b + 1) * g]).zip(b_ih)
+                    {
+                        *d = x + bi;
+                    }
+                    gru_forward_row(&gx_row, ghr, &hp[r.clone()], ar, &mut h_run[r.clone()]);
                 }
                 CellKind::Lstm => {
                     let cp = &mut cprev[k * bn * hn..(k + 1) * bn * hn][r.clone()];
@@ -355,7 +372,8 @@ impl<T: Float> Backward<T> for SequenceOp<T> {
             } else {
                 &dgx[base_g..base_g + bn * g]
             };
-            gemm(bn, g, hn, dgh_t, false, &w_hh, false, T::ZERO, &mut tmp);
+            tmp.iter_mut().for_each(|x| *x = T::ZERO);
+            gemm_acc(bn, g, hn, dgh_t, &w_hh, &mut tmp);
             for b in 0..bn {
                 if !spec.active(t, b) {
                     continue;
@@ -395,14 +413,22 @@ impl<T: Float> Backward<T> for SequenceOp<T> {
         } else {
             None
         });
-        grads.push(if ctx.needs_grad(2) {
+        let col_sums = |d: &[T]| {
             let mut db = vec![T::ZERO; g];
-            for row in dgh_all.chunks_exact(g) {
-                for (d, &x) in db.iter_mut().zip(row) {
-                    *d += x;
+            for row in d.chunks_exact(g) {
+                for (s, &x) in db.iter_mut().zip(row) {
+                    *s += x;
                 }
             }
-            Some(Tensor::from_vec(db, &[g])?)
+            Tensor::from_vec(db, &[g])
+        };
+        grads.push(if ctx.needs_grad(2) {
+            Some(col_sums(&dgx)?)
+        } else {
+            None
+        });
+        grads.push(if ctx.needs_grad(3) {
+            Some(col_sums(dgh_all)?)
         } else {
             None
         });
@@ -411,13 +437,13 @@ impl<T: Float> Backward<T> for SequenceOp<T> {
         } else {
             None
         };
-        grads.push(if ctx.needs_grad(3) {
+        grads.push(if ctx.needs_grad(4) {
             Some(Tensor::from_vec(dh, &[bn, hn])?)
         } else {
             None
         });
         if is_lstm {
-            grads.push(if ctx.needs_grad(4) {
+            grads.push(if ctx.needs_grad(5) {
                 Some(Tensor::from_vec(dc, &[bn, hn])?)
             } else {
                 None

@@ -13,7 +13,9 @@ use neurite_tensor::Tensor;
 use safetensors::SafeTensors;
 
 fn data_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 fn read_io(name: &str) -> Vec<(String, Tensor<f32>)> {
@@ -38,7 +40,11 @@ fn get<'a>(io: &'a [(String, Tensor<f32>)], name: &str) -> &'a Tensor<f32> {
 
 fn max_diff(a: &Tensor<f32>, b: &Tensor<f32>) -> f32 {
     assert_eq!(a.shape(), b.shape());
-    a.to_vec().iter().zip(b.to_vec()).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.to_vec()
+        .iter()
+        .zip(b.to_vec())
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 #[test]
@@ -54,20 +60,34 @@ fn pytorch_weights_load_and_outputs_agree() {
             hidden_size: 4,
             num_layers: 2,
             bidirectional: true,
-            nonlinearity: if let CellKind::Rnn(nl) = kind { nl } else { Nonlinearity::Tanh },
+            nonlinearity: if let CellKind::Rnn(nl) = kind {
+                nl
+            } else {
+                Nonlinearity::Tanh
+            },
             ..Default::default()
         };
-        let mut layer = Recurrent::<f32>::new(kind, &config, &mut neurite_tensor::Rng::new(0)).unwrap();
+        let mut layer =
+            Recurrent::<f32>::new(kind, &config, &mut neurite_tensor::Rng::new(0)).unwrap();
         load_params(&mut layer, data_path(&format!("{file}.safetensors"))).unwrap();
         let io = read_io(&format!("{file}_io.safetensors"));
-        let lengths: Vec<usize> = get(&io, "lengths").to_vec().iter().map(|&l| l as usize).collect();
+        let lengths: Vec<usize> = get(&io, "lengths")
+            .to_vec()
+            .iter()
+            .map(|&l| l as usize)
+            .collect();
         let g = Graph::inference();
         let state = RecurrentState {
             h: g.constant(get(&io, "h0").clone()),
             c: (kind == CellKind::Lstm).then(|| g.constant(get(&io, "c0").clone())),
         };
         let out = layer
-            .forward_seq(&g, g.constant(get(&io, "x").clone()), Some(&lengths), Some(&state))
+            .forward_seq(
+                &g,
+                g.constant(get(&io, "x").clone()),
+                Some(&lengths),
+                Some(&state),
+            )
             .unwrap();
         let d = max_diff(&out.output.value().unwrap(), get(&io, "output"));
         assert!(d < 2e-6, "{file}: outputs differ from PyTorch by {d}");
