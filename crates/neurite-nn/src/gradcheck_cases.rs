@@ -70,25 +70,25 @@ pub fn cases() -> Vec<GradCase> {
         c.push(case(
             "linear",
             vec![normal(xs, r), normal(&[out, inf], r), normal(&[out], r)],
-            |_, v| Ok(linear(v[0], v[1], Some(v[2]))?),
+            |_, v| linear(v[0], v[1], Some(v[2])),
         ));
         c.push(case(
             "linear (no bias)",
             vec![normal(xs, r), normal(&[out, inf], r)],
-            |_, v| Ok(linear(v[0], v[1], None)?),
+            |_, v| linear(v[0], v[1], None),
         ));
     }
     // A transposed (strided) input.
     c.push(case(
         "linear (transposed input)",
         vec![normal(&[6, 3], r), normal(&[2, 6], r), normal(&[2], r)],
-        |_, v| Ok(linear(v[0].t()?, v[1], Some(v[2]))?),
+        |_, v| linear(v[0].t()?, v[1], Some(v[2])),
     ));
     // The layers themselves, input gradient through a seeded instance.
     for (n, i, o) in [(3usize, 5usize, 4usize), (1, 1, 1), (2, 8, 3)] {
         c.push(case("Linear", vec![normal(&[n, i], r)], move |g, v| {
             let l = Linear::new(i, o, &mut Rng::new(7))?;
-            Ok(l.forward(g, v[0])?)
+            l.forward(g, v[0])
         }));
         c.push(case(
             "Sequential(Linear, Tanh, Linear)",
@@ -99,7 +99,7 @@ pub fn cases() -> Vec<GradCase> {
                     .add(Linear::new(i, 6, &mut rng)?)
                     .add(Tanh)
                     .add(Linear::new(6, o, &mut rng)?);
-                Ok(m.forward(g, v[0])?)
+                m.forward(g, v[0])
             },
         ));
     }
@@ -107,48 +107,47 @@ pub fn cases() -> Vec<GradCase> {
     // Activations as layers.
     for shape in [&[4usize, 3][..], &[1], &[2, 1, 5]] {
         c.push(case("Sigmoid", vec![normal(shape, r)], |g, v| {
-            Ok(Sigmoid.forward(g, v[0])?)
+            Sigmoid.forward(g, v[0])
         }));
         c.push(case("Tanh", vec![normal(shape, r)], |g, v| {
-            Ok(Tanh.forward(g, v[0])?)
+            Tanh.forward(g, v[0])
         }));
         c.push(case("Relu", vec![away_from_zero(shape, r)], |g, v| {
-            Ok(Relu.forward(g, v[0])?)
+            Relu.forward(g, v[0])
         }));
         c.push(case("Gelu", vec![normal(shape, r)], |g, v| {
-            Ok(Gelu.forward(g, v[0])?)
+            Gelu.forward(g, v[0])
         }));
         c.push(case("Softplus", vec![normal(shape, r)], |g, v| {
-            Ok(Softplus.forward(g, v[0])?)
+            Softplus.forward(g, v[0])
         }));
         c.push(case("LeakyRelu", vec![away_from_zero(shape, r)], |g, v| {
-            Ok(LeakyRelu::new(0.2)?.forward(g, v[0])?)
+            LeakyRelu::new(0.2)?.forward(g, v[0])
         }));
         c.push(case("Elu", vec![away_from_zero(shape, r)], |g, v| {
-            Ok(Elu::new(0.7)?.forward(g, v[0])?)
+            Elu::new(0.7)?.forward(g, v[0])
         }));
         c.push(case("Softmax", vec![normal(shape, r)], |g, v| {
-            Ok(Softmax::default().forward(g, v[0])?)
+            Softmax::default().forward(g, v[0])
         }));
         c.push(case("LogSoftmax", vec![normal(shape, r)], |g, v| {
-            Ok(LogSoftmax::default().forward(g, v[0])?)
+            LogSoftmax::default().forward(g, v[0])
         }));
         c.push(case(
             "Dropout",
             vec![normal(shape, r)],
             // A fresh layer with the same seed each evaluation: the same mask.
-            |g, v| Ok(Dropout::new(0.4, 11)?.forward(g, v[0])?),
+            |g, v| Dropout::new(0.4, 11)?.forward(g, v[0]),
         ));
     }
     c.push(case(
         "Softmax (axis 0)",
         vec![normal(&[3, 4], r)],
-        |g, v| Ok(Softmax::new(0).forward(g, v[0])?),
+        |g, v| Softmax::new(0).forward(g, v[0]),
     ));
     c.push(case("Flatten", vec![normal(&[2, 3, 1, 2], r)], |g, v| {
-        Ok(Flatten::default()
-            .forward(g, v[0])?
-            .mul(v[0].reshape(&[2, 6])?)?)
+        let y = Flatten::default().forward(g, v[0])?;
+        Ok(y.mul(v[0].reshape(&[2, 6])?)?)
     }));
 
     // Embedding: the weight's gradient (repeated indices accumulate) and the layer.
@@ -160,7 +159,7 @@ pub fn cases() -> Vec<GradCase> {
         c.push(case(
             "embedding",
             vec![normal(&[num, dim], r)],
-            move |_, v| Ok(embedding(v[0], &idx)?),
+            move |_, v| embedding(v[0], &idx),
         ));
     }
     c.push(case(
@@ -181,11 +180,11 @@ pub fn cases() -> Vec<GradCase> {
         c.push(case(
             "layer_norm",
             vec![normal(xs, r), normal(ns, r), normal(ns, r)],
-            move |_, v| Ok(layer_norm(v[0], k, Some(v[1]), Some(v[2]), 1e-5)?),
+            move |_, v| layer_norm(v[0], k, Some(v[1]), Some(v[2]), 1e-5),
         ));
     }
     c.push(case("LayerNorm", vec![normal(&[3, 6], r)], |g, v| {
-        Ok(LayerNorm::new(&[6])?.forward(g, v[0])?)
+        LayerNorm::new(&[6])?.forward(g, v[0])
     }));
 
     // Losses.
@@ -193,13 +192,13 @@ pub fn cases() -> Vec<GradCase> {
         c.push(case(
             "mse",
             vec![normal(shape, r), normal(shape, r)],
-            |_, v| Ok(mse(v[0], v[1])?),
+            |_, v| mse(v[0], v[1]),
         ));
         // Differences kept away from 0 (the kink of |d|).
         let a = normal(shape, r);
         let b = a.sub(&away_from_zero(shape, r)).expect("same shape"); // ok: same shapes
         c.push(case("l1", vec![a.clone(), b.clone()], |_, v| {
-            Ok(l1(v[0], v[1])?)
+            l1(v[0], v[1])
         }));
         // Pick δ away from every |d| (the switch between the quadratic and linear parts).
         let d: Vec<f64> = a.sub(&b).expect("same shape").to_vec(); // ok: same shapes
@@ -208,7 +207,7 @@ pub fn cases() -> Vec<GradCase> {
             .find(|delta| d.iter().all(|x| (x.abs() - delta).abs() > 0.05))
             .unwrap_or(2.5);
         c.push(case("huber", vec![a, b], move |_, v| {
-            Ok(huber(v[0], v[1], delta)?)
+            huber(v[0], v[1], delta)
         }));
         c.push(case(
             "bce_with_logits",
@@ -216,7 +215,7 @@ pub fn cases() -> Vec<GradCase> {
                 Tensor::rand_normal(shape, 0.0, 3.0, r),
                 Tensor::rand_uniform(shape, 0.05, 0.95, r),
             ],
-            |_, v| Ok(bce_with_logits(v[0], v[1])?),
+            |_, v| bce_with_logits(v[0], v[1]),
         ));
         c.push(case(
             "binary_cross_entropy",
@@ -224,7 +223,7 @@ pub fn cases() -> Vec<GradCase> {
                 Tensor::rand_uniform(shape, 0.05, 0.95, r),
                 Tensor::rand_uniform(shape, 0.0, 1.0, r),
             ],
-            |_, v| Ok(binary_cross_entropy(v[0], v[1])?),
+            |_, v| binary_cross_entropy(v[0], v[1]),
         ));
     }
     for (n, k) in [(4usize, 3usize), (1, 1), (5, 7), (2, 2)] {
@@ -233,7 +232,7 @@ pub fn cases() -> Vec<GradCase> {
         c.push(case(
             "cross_entropy",
             vec![Tensor::rand_normal(&[n, k], 0.0, 2.0, r)],
-            move |_, v| Ok(cross_entropy(v[0], &y2)?),
+            move |_, v| cross_entropy(v[0], &y2),
         ));
         let weights: Vec<f64> = (0..k).map(|_| r.uniform_range(0.2, 2.0)).collect();
         for (smoothing, w) in [
@@ -249,18 +248,18 @@ pub fn cases() -> Vec<GradCase> {
             c.push(case(
                 "cross_entropy (smoothing / weights)",
                 vec![Tensor::rand_normal(&[n, k], 0.0, 2.0, r)],
-                move |_, v| Ok(cross_entropy_with(v[0], &y, &opts)?),
+                move |_, v| cross_entropy_with(v[0], &y, &opts),
             ));
         }
         let y3 = y.clone();
         c.push(case("nll", vec![normal(&[n, k], r)], move |_, v| {
-            Ok(nll(v[0].log_softmax(1)?, &y3, None)?)
+            nll(v[0].log_softmax(1)?, &y3, None)
         }));
         let w: Vec<f64> = (0..k).map(|i| 0.5 + i as f64).collect();
         c.push(case(
             "nll (weights)",
             vec![normal(&[n, k], r)],
-            move |_, v| Ok(nll(v[0], &y, Some(&w))?),
+            move |_, v| nll(v[0], &y, Some(&w)),
         ));
     }
     c

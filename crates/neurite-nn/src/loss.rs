@@ -379,7 +379,7 @@ pub fn cross_entropy_with<'g, T: Float>(
         Some(w) => labels.iter().fold(T::ZERO, |a, &l| a + w[l]),
         None => T::from_usize(labels.len()),
     };
-    if !(norm > T::ZERO) {
+    if norm.is_nan() || norm <= T::ZERO {
         return Err(NnError::config(
             "cross_entropy",
             "the class weights of the batch's labels sum to zero",
@@ -439,7 +439,7 @@ pub fn nll<'g, T: Float>(
             check_weights("nll", w, shape[1])?;
             let per: Vec<T> = labels.iter().map(|&l| T::from_f64(w[l])).collect();
             let norm: f64 = labels.iter().map(|&l| w[l]).sum();
-            if !(norm > 0.0) {
+            if norm.is_nan() || norm <= 0.0 {
                 return Err(NnError::config(
                     "nll",
                     "the class weights of the batch's labels sum to zero",

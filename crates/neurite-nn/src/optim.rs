@@ -448,7 +448,7 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
 /// Scales every parameter gradient by min(1, max_norm/‖g‖) where ‖g‖ is the global L2 norm over
 /// all of them (PyTorch's `clip_grad_norm_`); returns ‖g‖ before clipping.
 pub fn clip_grad_norm<T: Float>(grads: &mut Gradients<T>, max_norm: f64) -> Result<f64> {
-    if !(max_norm > 0.0) {
+    if max_norm.is_nan() || max_norm <= 0.0 {
         return Err(NnError::config(
             "clip_grad_norm",
             format!("max norm must be positive, got {max_norm}"),
@@ -468,7 +468,7 @@ pub fn clip_grad_norm<T: Float>(grads: &mut Gradients<T>, max_norm: f64) -> Resu
 
 /// Clamps every parameter gradient element to [−clip, clip].
 pub fn clip_grad_value<T: Float>(grads: &mut Gradients<T>, clip: f64) -> Result<()> {
-    if !(clip > 0.0) {
+    if clip.is_nan() || clip <= 0.0 {
         return Err(NnError::config(
             "clip_grad_value",
             format!("clip value must be positive, got {clip}"),

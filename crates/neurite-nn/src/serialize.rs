@@ -27,7 +27,7 @@ fn dtype_of<T: Float>() -> Dtype {
 fn to_le_bytes<T: Float>(t: &Tensor<T>) -> Vec<u8> {
     let v = t.contiguous();
     let s = v.as_slice().expect("contiguous"); // ok: made contiguous above
-    let mut out = Vec::with_capacity(s.len() * std::mem::size_of::<T>());
+    let mut out = Vec::with_capacity(std::mem::size_of_val(s));
     for &x in s {
         if std::mem::size_of::<T>() == 4 {
             out.extend_from_slice(&(x.to_f64() as f32).to_le_bytes());

@@ -129,7 +129,8 @@ impl History {
             } else {
                 self.metric_name.as_str()
             };
-            let charts: [(&str, Vec<(f64, f64)>, Vec<(f64, f64)>); 2] = [
+            type Curve = Vec<(f64, f64)>;
+            let charts: [(&str, Curve, Curve); 2] = [
                 (
                     "loss",
                     series(&|e| Some(e.train.loss)),
