@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
+use std::sync::OnceLock;
 
 use neurite_tensor::ndarray::{ArrayView2, ArrayViewMut2};
 use neurite_tensor::Tensor;
@@ -24,8 +25,9 @@ pub struct KeyedVectors {
     dim: usize,
     /// `[len, dim]`, row-major.
     vectors: Vec<f32>,
-    /// The rows scaled to unit length (zero rows stay zero).
-    unit: Vec<f32>,
+    /// The rows scaled to unit length (zero rows stay zero), computed at the first query so
+    /// that loading or saving alone costs no second matrix.
+    unit: OnceLock<Vec<f32>>,
 }
 
 fn normalize_rows(vectors: &[f32], dim: usize) -> Vec<f32> {
@@ -57,13 +59,12 @@ impl KeyedVectors {
         for (i, w) in words.iter().enumerate() {
             index.entry(w.clone()).or_insert(i);
         }
-        let unit = normalize_rows(&vectors, dim);
         Ok(KeyedVectors {
             words,
             index,
             dim,
             vectors,
-            unit,
+            unit: OnceLock::new(),
         })
     }
 
@@ -102,9 +103,14 @@ impl KeyedVectors {
         &self.vectors[index * self.dim..(index + 1) * self.dim]
     }
 
+    fn unit(&self) -> &[f32] {
+        self.unit
+            .get_or_init(|| normalize_rows(&self.vectors, self.dim))
+    }
+
     /// The unit-length vector at `index`.
     pub fn unit_row(&self, index: usize) -> &[f32] {
-        &self.unit[index * self.dim..(index + 1) * self.dim]
+        &self.unit()[index * self.dim..(index + 1) * self.dim]
     }
 
     /// All vectors, row-major `[len, dim]`.
@@ -146,6 +152,9 @@ impl KeyedVectors {
             crate::kernels::scale(&mut q, 1.0 / n);
         }
         let limit = restrict.unwrap_or(self.len()).min(self.len());
+        if topn == 0 {
+            return Vec::new();
+        }
         let mut best: Vec<(usize, f32)> = Vec::with_capacity(topn + 1);
         for i in 0..limit {
             if exclude.contains(&i) {
@@ -194,7 +203,7 @@ impl KeyedVectors {
         let limit = limit.min(self.len());
         let mut out = vec![0.0f32; m * limit];
         let a = ArrayView2::from_shape((m, self.dim), queries).expect("whole rows");
-        let b = ArrayView2::from_shape((limit, self.dim), &self.unit[..limit * self.dim])
+        let b = ArrayView2::from_shape((limit, self.dim), &self.unit()[..limit * self.dim])
             .expect("whole rows");
         let mut c = ArrayViewMut2::from_shape((m, limit), &mut out).expect("sized above");
         neurite_tensor::gemm(1.0, &a, &b.t(), 0.0, &mut c)?;
@@ -272,8 +281,9 @@ impl KeyedVectors {
             }
         };
         let (n, dim) = parse_header(path, &header)?;
-        let mut words = Vec::with_capacity(n);
-        let mut vectors = Vec::with_capacity(n * dim);
+        // The header is not trusted for allocation: a corrupt count must not exhaust memory.
+        let mut words = Vec::with_capacity(n.min(1 << 20));
+        let mut vectors = Vec::with_capacity(n.min(1 << 20).saturating_mul(dim).min(1 << 28));
         let mut line_no = 1;
         for line in lines {
             line_no += 1;
@@ -339,8 +349,10 @@ impl KeyedVectors {
             .map_err(|e| Error::io(path, e))?;
         let header = String::from_utf8_lossy(&header).into_owned();
         let (n, dim) = parse_header(path, header.trim_end_matches('\n'))?;
-        let mut words = Vec::with_capacity(n);
-        let mut vectors = vec![0.0f32; n * dim];
+        // The header is not trusted for allocation: a corrupt count must not exhaust memory.
+        let mut words = Vec::with_capacity(n.min(1 << 20));
+        let mut vectors: Vec<f32> =
+            Vec::with_capacity(n.min(1 << 20).saturating_mul(dim).min(1 << 28));
         let mut word = Vec::new();
         let mut bytes = vec![0u8; dim * 4];
         for i in 0..n {
@@ -386,12 +398,11 @@ impl KeyedVectors {
                     expected: format!("{} bytes of the vector of {w:?} from offset {at}", dim * 4),
                 });
             }
-            for (x, b) in vectors[i * dim..(i + 1) * dim]
-                .iter_mut()
-                .zip(bytes.chunks_exact(4))
-            {
-                *x = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-            }
+            vectors.extend(
+                bytes
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            );
             words.push(w);
         }
         Self::new(words, dim, vectors)
@@ -414,6 +425,9 @@ fn looks_binary(head: &[u8]) -> bool {
         .any(|&b| !(b.is_ascii_digit() || b"+-.eE \t\rainfNAIF".contains(&b)))
 }
 
+/// Largest vector dimension accepted from a file header.
+const MAX_DIM: usize = 1 << 20;
+
 fn parse_header(path: &Path, line: &str) -> Result<(usize, usize)> {
     let parts: Vec<&str> = line.split_ascii_whitespace().collect();
     let bad = || {
@@ -428,8 +442,12 @@ fn parse_header(path: &Path, line: &str) -> Result<(usize, usize)> {
     }
     let n = parts[0].parse::<usize>().map_err(|_| bad())?;
     let dim = parts[1].parse::<usize>().map_err(|_| bad())?;
-    if dim == 0 {
-        return Err(Error::format(path, 1, "the header's dimension is 0"));
+    if dim == 0 || dim > MAX_DIM {
+        return Err(Error::format(
+            path,
+            1,
+            format!("the header's dimension {dim} is outside 1..={MAX_DIM}"),
+        ));
     }
     Ok((n, dim))
 }
@@ -618,6 +636,12 @@ mod tests {
         // Cut inside a word.
         let cut = full.len() - 14;
         std::fs::write(&pb, &full[..cut]).unwrap();
+        assert!(matches!(
+            KeyedVectors::load_binary(&pb),
+            Err(Error::Truncated { .. })
+        ));
+        // A corrupt header announcing a huge file fails cleanly instead of allocating it.
+        std::fs::write(&pb, b"999999999999 100000\nab \x00\x00").unwrap();
         assert!(matches!(
             KeyedVectors::load_binary(&pb),
             Err(Error::Truncated { .. })
