@@ -49,3 +49,43 @@ pub fn pytorch_default<T: Float>(shape: &[usize], fan_in: usize, rng: &mut Rng) 
     let b = 1.0 / (fan_in.max(1) as f64).sqrt();
     Tensor::rand_uniform(shape, -b, b, rng)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn std_of(t: &Tensor<f64>) -> f64 {
+        let v = t.to_vec();
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64).sqrt()
+    }
+
+    #[test]
+    fn fans_follow_pytorch() {
+        assert_eq!(fans(&[256, 784]), (784, 256));
+        assert_eq!(fans(&[16, 3, 5, 5]), (75, 400));
+        assert_eq!(fans(&[7]), (7, 7));
+    }
+
+    #[test]
+    fn initialisers_have_their_bounds_and_spread_and_are_seeded() {
+        let shape = [200, 300];
+        let mut rng = Rng::new(1);
+        let a = (6.0f64 / 500.0).sqrt();
+        let x: Tensor<f64> = xavier_uniform(&shape, 1.0, &mut rng);
+        assert!(x.to_vec().iter().all(|v| v.abs() <= a));
+        assert!((std_of(&x) - a / 3f64.sqrt()).abs() < 0.01 * a);
+        let x: Tensor<f64> = xavier_normal(&shape, 1.0, &mut rng);
+        assert!((std_of(&x) - (2.0f64 / 500.0).sqrt()).abs() < 0.002);
+        let b = 2f64.sqrt() * (3.0f64 / 300.0).sqrt();
+        let x: Tensor<f64> = kaiming_uniform(&shape, 2f64.sqrt(), &mut rng);
+        assert!(x.to_vec().iter().all(|v| v.abs() <= b));
+        let x: Tensor<f64> = kaiming_normal(&shape, 2f64.sqrt(), &mut rng);
+        assert!((std_of(&x) - (2.0f64 / 300.0).sqrt()).abs() < 0.002);
+        let x: Tensor<f64> = pytorch_default(&shape, 300, &mut rng);
+        assert!(x.to_vec().iter().all(|v| v.abs() <= 1.0 / 300f64.sqrt()));
+        let p: Tensor<f32> = kaiming_uniform(&[4, 4], 1.0, &mut Rng::new(9));
+        let q: Tensor<f32> = kaiming_uniform(&[4, 4], 1.0, &mut Rng::new(9));
+        assert_eq!(p, q);
+    }
+}

@@ -1,32 +1,67 @@
 //! # neurite-nn
 //!
-//! The building blocks of single- and multi-layer networks on neurite-autograd: the
-//! [`Module`] trait, layers ([`Linear`], [`Sequential`], activations), outputs and losses,
-//! initialisers and optimisers.
+//! The building blocks of single- and multi-layer networks on neurite-autograd, in the words of
+//! the subject: a layer of neurons computes `x·Wᵀ + b`, a non-linearity follows, an output
+//! layer and a loss are chosen together, back-propagation gives the gradients, and an optimiser
+//! takes the step θ ← θ − α∇J(θ).
+//!
+//! | part | what is in it |
+//! | --- | --- |
+//! | [`Module`], [`Sequential`] | forward on graph variables; parameters visited by name in a stable order (`0.weight`, `0.bias`, `2.weight`, … as PyTorch names them); train / eval mode |
+//! | layers | [`Linear`] (weight [out, in], one fused op), [`Embedding`], [`Dropout`] (seeded), [`Flatten`], [`LayerNorm`] |
+//! | activations | [`Sigmoid`], [`Tanh`], [`Relu`] — the three the subject teaches — and [`LeakyRelu`], [`Elu`], [`Gelu`], [`Softplus`], [`Softmax`], [`LogSoftmax`]; the same as [`functional`] functions |
+//! | outputs and losses | linear + [`mse`] (regression), sigmoid + [`bce_with_logits`] (fused, stable for any logit) or [`binary_cross_entropy`], softmax + [`cross_entropy`] (fused with log-softmax; [`cross_entropy_with`] adds label smoothing and class weights), [`nll`], [`l1`], [`huber`] |
+//! | [`init`] | Xavier/Glorot and Kaiming/He, uniform and normal, seeded; `Linear` uses PyTorch's default U(±1/√fan_in), `Embedding` N(0, 1), `LayerNorm` ones and zeros |
+//! | optimisers | [`Sgd`] (momentum, Nesterov, weight decay), [`Adam`] / AdamW ([`Adam::adamw`]), [`RmsProp`], [`Adagrad`]; [`clip_grad_norm`], [`clip_grad_value`]; [`schedule`]: step, exponential, cosine, linear warm-up |
+//! | parameter files | [`save_params`] / [`load_params`]: safetensors with PyTorch's names and layouts, every mismatch reported, atomic writes |
+//! | [`data`] | [`data::Dataset`], seeded mini-batches, train / test split, [`data::Standardizer`] fitted on the training part, CSV and IDX (MNIST, Fashion-MNIST) loading with errors naming file and line or offset, NaN detection |
+//! | [`metrics`] | accuracy, confusion matrix, MSE / MAE / R² |
+//! | [`train`] | [`train::Trainer`]: the epoch loop with a progress bar, a per-epoch [`train::History`], CSV and SVG curves |
+//! | [`gradcheck_cases`] | the finite-difference checks of every layer and loss (run by `cargo xtask gradcheck`) |
+//!
+//! Bad input — a label outside the class range, a feature count that does not match the layer,
+//! NaN in the data, a parameter file with a missing or mis-shaped tensor — is a typed
+//! [`NnError`] naming what was expected and what came; nothing here panics on user input.
+//! Every random choice takes a seed.
+//!
+//! ## A training step
 //!
 //! ```
 //! use neurite_autograd::Graph;
-//! use neurite_nn::{cross_entropy, Linear, Module, Optimizer, Relu, Sequential, Sgd};
+//! use neurite_nn::data::Dataset;
+//! use neurite_nn::metrics::{accuracy, predict_classes};
+//! use neurite_nn::{cross_entropy, Adam, Linear, Module, Optimizer, Relu, Sequential};
 //! use neurite_tensor::{Rng, Tensor};
 //!
+//! // Two noisy blobs in 2-D, classes 0 and 1.
 //! let mut rng = Rng::new(0);
+//! let n = 64;
+//! let labels: Vec<usize> = (0..n).map(|i| i % 2).collect();
+//! let mut x = Tensor::<f32>::rand_normal(&[n, 2], 0.0, 0.5, &mut rng);
+//! x.as_slice_mut().chunks_mut(2).zip(&labels).for_each(|(p, &l)| p[0] += 2.0 * l as f32 - 1.0);
+//! let data = Dataset::classification(x, labels, 2)?;
+//!
 //! let mut model = Sequential::new()
-//!     .add(Linear::<f32>::new(4, 8, &mut rng)?)
+//!     .add(Linear::<f32>::new(2, 16, &mut rng)?)
 //!     .add(Relu)
-//!     .add(Linear::new(8, 3, &mut rng)?);
-//! let x = Tensor::rand_normal(&[5, 4], 0.0, 1.0, &mut rng);
-//! let labels = [0, 2, 1, 1, 0];
-//! let mut opt = Sgd::new(0.1)?;
-//! let mut losses = Vec::new();
-//! for _ in 0..50 {
-//!     let graph = Graph::new();
-//!     let logits = model.forward(&graph, graph.constant(x.clone()))?;
-//!     let loss = cross_entropy(logits, &labels)?;
-//!     losses.push(loss.item()?);
-//!     let grads = loss.backward()?;           // upstream → local → downstream
-//!     opt.step(&mut model, &grads)?;          // θ ← θ − α∇J(θ)
+//!     .add(Linear::new(16, 2, &mut rng)?);            // logits; softmax is inside the loss
+//! let mut opt = Adam::new(0.05)?;
+//! for _epoch in 0..20 {
+//!     for batch in data.batches(16, Some(&mut rng), false)? {
+//!         let graph = Graph::new();                    // one graph per step
+//!         let logits = model.forward(&graph, graph.constant(batch.features))?;
+//!         let loss = cross_entropy(logits, &batch.labels)?;
+//!         let grads = loss.backward()?;                // upstream → local → downstream
+//!         opt.step(&mut model, &grads)?;               // θ ← θ − α∇J(θ)
+//!     }
 //! }
-//! assert!(losses[49] < losses[0] * 0.5);
+//! // Evaluation records no graph.
+//! let graph = Graph::inference();
+//! let logits = model.forward(&graph, graph.constant(data.features.clone()))?.value()?;
+//! let acc = accuracy(&predict_classes(&logits)?, data.labels().unwrap())?;
+//! assert!(acc > 0.9, "{acc}");
+//! // A label outside the class range is an error, not a panic.
+//! assert!(cross_entropy(graph.constant(logits), &vec![2; n]).is_err());
 //! # Ok::<(), neurite_nn::NnError>(())
 //! ```
 
@@ -45,8 +80,8 @@ mod norm;
 mod optim;
 pub mod schedule;
 mod serialize;
-pub mod train;
 pub mod text;
+pub mod train;
 
 pub use activation::{
     functional, Elu, Gelu, LeakyRelu, LogSoftmax, Relu, Sigmoid, Softmax, Softplus, Tanh,
