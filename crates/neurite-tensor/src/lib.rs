@@ -11,8 +11,9 @@
 //! - element-wise maths with NumPy broadcasting, numerically stable where it matters (sigmoid
 //!   for large |x|, softplus, log-sum-exp);
 //! - reductions along axes with keep-dims, and stable softmax / log-softmax;
-//! - [`Tensor::matmul`], 2-D and batched, on `matrixmultiply`'s sgemm / dgemm with transposes
-//!   passed as strides, split over threads when large;
+//! - [`Tensor::matmul`], 2-D and batched, on the `gemm` crate's AVX-512 / AVX2 kernels with
+//!   transposes passed as strides, split over threads by a plan that depends only on the shape
+//!   (bit-identical results for any thread count);
 //! - convolution helpers ([`conv`]: im2col / col2im in 1-D and 2-D over a [`Window`] with
 //!   stride, asymmetric padding and dilation; the column layout makes a convolution one GEMM
 //!   per image; `_into` variants fill caller buffers) and pooling kernels ([`pool`]: max with
