@@ -67,6 +67,7 @@ mod error;
 pub mod gradcheck_cases;
 pub mod kernels;
 mod layer;
+mod pool;
 mod sequence;
 mod smallgemm;
 

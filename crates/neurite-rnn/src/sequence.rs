@@ -25,7 +25,8 @@ use crate::kernels::{
     gru_backward_row, gru_forward_row, lstm_backward_row, lstm_forward_row, rnn_backward_row,
     rnn_forward_row, Nonlinearity,
 };
-use crate::smallgemm::gemm_acc;
+use crate::pool;
+use crate::smallgemm::{gemm_acc, PackedB};
 
 /// The recurrent cell type of a layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,18 +185,13 @@ pub(crate) fn forward<T: Float>(
     };
     let is_lstm = spec.kind == CellKind::Lstm;
     let is_gru = spec.kind == CellKind::Gru;
-    let mut act = vec![T::ZERO; slots * bn * g];
-    let mut hprev = vec![T::ZERO; slots * bn * hn];
-    let mut cprev = vec![T::ZERO; if is_lstm { slots * bn * hn } else { 0 }];
-    let mut tc = vec![T::ZERO; if is_lstm { slots * bn * hn } else { 0 }];
-    let mut gh = vec![T::ZERO; if is_gru { slots * bn * g } else { 0 }];
-    // W_hhᵀ [H, G·H], laid out once for the per-step kernel.
-    let mut w_t = vec![T::ZERO; hn * g];
-    for j in 0..g {
-        for k in 0..hn {
-            w_t[k * g + j] = w_hh[j * hn + k];
-        }
-    }
+    let mut act = pool::take(slots * bn * g);
+    let mut hprev = pool::take(slots * bn * hn);
+    let mut cprev = pool::take(if is_lstm { slots * bn * hn } else { 0 });
+    let mut tc = pool::take(if is_lstm { slots * bn * hn } else { 0 });
+    let mut gh = pool::take(if is_gru { slots * bn * g } else { 0 });
+    // W_hhᵀ [H, G·H], packed once for the per-step kernel.
+    let w_t = PackedB::transposed(w_hh, g, hn);
     // RNN and LSTM add both biases to the pre-activations; the GRU keeps b_hh inside r⊙(·).
     let bias: Vec<T> = if is_gru {
         b_hh.to_vec()
@@ -227,7 +223,7 @@ pub(crate) fn forward<T: Float>(
                 }
             }
         }
-        gemm_acc(bn, hn, g, hp, &w_t, acc);
+        gemm_acc(bn, hp, &w_t, acc);
         let hp = &hprev[k * bn * hn..(k + 1) * bn * hn];
         let out_t = &mut out[t * bn * hn..(t + 1) * bn * hn];
         for b in 0..bn {
@@ -268,14 +264,33 @@ pub(crate) fn forward<T: Float>(
     if is_lstm {
         out[(tn + 1) * bn * hn..].copy_from_slice(&c_run);
     }
-    let saved = save.then_some(Saved {
+    let saved = Saved {
         act,
         hprev,
         cprev,
         tc,
         gh,
-    });
-    (out, saved)
+    };
+    if save {
+        (out, Some(saved))
+    } else {
+        drop(saved); // back to the pool
+        (out, None)
+    }
+}
+
+impl<T: Float> Drop for Saved<T> {
+    fn drop(&mut self) {
+        for v in [
+            &mut self.act,
+            &mut self.hprev,
+            &mut self.cprev,
+            &mut self.tc,
+            &mut self.gh,
+        ] {
+            pool::give(std::mem::take(v));
+        }
+    }
 }
 
 /// The recorded sequence op: its backward is back-propagation through time.
@@ -310,11 +325,13 @@ impl<T: Float> Backward<T> for SequenceOp<T> {
             Vec::new()
         };
         let mut dgx = vec![T::ZERO; tn * bn * g];
-        let mut dgh_buf = vec![T::ZERO; if is_gru { tn * bn * g } else { 0 }];
+        let mut dgh_buf = pool::take(if is_gru { tn * bn * g } else { 0 });
         let mut tmp = vec![T::ZERO; bn * hn];
         let mut dh_tot = vec![T::ZERO; hn];
         let mut row_tmp = vec![T::ZERO; hn];
         let mut direct = vec![T::ZERO; if is_gru { bn * hn } else { 0 }];
+        // W_hh [G·H, H] as the B of dh_prev = dG·W_hh, packed once.
+        let w_p = PackedB::rows(&w_hh, g, hn);
         for s in (0..tn).rev() {
             let t = spec.time(s);
             let base_g = t * bn * g;
@@ -373,7 +390,7 @@ impl<T: Float> Backward<T> for SequenceOp<T> {
                 &dgx[base_g..base_g + bn * g]
             };
             tmp.iter_mut().for_each(|x| *x = T::ZERO);
-            gemm_acc(bn, g, hn, dgh_t, &w_hh, &mut tmp);
+            gemm_acc(bn, dgh_t, &w_p, &mut tmp);
             for b in 0..bn {
                 if !spec.active(t, b) {
                     continue;
@@ -449,6 +466,7 @@ impl<T: Float> Backward<T> for SequenceOp<T> {
                 None
             });
         }
+        pool::give(dgh_buf);
         if grads.len() != ctx.num_inputs() {
             return Err(AutogradError::invalid(
                 spec.kind.op_name(),

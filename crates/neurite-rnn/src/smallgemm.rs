@@ -1,10 +1,11 @@
-//! The per-step product of a recurrence, C += A·B with A [m, k], B [k, n], C [m, n] all
-//! row-major and contiguous: small (m = batch, k = hidden, n = gates·hidden), repeated at every
-//! step with the same B. A general GEMM packs both operands at every call; here B is already
-//! laid out row-major (W_hhᵀ transposed once per sequence, or W_hh itself for the backward
-//! step), so an AVX-512 register-blocked kernel (6 rows × 64 columns, 24 accumulators) streams
-//! it directly. Other CPUs and f64 use the general GEMM. With more than one thread in the
-//! current rayon pool, large products are split by column blocks over two threads.
+//! The per-step product of a recurrence, C += A·B with A [m, k] and C [m, n] row-major and B
+//! [k, n] fixed for the whole sequence: small (m = batch, k = hidden, n = gates·hidden) and
+//! repeated at every step. A general GEMM packs both operands at every call; here B is packed
+//! once per sequence ([`PackedB`]: panels of 64 columns, each contiguous, so a panel stays in
+//! L1 across the row blocks), and an AVX-512 register-blocked kernel (6 rows × 64 columns, 24
+//! accumulators) streams it. Other CPUs and f64 use the general GEMM on the plain layout. With
+//! more than one thread in the current rayon pool, large products are split by panels over two
+//! threads.
 
 use std::any::TypeId;
 
@@ -12,61 +13,105 @@ use neurite_tensor::Float;
 
 use crate::sequence::gemm;
 
-/// C += A·B (see the module doc). `a` [m, k], `b` [k, n], `c` [m, n].
-pub(crate) fn gemm_acc<T: Float>(m: usize, k: usize, n: usize, a: &[T], b: &[T], c: &mut [T]) {
-    debug_assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
+/// Columns per panel of a packed B.
+const NR: usize = 64;
+
+fn fast_path<T: Float>() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        if TypeId::of::<T>() == TypeId::of::<f32>()
-            && std::arch::is_x86_feature_detected!("avx512f")
-        {
-            // SAFETY: T is f32 (TypeId), the slices hold the stated sizes (checked by the
-            // callers, asserted in debug), and AVX-512F is available (detected above).
-            unsafe {
-                let (a, b, c) = (
-                    a.as_ptr() as *const f32,
-                    b.as_ptr() as *const f32,
-                    c.as_mut_ptr() as *mut f32,
-                );
-                let flops = m * n * k;
-                if flops >= 1 << 19 && n >= 128 && rayon::current_num_threads() > 1 {
-                    // Two column halves, each a multiple of 64 columns except the last.
-                    let half = (n / 2).div_ceil(64) * 64;
-                    let (pa, pb, pc) = (SendPtr(a as *mut f32), SendPtr(b as *mut f32), SendPtr(c));
-                    rayon::join(
-                        || {
-                            let (pa, pb, pc) = (&pa, &pb, &pc);
-                            x86::sgemm_acc(m, k, half, pa.0, k, pb.0, n, pc.0, n)
-                        },
-                        || {
-                            let (pa, pb, pc) = (&pa, &pb, &pc);
-                            x86::sgemm_acc(
-                                m,
-                                k,
-                                n - half,
-                                pa.0,
-                                k,
-                                pb.0.add(half),
-                                n,
-                                pc.0.add(half),
-                                n,
-                            )
-                        },
-                    );
-                } else {
-                    x86::sgemm_acc(m, k, n, a, k, b, n, c, n);
+        TypeId::of::<T>() == TypeId::of::<f32>() && std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// B [k, n] laid out for [`gemm_acc`]: 64-column panels (zero-padded) on the fast path, plain
+/// row-major otherwise.
+pub(crate) struct PackedB<T: Float> {
+    k: usize,
+    n: usize,
+    panels: bool,
+    data: Vec<T>,
+}
+
+impl<T: Float> PackedB<T> {
+    /// Packs the k × n matrix whose element (p, j) is `at(p, j)`.
+    pub(crate) fn new(k: usize, n: usize, at: impl Fn(usize, usize) -> T) -> Self {
+        let panels = fast_path::<T>();
+        let data = if panels {
+            let np = n.div_ceil(NR);
+            let mut d = vec![T::ZERO; np * k * NR];
+            for jb in 0..np {
+                for p in 0..k {
+                    let row = &mut d[(jb * k + p) * NR..(jb * k + p + 1) * NR];
+                    for (q, x) in row.iter_mut().enumerate().take(NR.min(n - jb * NR)) {
+                        *x = at(p, jb * NR + q);
+                    }
                 }
             }
-            return;
-        }
+            d
+        } else {
+            let mut d = Vec::with_capacity(k * n);
+            for p in 0..k {
+                d.extend((0..n).map(|j| at(p, j)));
+            }
+            d
+        };
+        PackedB { k, n, panels, data }
     }
-    gemm(m, k, n, a, false, b, false, T::ONE, c);
+
+    /// B = Wᵀ for a row-major W [n, k].
+    pub(crate) fn transposed(w: &[T], n: usize, k: usize) -> Self {
+        Self::new(k, n, |p, j| w[j * k + p])
+    }
+
+    /// B = W for a row-major W [k, n].
+    pub(crate) fn rows(w: &[T], k: usize, n: usize) -> Self {
+        Self::new(k, n, |p, j| w[p * n + j])
+    }
+}
+
+/// C += A·B: `a` [m, k], `c` [m, n] row-major and contiguous.
+pub(crate) fn gemm_acc<T: Float>(m: usize, a: &[T], b: &PackedB<T>, c: &mut [T]) {
+    let (k, n) = (b.k, b.n);
+    assert!(
+        a.len() >= m * k && c.len() >= m * n,
+        "gemm_acc: operand sizes"
+    ); // ok: internal sizes
+    #[cfg(target_arch = "x86_64")]
+    if b.panels {
+        // SAFETY: panels are only built on the fast path (T is f32, AVX-512F detected); the
+        // sizes were asserted above and the packed data holds ⌈n/64⌉ panels of k × 64.
+        unsafe {
+            let (a, bp, c) = (
+                a.as_ptr() as *const f32,
+                b.data.as_ptr() as *const f32,
+                c.as_mut_ptr() as *mut f32,
+            );
+            let np = n.div_ceil(NR);
+            if m * n * k >= 1 << 19 && np >= 2 && rayon::current_num_threads() > 1 {
+                let half = np / 2;
+                let ptrs = (SendPtr(a as *mut f32), SendPtr(bp as *mut f32), SendPtr(c));
+                let p = &ptrs;
+                rayon::join(
+                    || x86::panels(m, k, n, p.0 .0, p.1 .0, p.2 .0, 0, half),
+                    || x86::panels(m, k, n, p.0 .0, p.1 .0, p.2 .0, half, np),
+                );
+            } else {
+                x86::panels(m, k, n, a, bp, c, 0, np);
+            }
+        }
+        return;
+    }
+    gemm(m, k, n, a, false, &b.data, false, T::ONE, c);
 }
 
 /// A raw pointer that may cross to the other rayon thread: the two halves write disjoint
 /// columns of C and only read A and B.
 struct SendPtr(*mut f32);
-// SAFETY: see the type's doc; the pointed-to data outlives the `rayon::join` that uses it.
+// SAFETY: see the type's doc; the data outlives the `rayon::join` that uses it.
 unsafe impl Send for SendPtr {}
 // SAFETY: as above; shared references only read the pointer value.
 unsafe impl Sync for SendPtr {}
@@ -75,45 +120,44 @@ unsafe impl Sync for SendPtr {}
 mod x86 {
     use std::arch::x86_64::*;
 
-    const NR: usize = 64;
+    use super::NR;
+
     const MR: usize = 6;
 
-    /// C[m×n] += A[m×k]·B[k×n] with leading dimensions lda, ldb, ldc (in elements).
+    /// C[m×n] += A[m×k]·B for the panels `from..to` of a packed B.
     ///
     /// # Safety
-    /// AVX-512F must be available; the pointers must describe valid matrices of these sizes.
+    /// AVX-512F must be available; `a` holds m × k, `b` the packed panels, `c` m × n.
     #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn sgemm_acc(
+    pub(super) unsafe fn panels(
         m: usize,
         k: usize,
         n: usize,
         a: *const f32,
-        lda: usize,
         b: *const f32,
-        ldb: usize,
         c: *mut f32,
-        ldc: usize,
+        from: usize,
+        to: usize,
     ) {
-        let mut j = 0;
-        while j < n {
-            let cols = NR.min(n - j);
-            let masks = col_masks(cols);
+        for jb in from..to {
+            let j = jb * NR;
+            let masks = col_masks(NR.min(n - j));
+            let panel = b.add(jb * k * NR);
             let mut i = 0;
             while i < m {
                 let rows = MR.min(m - i);
-                let (ap, bp, cp) = (a.add(i * lda), b.add(j), c.add(i * ldc + j));
+                let (ap, cp) = (a.add(i * k), c.add(i * n + j));
                 match rows {
-                    6 => kernel::<6>(k, ap, lda, bp, ldb, cp, ldc, masks),
-                    5 => kernel::<5>(k, ap, lda, bp, ldb, cp, ldc, masks),
-                    4 => kernel::<4>(k, ap, lda, bp, ldb, cp, ldc, masks),
-                    3 => kernel::<3>(k, ap, lda, bp, ldb, cp, ldc, masks),
-                    2 => kernel::<2>(k, ap, lda, bp, ldb, cp, ldc, masks),
-                    _ => kernel::<1>(k, ap, lda, bp, ldb, cp, ldc, masks),
+                    6 => kernel::<6>(k, ap, panel, cp, n, masks),
+                    5 => kernel::<5>(k, ap, panel, cp, n, masks),
+                    4 => kernel::<4>(k, ap, panel, cp, n, masks),
+                    3 => kernel::<3>(k, ap, panel, cp, n, masks),
+                    2 => kernel::<2>(k, ap, panel, cp, n, masks),
+                    _ => kernel::<1>(k, ap, panel, cp, n, masks),
                 }
                 i += rows;
             }
-            j += cols;
         }
     }
 
@@ -131,42 +175,29 @@ mod x86 {
         m
     }
 
-    /// One R × 64 block of C: 4·R accumulators over the whole k loop, then added to C.
-    #[allow(clippy::too_many_arguments)]
+    /// One R × 64 block of C: 4·R accumulators over the whole k loop, then added to C (masked
+    /// columns past n are neither read nor written).
     #[inline]
     #[target_feature(enable = "avx512f")]
     unsafe fn kernel<const R: usize>(
         k: usize,
         a: *const f32,
-        lda: usize,
-        b: *const f32,
-        ldb: usize,
+        panel: *const f32,
         c: *mut f32,
         ldc: usize,
         masks: [__mmask16; 4],
     ) {
         let mut acc = [[_mm512_setzero_ps(); 4]; R];
-        let full = masks[3] == u16::MAX;
         for p in 0..k {
-            let row = b.wrapping_add(p * ldb);
-            let bv: [__m512; 4] = if full {
-                [
-                    _mm512_loadu_ps(row),
-                    _mm512_loadu_ps(row.add(16)),
-                    _mm512_loadu_ps(row.add(32)),
-                    _mm512_loadu_ps(row.add(48)),
-                ]
-            } else {
-                // Masked-off lanes are never read (AVX-512 suppresses their faults).
-                [
-                    _mm512_maskz_loadu_ps(masks[0], row),
-                    _mm512_maskz_loadu_ps(masks[1], row.wrapping_add(16)),
-                    _mm512_maskz_loadu_ps(masks[2], row.wrapping_add(32)),
-                    _mm512_maskz_loadu_ps(masks[3], row.wrapping_add(48)),
-                ]
-            };
+            let row = panel.add(p * NR);
+            let bv = [
+                _mm512_loadu_ps(row),
+                _mm512_loadu_ps(row.add(16)),
+                _mm512_loadu_ps(row.add(32)),
+                _mm512_loadu_ps(row.add(48)),
+            ];
             for (r, acc_r) in acc.iter_mut().enumerate() {
-                let av = _mm512_set1_ps(*a.add(r * lda + p));
+                let av = _mm512_set1_ps(*a.add(r * k + p));
                 for q in 0..4 {
                     acc_r[q] = _mm512_fmadd_ps(av, bv[q], acc_r[q]);
                 }
@@ -213,35 +244,38 @@ mod tests {
         ] {
             let a: Vec<f32> = (0..m * k).map(|_| rng.normal() as f32).collect();
             let b: Vec<f32> = (0..k * n).map(|_| rng.normal() as f32).collect();
+            let bt: Vec<f32> = (0..n * k).map(|i| b[(i % k) * n + i / k]).collect(); // [n, k]
             let c0: Vec<f32> = (0..m * n).map(|_| rng.normal() as f32).collect();
-            let (mut c1, mut c2) = (c0.clone(), c0.clone());
-            gemm_acc(m, k, n, &a, &b, &mut c1);
-            naive(m, k, n, &a, &b, &mut c2);
-            for (x, y) in c1.iter().zip(&c2) {
-                assert!(
-                    (x - y).abs() < 1e-3 * (1.0 + y.abs()),
-                    "{m}×{k}×{n}: {x} vs {y}"
-                );
-            }
+            let mut want = c0.clone();
+            naive(m, k, n, &a, &b, &mut want);
+            let check = |got: &[f32], what: &str| {
+                for (x, y) in got.iter().zip(&want) {
+                    assert!(
+                        (x - y).abs() < 1e-3 * (1.0 + y.abs()),
+                        "{m}×{k}×{n} {what}: {x} vs {y}"
+                    );
+                }
+            };
+            let mut c1 = c0.clone();
+            gemm_acc(m, &a, &PackedB::rows(&b, k, n), &mut c1);
+            check(&c1, "rows");
+            let mut c2 = c0.clone();
+            gemm_acc(m, &a, &PackedB::transposed(&bt, n, k), &mut c2);
+            check(&c2, "transposed");
             // On two threads the split gives the same result.
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(2)
                 .build()
                 .unwrap();
             let mut c3 = c0.clone();
-            pool.install(|| gemm_acc(m, k, n, &a, &b, &mut c3));
-            for (x, y) in c3.iter().zip(&c2) {
-                assert!(
-                    (x - y).abs() < 1e-3 * (1.0 + y.abs()),
-                    "{m}×{k}×{n} (2 threads): {x} vs {y}"
-                );
-            }
+            pool.install(|| gemm_acc(m, &a, &PackedB::rows(&b, k, n), &mut c3));
+            check(&c3, "2 threads");
         }
         // f64 goes through the general GEMM.
         let a = [1.0f64, 2.0, 3.0, 4.0];
         let b = [5.0f64, 6.0, 7.0, 8.0];
         let mut c = [1.0f64; 4];
-        gemm_acc(2, 2, 2, &a, &b, &mut c);
+        gemm_acc(2, &a, &PackedB::rows(&b, 2, 2), &mut c);
         assert_eq!(c, [20.0, 23.0, 44.0, 51.0]);
     }
 }

@@ -1,0 +1,73 @@
+//! A small per-thread pool of buffers for the sequence ops: the forward values kept for
+//! back-propagation through time are megabytes per layer and step, and returning them to the
+//! allocator after every training step makes it give the pages back to the system and fault
+//! them in again at the next step. Buffers come back here when a sequence op is dropped.
+
+use std::any::Any;
+use std::cell::RefCell;
+
+use neurite_tensor::Float;
+
+/// Buffers kept per thread at most.
+const KEEP: usize = 24;
+
+thread_local! {
+    static POOL: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A zero-filled buffer of `len` elements, reusing a pooled one when one is large enough.
+pub(crate) fn take<T: Float>(len: usize) -> Vec<T> {
+    if len == 0 {
+        return Vec::new();
+    }
+    let reused = POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        let pos = p.iter().position(|b| {
+            b.downcast_ref::<Vec<T>>()
+                .is_some_and(|v| v.capacity() >= len && v.capacity() <= 4 * len)
+        })?;
+        p.swap_remove(pos).downcast::<Vec<T>>().ok()
+    });
+    match reused {
+        Some(mut v) => {
+            v.clear();
+            v.resize(len, T::ZERO);
+            *v
+        }
+        None => vec![T::ZERO; len],
+    }
+}
+
+/// Returns a buffer to the pool (dropped when the pool is full or the buffer is empty).
+pub(crate) fn give<T: Float>(v: Vec<T>) {
+    if v.capacity() == 0 {
+        return;
+    }
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < KEEP {
+            p.push(Box::new(v));
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffers_are_reused_and_zeroed() {
+        let mut v = take::<f32>(1000);
+        v[3] = 7.0;
+        let ptr = v.as_ptr();
+        give(v);
+        let w = take::<f32>(900);
+        assert_eq!(w.as_ptr(), ptr);
+        assert_eq!(w.len(), 900);
+        assert!(w.iter().all(|&x| x == 0.0));
+        // Another element type never gets it.
+        give(w);
+        let d = take::<f64>(10);
+        assert_eq!(d.len(), 10);
+    }
+}
