@@ -7,7 +7,7 @@
 
 const LANES: usize = 8;
 
-/// Σ a[i]·b[i] over `min(a.len(), b.len())` elements: AVX2 fused multiply-adds with two
+/// Σ `a[i]·b[i]` over `min(a.len(), b.len())` elements: AVX2 fused multiply-adds with two
 /// 8-wide accumulators when the build targets them (`target-cpu=native` on a recent x86-64),
 /// the portable form otherwise.
 #[inline]
@@ -137,7 +137,7 @@ pub fn prefetch(ptr: *const f32, len: usize) {
     }
 }
 
-/// y[i] += a·x[i] over `min(y.len(), x.len())` elements.
+/// `y[i] += a·x[i]` over `min(y.len(), x.len())` elements.
 #[inline]
 pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
     let n = y.len().min(x.len());
@@ -146,7 +146,7 @@ pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
     }
 }
 
-/// y[i] += x[i].
+/// `y[i] += x[i]`.
 #[inline]
 pub fn add(y: &mut [f32], x: &[f32]) {
     for (yi, xi) in y.iter_mut().zip(x) {
@@ -154,7 +154,7 @@ pub fn add(y: &mut [f32], x: &[f32]) {
     }
 }
 
-/// y[i] *= a.
+/// `y[i] *= a`.
 #[inline]
 pub fn scale(y: &mut [f32], a: f32) {
     for yi in y {
@@ -162,7 +162,7 @@ pub fn scale(y: &mut [f32], a: f32) {
     }
 }
 
-/// Σ a[i]·b[i] added left to right (word2vec.c's `for (c...) f += a[c] * b[c]`).
+/// Σ `a[i]·b[i]` added left to right (word2vec.c's `for (c...) f += a[c] * b[c]`).
 #[inline]
 pub fn dot_sequential(a: &[f32], b: &[f32]) -> f32 {
     let mut f = 0.0f32;

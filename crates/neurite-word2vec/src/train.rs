@@ -21,7 +21,7 @@
 //!   C code, gensim and fastText. Each element is an aligned 4-byte `f32`, so on every
 //!   supported target a load or store of it is a single instruction and a value is never torn.
 //!   The Rust memory model nonetheless calls such a race undefined, so neurite confines it:
-//!   the shared matrices are reached only through [`Rows`], whose `row` is `unsafe` and whose
+//!   the shared matrices are reached only through the private `Rows` type, whose `row` is `unsafe` and whose
 //!   slices live for one kernel call; nothing else ever reads the training buffers until every
 //!   thread has been joined; and users who need a race-free run choose one thread or
 //!   [`ThreadMode::Deterministic`].
