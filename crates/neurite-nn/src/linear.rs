@@ -157,9 +157,17 @@ impl<T: Float> Backward<T> for LinearOp {
         if ctx.num_inputs() == 3 {
             out.push(if ctx.needs_grad(2) {
                 let mut acc = vec![T::ZERO; out_f];
-                for row in g2.rows() {
-                    for (a, &v) in acc.iter_mut().zip(row.iter()) {
-                        *a += v;
+                match g2.as_slice() {
+                    // Row-major upstream (the usual case): add rows, vectorised over columns.
+                    Some(gs) => {
+                        for row in gs.chunks_exact(out_f) {
+                            acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v);
+                        }
+                    }
+                    None => {
+                        for row in g2.rows() {
+                            acc.iter_mut().zip(row.iter()).for_each(|(a, &v)| *a += v);
+                        }
                     }
                 }
                 Some(Tensor::from_vec(acc, &[out_f])?)
