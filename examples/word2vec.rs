@@ -12,11 +12,12 @@ use std::error::Error;
 use std::path::PathBuf;
 
 use neurite::word2vec::{
-    evaluate_analogies, evaluate_similarity, Architecture, Corpus, TrainConfig, Word2Vec,
+    evaluate_analogies, evaluate_similarity, Architecture, Corpus, ThreadMode, TrainConfig,
+    Word2Vec,
 };
 
 const USAGE: &str = "usage: word2vec [--quick] [--corpus FILE] [--cbow] [--hs] [--epochs N] \
-[--threads N] [--dim N] [--seed N] [--save FILE.bin] [--words w1,w2,...]";
+[--threads N] [--hogwild] [--dim N] [--seed N] [--save FILE.bin] [--words w1,w2,...]";
 
 /// Runs the example with command-line style arguments (without the program name).
 pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
@@ -35,6 +36,7 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     while i < args.len() {
         match args[i].as_str() {
             "--quick" => quick = true,
+            "--hogwild" => {}
             "--cbow" => config.architecture = Architecture::Cbow,
             "--hs" => {
                 config.hs = true;
@@ -73,6 +75,13 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         i += 1;
     }
     config.threads = threads;
+    // Bit-identical output for a given seed and thread count (neurite's deterministic
+    // multi-threaded mode, about as fast as Hogwild); `--hogwild` for the lock-free default.
+    config.thread_mode = if args.iter().any(|a| a == "--hogwild") {
+        ThreadMode::Hogwild
+    } else {
+        ThreadMode::Deterministic
+    };
     // Quick: three epochs of CBOW (the fastest model) on the whole embedded corpus.
     if quick && corpus_path.is_none() && !args.iter().any(|a| a == "--hs") {
         config.architecture = Architecture::Cbow;
