@@ -835,6 +835,7 @@ impl Worker {
                 }
                 self.neu1e.fill(0.0);
                 let h = std::mem::take(&mut self.neu1);
+                // SAFETY: forwarded from this function's contract; `h` is this worker's buffer.
                 unsafe { self.output_layer::<PARITY>(shared, w, word, &h) };
                 self.neu1 = h;
                 for c in lo..hi {
@@ -856,6 +857,8 @@ impl Worker {
                     // rows come from other matrices.
                     let l1 = unsafe { w.syn0.row(r) };
                     self.neu1e.fill(0.0);
+                    // SAFETY: forwarded from this function's contract; `l1` is a syn0 row, and
+                    // the output layer touches only syn1 and syn1neg rows.
                     unsafe { self.output_layer::<PARITY>(shared, w, word, l1) };
                     add(l1, &self.neu1e);
                     self.mark(0, r);
