@@ -57,7 +57,9 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Reproduce word2vec.c (2015 release) exactly: its generator seeded as there, its sigmoid
     /// table index, its 1e8-slot unigram table (400 MB), left-to-right sums, its learning-rate
-    /// schedule and its end-of-file quirks. Single thread only; `seed` is ignored.
+    /// schedule and its end-of-file quirks. Single thread only; `seed` is ignored. word2vec.c
+    /// orders words of equal count by its hash table, neurite by their bytes: give both tools
+    /// the same `-read-vocab` file for an identical vocabulary.
     pub reference_parity: bool,
     /// Sentences are cut after this many kept words (word2vec.c's `MAX_SENTENCE_LENGTH`, 1000).
     pub max_sentence_len: usize,
