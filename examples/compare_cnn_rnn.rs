@@ -76,7 +76,7 @@ impl Default for CompareConfig {
             dropout: 0.5,
             lr: 0.001,
             batch: 50,
-            epochs: 8,
+            epochs: 6,
             min_count: 2,
             limit: None,
             seed: 1,
@@ -393,12 +393,20 @@ pub fn prepare(path: &Path, c: &CompareConfig) -> Result<Prepared, Box<dyn Error
     })
 }
 
+/// One third of the held-out set by sentence length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Third {
+    /// Its example indices, shortest first.
+    pub indices: Vec<usize>,
+    /// The fewest tokens of its sentences.
+    pub min_tokens: usize,
+    /// The most tokens of its sentences.
+    pub max_tokens: usize,
+}
+
 /// The short / medium / long thirds of `indices` by token count: three index lists of sizes
 /// differing by at most one (sorted by length, ties by position), each with its length range.
-pub fn length_thirds(
-    examples: &[TextExample],
-    indices: &[usize],
-) -> [(Vec<usize>, usize, usize); 3] {
+pub fn length_thirds(examples: &[TextExample], indices: &[usize]) -> [Third; 3] {
     let mut sorted = indices.to_vec();
     sorted.sort_by_key(|&i| (examples[i].ids.len(), i));
     let n = sorted.len();
@@ -407,7 +415,11 @@ pub fn length_thirds(
         let part = sorted[cut(t)..cut(t + 1)].to_vec();
         let lo = part.first().map_or(0, |&i| examples[i].ids.len());
         let hi = part.last().map_or(0, |&i| examples[i].ids.len());
-        (part, lo, hi)
+        Third {
+            indices: part,
+            min_tokens: lo,
+            max_tokens: hi,
+        }
     })
 }
 
@@ -418,12 +430,23 @@ pub fn predict(
     indices: &[usize],
     min_len: usize,
 ) -> Result<Vec<usize>, Box<dyn Error>> {
+    predict_batched(model, examples, indices, min_len, 256)
+}
+
+/// [`predict`] in batches of `batch` sentences.
+pub fn predict_batched(
+    model: &dyn SentenceClassifier,
+    examples: &[TextExample],
+    indices: &[usize],
+    min_len: usize,
+    batch: usize,
+) -> Result<Vec<usize>, Box<dyn Error>> {
     let mut out = Vec::with_capacity(indices.len());
     let padding = Padding {
         min_len,
         max_len: None,
     };
-    for chunk in indices.chunks(256) {
+    for chunk in indices.chunks(batch.max(1)) {
         let batch = text::pad_batch(examples, chunk, padding)?;
         let graph = Graph::inference();
         let scores = model.logits(&graph, &batch)?.value()?;
@@ -445,6 +468,14 @@ pub struct Report {
     pub seconds_per_epoch: f64,
     /// Held-out sentences classified per second (inference, no graph recorded).
     pub sentences_per_s: f64,
+    /// The same on the short third of the held-out set.
+    pub short_sentences_per_s: f64,
+    /// The same on the long third.
+    pub long_sentences_per_s: f64,
+    /// Milliseconds per sentence, one at a time, on the short third.
+    pub short_latency_ms: f64,
+    /// The same on the long third.
+    pub long_latency_ms: f64,
     /// The epoch (1-based) with the best development accuracy.
     pub best_epoch: usize,
     /// Development accuracy at that epoch.
@@ -469,7 +500,7 @@ pub fn train_and_measure(
     model: &mut dyn SentenceClassifier,
     data: &Prepared,
     c: &CompareConfig,
-    thirds: &[(Vec<usize>, usize, usize); 3],
+    thirds: &[Third; 3],
 ) -> Result<Report, Box<dyn Error>> {
     let min_len = c.widths.iter().copied().max().unwrap_or(1);
     let padding = Padding {
@@ -477,7 +508,7 @@ pub fn train_and_measure(
         max_len: None,
     };
     let mut opt = Adam::new(c.lr)?;
-    let mut rng = Rng::new(c.seed ^ 0xba7c_4e5);
+    let mut rng = Rng::new(c.seed ^ 0x0ba7_c4e5);
     let name = model.name();
     let (mut best_dev, mut best_epoch, mut best_test, mut best_thirds) = (-1.0, 0, 0.0, [0.0; 3]);
     let mut train_seconds = 0.0;
@@ -514,7 +545,8 @@ pub fn train_and_measure(
             best_dev = dev;
             best_epoch = epoch;
             best_test = test;
-            for (t, (part, _, _)) in thirds.iter().enumerate() {
+            for (t, third) in thirds.iter().enumerate() {
+                let part = &third.indices;
                 let pred: Vec<usize> = part
                     .iter()
                     .map(|i| {
@@ -531,19 +563,44 @@ pub fn train_and_measure(
             println!("{name:>9} epoch {epoch:>2}: loss {:.4}  dev {dev:.4}  held-out {test:.4}  {secs:.2}s", sum / n.max(1) as f64);
         }
     }
-    // Inference speed on the held-out set: the best of three passes.
-    let mut best_rate: f64 = 0.0;
-    for _ in 0..3 {
-        let t0 = Instant::now();
-        predict(model, &data.examples, &data.test, min_len)?;
-        best_rate = best_rate.max(data.test.len() as f64 / t0.elapsed().as_secs_f64());
-    }
+    // Inference speed: the best of three passes over the whole held-out set, and over its
+    // short and long thirds (how the cost grows with sentence length).
+    let rate = |indices: &[usize]| -> Result<f64, Box<dyn Error>> {
+        let mut best: f64 = 0.0;
+        for _ in 0..3 {
+            let t0 = Instant::now();
+            predict(&*model, &data.examples, indices, min_len)?;
+            best = best.max(indices.len() as f64 / t0.elapsed().as_secs_f64());
+        }
+        Ok(best)
+    };
+    let best_rate = rate(&data.test)?;
+    let short_rate = rate(&thirds[0].indices)?;
+    let long_rate = rate(&thirds[2].indices)?;
+    // Latency: one sentence at a time (no batch to spread the work over), mean milliseconds
+    // per sentence over (up to) 200 sentences of the short and of the long third, best of 3.
+    let latency = |indices: &[usize]| -> Result<f64, Box<dyn Error>> {
+        let some = &indices[..indices.len().min(200)];
+        let mut best = f64::INFINITY;
+        for _ in 0..3 {
+            let t0 = Instant::now();
+            predict_batched(&*model, &data.examples, some, min_len, 1)?;
+            best = best.min(1e3 * t0.elapsed().as_secs_f64() / some.len().max(1) as f64);
+        }
+        Ok(best)
+    };
+    let short_ms = latency(&thirds[0].indices)?;
+    let long_ms = latency(&thirds[2].indices)?;
     Ok(Report {
         name,
         params: num_params(model),
         params_without_embedding: model.params_without_embedding(),
         seconds_per_epoch: train_seconds / c.epochs.max(1) as f64,
         sentences_per_s: best_rate,
+        short_sentences_per_s: short_rate,
+        long_sentences_per_s: long_rate,
+        short_latency_ms: short_ms,
+        long_latency_ms: long_ms,
         best_epoch,
         dev_accuracy: best_dev,
         accuracy: best_test,
@@ -551,11 +608,18 @@ pub fn train_and_measure(
     })
 }
 
+/// A finished comparison.
+pub struct Comparison {
+    /// The data and its split.
+    pub data: Prepared,
+    /// The held-out set by sentence length.
+    pub thirds: [Third; 3],
+    /// The text CNN's figures, then the RNN's.
+    pub reports: Vec<Report>,
+}
+
 /// Prepares the data and measures both models on it.
-pub fn compare(
-    path: &Path,
-    c: &CompareConfig,
-) -> Result<(Prepared, [(Vec<usize>, usize, usize); 3], Vec<Report>), Box<dyn Error>> {
+pub fn compare(path: &Path, c: &CompareConfig) -> Result<Comparison, Box<dyn Error>> {
     let data = prepare(path, c)?;
     let thirds = length_thirds(&data.examples, &data.test);
     let classes = data.labels.len();
@@ -564,24 +628,37 @@ pub fn compare(
     reports.push(train_and_measure(&mut cnn, &data, c, &thirds)?);
     let mut rnn = BiRnnClassifier::new(c, data.vocab.len(), classes, &mut Rng::new(c.seed))?;
     reports.push(train_and_measure(&mut rnn, &data, c, &thirds)?);
-    Ok((data, thirds, reports))
+    Ok(Comparison {
+        data,
+        thirds,
+        reports,
+    })
 }
 
 /// The comparison as a Markdown table.
-pub fn table(reports: &[Report], thirds: &[(Vec<usize>, usize, usize); 3]) -> String {
+pub fn table(reports: &[Report], thirds: &[Third; 3]) -> String {
     let mut s = format!(
-        "| model | parameters (outside embedding) | s / training epoch | inference sentences/s | best epoch | held-out accuracy | short ({}–{} tokens) | medium ({}–{}) | long ({}–{}) |\n",
-        thirds[0].1, thirds[0].2, thirds[1].1, thirds[1].2, thirds[2].1, thirds[2].2
+        "| model | parameters (outside embedding) | s / training epoch | inference sentences/s, batches of 256 (all / short / long) | ms per sentence, one at a time (short / long) | best epoch | held-out accuracy | short ({}–{} tokens) | medium ({}–{}) | long ({}–{}) |\n",
+        thirds[0].min_tokens,
+        thirds[0].max_tokens,
+        thirds[1].min_tokens,
+        thirds[1].max_tokens,
+        thirds[2].min_tokens,
+        thirds[2].max_tokens
     );
-    s += "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
+    s += "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
     for r in reports {
         s += &format!(
-            "| {} | {} ({}) | {:.2} | {:.0} | {} | {:.4} | {:.4} | {:.4} | {:.4} |\n",
+            "| {} | {} ({}) | {:.2} | {:.0} / {:.0} / {:.0} | {:.3} / {:.3} | {} | {:.4} | {:.4} | {:.4} | {:.4} |\n",
             r.name,
             r.params,
             r.params_without_embedding,
             r.seconds_per_epoch,
             r.sentences_per_s,
+            r.short_sentences_per_s,
+            r.long_sentences_per_s,
+            r.short_latency_ms,
+            r.long_latency_ms,
             r.best_epoch,
             r.accuracy,
             r.thirds[0],
@@ -691,7 +768,11 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         .into());
     }
     let t0 = Instant::now();
-    let (data, thirds, reports) = compare(&path, &c)?;
+    let Comparison {
+        data,
+        thirds,
+        reports,
+    } = compare(&path, &c)?;
     println!();
     println!(
         "{}: {} sentences ({} train, {} dev, {} held-out), {} classes, vocabulary {} words; embedding {}, seed {}, {} epochs each, {} cores",
