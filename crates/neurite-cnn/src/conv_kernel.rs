@@ -1,5 +1,5 @@
 //! The convolution kernels: per-sample im2col into a reused buffer, then one GEMM per group
-//! (C = W·cols) on matrixmultiply (called directly, so neurite-cnn controls the strides), in parallel over the batch; and the backward pass, which
+//! (C = W·cols) on the `gemm` crate's kernels, in parallel over the batch; and the backward pass, which
 //! rebuilds the columns instead of keeping them (cheap next to the GEMMs, and it keeps no
 //! [batch, C·k, L] buffer alive between forward and backward).
 //!
@@ -163,8 +163,9 @@ pub(crate) fn col2im<T: Float>(g: &ConvGeom, cols: &[T], x: &mut [T]) {
     }
 }
 
-/// C ← α·A·B + β·C for row-major contiguous operands, A [m, k] (or Aᵀ when `ta`), B [k, n]
-/// (or Bᵀ when `tb`), C [m, n].
+/// C ← A·B + β·C for row-major contiguous operands, A [m, k] (or Aᵀ when `ta`, stored [k, m]),
+/// B [k, n] (or Bᵀ when `tb`, stored [n, k]), C [m, n]; on the `gemm` crate's kernels (chosen
+/// at run time for the CPU), on the calling thread: the parallelism is over the batch.
 #[allow(clippy::too_many_arguments)]
 #[inline]
 fn gemm<T: Float>(
@@ -178,49 +179,36 @@ fn gemm<T: Float>(
     beta: T,
     c: &mut [T],
 ) {
-    debug_assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
-    let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
-    let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
-    // SAFETY: the slices hold at least m·k, k·n and m·n elements (checked above in debug and
-    // by construction of every caller), the strides describe those row-major layouts, and `c`
-    // is a distinct mutable borrow, so it aliases neither `a` nor `b`. The casts are between
-    // identical types: T is f32 when its name says so, f64 otherwise (Float is sealed).
+    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
+    // (column stride, row stride) of each operand, in elements.
+    let (a_cs, a_rs) = if ta { (m as isize, 1) } else { (1, k as isize) };
+    let (b_cs, b_rs) = if tb { (k as isize, 1) } else { (1, n as isize) };
+    // SAFETY: the slices hold at least m·k, k·n and m·n elements (asserted above), the strides
+    // describe those row-major layouts, and `c` is a distinct mutable borrow, so it aliases
+    // neither `a` nor `b`. The gemm crate computes dst ← α·dst + β·lhs·rhs, reading dst only
+    // when asked: our β is its α.
     unsafe {
-        if T::NAME == "f32" {
-            matrixmultiply::sgemm(
-                m,
-                k,
-                n,
-                1.0,
-                a.as_ptr() as *const f32,
-                rsa,
-                csa,
-                b.as_ptr() as *const f32,
-                rsb,
-                csb,
-                beta.to_f64() as f32,
-                c.as_mut_ptr() as *mut f32,
-                n as isize,
-                1,
-            );
-        } else {
-            matrixmultiply::dgemm(
-                m,
-                k,
-                n,
-                1.0,
-                a.as_ptr() as *const f64,
-                rsa,
-                csa,
-                b.as_ptr() as *const f64,
-                rsb,
-                csb,
-                beta.to_f64(),
-                c.as_mut_ptr() as *mut f64,
-                n as isize,
-                1,
-            );
-        }
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            n as isize,
+            beta != T::ZERO,
+            a.as_ptr(),
+            a_cs,
+            a_rs,
+            b.as_ptr(),
+            b_cs,
+            b_rs,
+            beta,
+            T::ONE,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
     }
 }
 

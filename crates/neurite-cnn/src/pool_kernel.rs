@@ -63,6 +63,15 @@ impl PoolGeom {
     fn out_plane(&self) -> usize {
         self.oh() * self.ow()
     }
+    /// Windows (2i, 2i + 2) along both axes.
+    fn is_pairs(&self) -> bool {
+        let pairs = |v: &[(usize, usize)], len: usize| {
+            v.iter()
+                .enumerate()
+                .all(|(i, &(a, b))| a == 2 * i && b == 2 * i + 2 && b <= len)
+        };
+        self.h >= 2 && pairs(&self.rows, self.h) && pairs(&self.cols, self.w)
+    }
     fn parallel(&self) -> bool {
         self.planes > 1 && self.planes * self.in_plane() >= PAR_MIN
     }
@@ -72,7 +81,11 @@ impl PoolGeom {
 /// as in PyTorch), kept for backward.
 pub(crate) fn max_forward<T: Float>(g: &PoolGeom, x: &[T], y: &mut [T], arg: &mut [u32]) {
     let (ip, op) = (g.in_plane(), g.out_plane());
+    let pairs = g.is_pairs();
     let plane = |((xs, ys), args): ((&[T], &mut [T]), &mut [u32])| {
+        if pairs {
+            return max_pairs(g, xs, ys, args);
+        }
         let mut o = 0;
         for &(r0, r1) in &g.rows {
             for &(c0, c1) in &g.cols {
@@ -106,6 +119,63 @@ pub(crate) fn max_forward<T: Float>(g: &PoolGeom, x: &[T], y: &mut [T], arg: &mu
             .zip(y.chunks_mut(op))
             .zip(arg.chunks_mut(op))
             .for_each(plane);
+    }
+}
+
+/// The 2×2, stride-2, unpadded case (the pooling of most image CNNs), without the generic
+/// window loops. Planes without NaN take a short select chain per window (the first maximum in
+/// row-major order wins ties, as in PyTorch); a plane holding a NaN takes the NaN-aware path.
+fn max_pairs<T: Float>(g: &PoolGeom, xs: &[T], ys: &mut [T], args: &mut [u32]) {
+    let (w, ow) = (g.w, g.ow());
+    let has_nan = xs.iter().fold(false, |acc, v| acc | v.is_nan());
+    for oy in 0..g.oh() {
+        let r0 = 2 * oy * w;
+        let top = &xs[r0..r0 + 2 * ow];
+        let bottom = &xs[r0 + w..r0 + w + 2 * ow];
+        let yo = &mut ys[oy * ow..(oy + 1) * ow];
+        let ao = &mut args[oy * ow..(oy + 1) * ow];
+        if !has_nan {
+            for (ox, ((t, b), (y, a))) in top
+                .chunks_exact(2)
+                .zip(bottom.chunks_exact(2))
+                .zip(yo.iter_mut().zip(ao.iter_mut()))
+                .enumerate()
+            {
+                let c = r0 + 2 * ox;
+                let (m1, i1) = if t[1] > t[0] {
+                    (t[1], c + 1)
+                } else {
+                    (t[0], c)
+                };
+                let (m2, i2) = if b[1] > b[0] {
+                    (b[1], c + w + 1)
+                } else {
+                    (b[0], c + w)
+                };
+                let (m, i) = if m2 > m1 { (m2, i2) } else { (m1, i1) };
+                *y = m;
+                *a = i as u32;
+            }
+            continue;
+        }
+        for ox in 0..ow {
+            let c = 2 * ox;
+            let cand = [
+                (top[c], r0 + c),
+                (top[c + 1], r0 + c + 1),
+                (bottom[c], r0 + w + c),
+                (bottom[c + 1], r0 + w + c + 1),
+            ];
+            let mut best = cand[0];
+            for &(v, at) in &cand[1..] {
+                // NaN wins and sticks, as in PyTorch.
+                if (v > best.0 || v.is_nan()) && !best.0.is_nan() {
+                    best = (v, at);
+                }
+            }
+            yo[ox] = best.0;
+            ao[ox] = best.1 as u32;
+        }
     }
 }
 
@@ -196,6 +266,46 @@ mod tests {
             PoolGeom::regular_axis(5, 3, 2, 1, 3),
             [(0, 2), (1, 4), (3, 5)]
         );
+    }
+
+    #[test]
+    fn the_two_by_two_path_matches_the_definition() {
+        let mut rng = neurite_tensor::Rng::new(4);
+        let (planes, h, w) = (3, 6, 5);
+        let g = PoolGeom {
+            planes,
+            h,
+            w,
+            rows: PoolGeom::regular_axis(h, 2, 2, 0, 3),
+            cols: PoolGeom::regular_axis(w, 2, 2, 0, 2),
+            divisor: Some(4),
+        };
+        assert!(g.is_pairs());
+        let mut x: Vec<f64> = (0..planes * h * w).map(|_| rng.normal()).collect();
+        x[7] = f64::NAN;
+        let mut y = vec![0.0; planes * 6];
+        let mut arg = vec![0u32; planes * 6];
+        max_forward(&g, &x, &mut y, &mut arg);
+        for p in 0..planes {
+            for oy in 0..3 {
+                for ox in 0..2 {
+                    let o = p * 6 + oy * 2 + ox;
+                    let win: Vec<usize> = [(0, 0), (0, 1), (1, 0), (1, 1)]
+                        .iter()
+                        .map(|(dy, dx)| (2 * oy + dy) * w + 2 * ox + dx)
+                        .collect();
+                    let xs = &x[p * h * w..];
+                    let nan = win.iter().find(|&&i| xs[i].is_nan());
+                    let want = nan.copied().unwrap_or_else(|| {
+                        *win.iter()
+                            .max_by(|&&a, &&b| xs[a].total_cmp(&xs[b]))
+                            .unwrap()
+                    });
+                    assert_eq!(arg[o] as usize, want, "plane {p} ({oy}, {ox})");
+                    assert!(y[o] == xs[want] || (y[o].is_nan() && xs[want].is_nan()));
+                }
+            }
+        }
     }
 
     #[test]
