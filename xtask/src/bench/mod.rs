@@ -8,7 +8,9 @@ use std::time::Instant;
 
 pub mod graph;
 pub mod w1;
+pub mod w2;
 pub mod w3;
+pub mod w4;
 pub mod w6;
 
 /// One benchmark workload.
@@ -42,7 +44,9 @@ fn all_workloads(opts: &Options) -> Vec<Workload> {
     type Family<'a> = (&'a str, Box<dyn Fn() -> Vec<Workload> + 'a>);
     let families: Vec<Family<'_>> = vec![
         ("W1", Box::new(|| w1::workloads(opts.quick))),
+        ("W2", Box::new(|| w2::workloads(opts.quick))),
         ("W3", Box::new(|| w3::workloads(opts.quick))),
+        ("W4", Box::new(|| w4::workloads(opts.quick))),
         (
             "W6",
             Box::new(|| w6::workloads(opts.corpus.as_deref(), opts.quick)),
