@@ -127,7 +127,7 @@ pub(crate) struct SeqSpec {
 impl SeqSpec {
     #[inline]
     fn active(&self, t: usize, b: usize) -> bool {
-        self.lengths.as_ref().map_or(true, |l| t < l[b])
+        self.lengths.as_ref().is_none_or(|l| t < l[b])
     }
     #[inline]
     fn time(&self, s: usize) -> usize {
