@@ -24,6 +24,9 @@ fn corpus(chars: usize) -> Vec<char> {
     s.chars().take(chars).collect()
 }
 
+/// A next state and log-probabilities over the characters.
+type Scored = (StateTensors<f32>, Vec<f64>);
+
 struct CharLm {
     embedding: Embedding<f32>,
     lstm: Lstm<f32>,
@@ -172,9 +175,7 @@ fn char_lstm_learns_real_text_and_decodes() {
         .collect();
     let g = Graph::inference();
     let (_, primed) = model.step(&g, &prompt[..prompt.len() - 1], 1, &model.zero(1));
-    let step = |states: &[StateTensors<f32>],
-                last: &[usize]|
-     -> Result<Vec<(StateTensors<f32>, Vec<f64>)>, RnnError> {
+    let step = |states: &[StateTensors<f32>], last: &[usize]| -> Result<Vec<Scored>, RnnError> {
         Ok(states
             .iter()
             .zip(last)
