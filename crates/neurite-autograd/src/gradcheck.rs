@@ -13,6 +13,9 @@ use neurite_tensor::{Rng, Tensor};
 use crate::error::{AutogradError, Result};
 use crate::graph::{Graph, Var};
 
+/// A function of input variables that builds an output in the graph it is given.
+pub type GraphFn = dyn for<'g> Fn(&'g Graph<f64>, &[Var<'g, f64>]) -> Result<Var<'g, f64>>;
+
 /// The function under test: builds the output from the input variables.
 pub type CaseFn =
     Box<dyn for<'g> Fn(&'g Graph<f64>, &[Var<'g, f64>]) -> Result<Var<'g, f64>> + Send + Sync>;
@@ -155,7 +158,7 @@ fn projected(out: &Tensor<f64>, r: &Tensor<f64>) -> f64 {
 /// ```
 pub fn gradcheck(
     name: &str,
-    f: &dyn for<'g> Fn(&'g Graph<f64>, &[Var<'g, f64>]) -> Result<Var<'g, f64>>,
+    f: &GraphFn,
     inputs: &[Tensor<f64>],
     opts: &GradcheckOptions,
 ) -> Result<GradcheckReport> {
@@ -219,7 +222,8 @@ pub fn gradcheck(
             let rel = if scale > opts.atol { abs / scale } else { 0.0 };
             max_abs = max_abs.max(abs);
             max_rel = max_rel.max(rel);
-            if !(abs <= opts.atol + opts.rtol * numeric.abs()) {
+            let within = abs <= opts.atol + opts.rtol * numeric.abs();
+            if !within {
                 passed = false;
             }
         }

@@ -56,6 +56,7 @@ macro_rules! binary_op {
                 Ok(vec![da, db])
             }
         }
+        #[allow(clippy::should_implement_trait)] // fallible: returns Result, unlike std::ops
         impl<'g, T: Float> Var<'g, T> {
             #[doc = $doc]
             pub fn $method(self, other: Var<'g, T>) -> Result<Var<'g, T>> {
@@ -137,6 +138,7 @@ macro_rules! unary_op {
                 Ok(vec![Some(local)])
             }
         }
+        #[allow(clippy::should_implement_trait)] // fallible: returns Result, unlike std::ops
         impl<'g, T: Float> Var<'g, T> {
             #[doc = $doc]
             pub fn $method(self) -> Result<Var<'g, T>> {
@@ -375,7 +377,7 @@ impl<T: Float> Backward<T> for Dropout<T> {
 impl<'g, T: Float> Var<'g, T> {
     /// clamp(x, lo, hi). Derivative 1 inside [lo, hi], 0 outside.
     pub fn clamp(self, lo: T, hi: T) -> Result<Var<'g, T>> {
-        if !(lo <= hi) {
+        if lo > hi || lo.is_nan() || hi.is_nan() {
             return Err(crate::AutogradError::invalid(
                 "clamp",
                 format!("need lo <= hi, got lo={lo} hi={hi}"),
