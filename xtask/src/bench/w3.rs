@@ -36,11 +36,7 @@ impl W3Net {
 }
 
 impl Module<f32> for W3Net {
-    fn forward<'g>(
-        &self,
-        g: &'g Graph<f32>,
-        x: Var<'g, f32>,
-    ) -> neurite::nn::Result<Var<'g, f32>> {
+    fn forward<'g>(&self, g: &'g Graph<f32>, x: Var<'g, f32>) -> neurite::nn::Result<Var<'g, f32>> {
         let pool = MaxPool2d::new([2, 2]);
         let x = pool.forward(g, Relu.forward(g, self.conv1.forward(g, x)?)?)?;
         let x = pool.forward(g, Relu.forward(g, self.conv2.forward(g, x)?)?)?;
