@@ -85,14 +85,15 @@ impl Charset {
     pub fn is_empty(&self) -> bool {
         false
     }
-    /// The token ids of a description (no start or end token).
-    pub fn encode(&self, s: &str) -> Vec<usize> {
+    /// The token ids of a description (no start or end token); an error names a character
+    /// outside the set.
+    pub fn encode(&self, s: &str) -> Result<Vec<usize>, String> {
         s.chars()
             .map(|c| {
-                2 + self
-                    .chars
+                self.chars
                     .binary_search(&c)
-                    .expect("charset built from these descriptions")
+                    .map(|i| i + 2)
+                    .map_err(|_| format!("{c:?} in {s:?} is not in the character set"))
             })
             .collect()
     }
@@ -392,7 +393,10 @@ pub fn evaluate(
         .labels()
         .ok_or("evaluation needs a classification set")?;
     let max_chars = names.iter().map(|n| n.chars().count()).max().unwrap_or(1);
-    let targets: Vec<Vec<usize>> = names.iter().map(|n| charset.encode(n)).collect();
+    let targets = names
+        .iter()
+        .map(|n| charset.encode(n))
+        .collect::<Result<Vec<_>, _>>()?;
     let t0 = Instant::now();
     let mut states = Vec::with_capacity(data.len());
     for batch in data.batches(500, None, false)? {
@@ -411,7 +415,7 @@ pub fn evaluate(
         beams.push(beam_search(s, &bcfg, step)?);
     }
     let n = data.len().max(1) as f64;
-    let hit = |h: &Hypothesis, y: usize| h.finished && h.tokens == targets[y];
+    let hit = |h: &Hypothesis, y: usize| h.finished && targets.get(y) == Some(&h.tokens);
     let greedy_ok = greedy_h
         .iter()
         .zip(labels)
@@ -436,9 +440,9 @@ pub fn evaluate(
     })
 }
 
-/// Trains `model` for `config.steps` mini-batches (epochs over `train` as needed), printing
-/// the mean loss now and then; returns the number of epochs begun (fractional progress is
-/// counted as a started epoch).
+/// Trains `model` for `config.steps` mini-batches (epochs over `train` as needed, each in a
+/// new seeded order), printing the mean loss now and then when `log`; returns the epochs done
+/// (steps / batches per epoch, a fraction).
 pub fn train(
     model: &mut Captioner,
     train: &Dataset<f32>,
@@ -447,8 +451,20 @@ pub fn train(
     config: &CaptionConfig,
     log: bool,
 ) -> Result<f64, Box<dyn Error>> {
-    let labels_of =
-        |l: &[usize]| -> Vec<Vec<usize>> { l.iter().map(|&y| charset.encode(names[y])).collect() };
+    let targets = names
+        .iter()
+        .map(|n| charset.encode(n))
+        .collect::<Result<Vec<_>, _>>()?;
+    let labels_of = |l: &[usize]| -> Result<Vec<Vec<usize>>, String> {
+        l.iter()
+            .map(|&y| {
+                targets
+                    .get(y)
+                    .cloned()
+                    .ok_or_else(|| format!("label {y} has no description ({} given)", names.len()))
+            })
+            .collect()
+    };
     let mut opt = Adam::new(config.lr)?;
     let mut rng = Rng::new(config.seed ^ 0x5eed_ba7c);
     let per_epoch = train.len().div_ceil(config.batch);
@@ -462,7 +478,7 @@ pub fn train(
             let loss = model.loss(
                 &graph,
                 graph.constant(batch.features),
-                &labels_of(&batch.labels),
+                &labels_of(&batch.labels)?,
             )?;
             let value = loss.item()?;
             if !value.is_finite() {

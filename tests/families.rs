@@ -64,10 +64,10 @@ fn caption_run(cell: CellKind, steps: usize) -> (Captioner, image_caption::Evalu
 #[test]
 fn gru_captioner_learns_to_spell_the_class_names() {
     let (model, ev, charset) = caption_run(CellKind::Gru, 400);
-    // Measured: 0.78 (GRU and LSTM) after 400 steps of 32 images; the decoder
+    // Measured: 0.77–0.78 (GRU and LSTM) after 400 steps of 32 images; the decoder
     // must in addition spell every name, so an untrained or mis-wired decoder scores ~0.
     assert!(
-        ev.greedy_accuracy >= 0.70,
+        ev.greedy_accuracy >= 0.72,
         "greedy accuracy {}",
         ev.greedy_accuracy
     );
@@ -99,10 +99,13 @@ fn gru_captioner_learns_to_spell_the_class_names() {
         assert!((b1[0].log_prob - g.log_prob).abs() < 1e-9);
         let beams = &ev.beams[i];
         assert!(beams.windows(2).all(|w| w[0].log_prob >= w[1].log_prob));
-        assert!(
-            beams[0].log_prob >= ev.greedy[i].log_prob - 1e-9,
-            "beam best is never worse than greedy"
-        );
+        // Distinct hypotheses (a beam never keeps the same sequence twice).
+        for (a, x) in beams.iter().enumerate() {
+            assert!(
+                beams[a + 1..].iter().all(|y| y.tokens != x.tokens),
+                "image {i}"
+            );
+        }
     }
 }
 
@@ -110,7 +113,7 @@ fn gru_captioner_learns_to_spell_the_class_names() {
 fn lstm_captioner_learns_too() {
     let (_, ev, _) = caption_run(CellKind::Lstm, 400);
     assert!(
-        ev.greedy_accuracy >= 0.65,
+        ev.greedy_accuracy >= 0.72,
         "greedy accuracy {}",
         ev.greedy_accuracy
     );
