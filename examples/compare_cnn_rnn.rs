@@ -63,6 +63,10 @@ pub struct CompareConfig {
     pub seed: u64,
     /// Print per-epoch progress.
     pub log: bool,
+    /// Each inference batch is timed this many times and the fastest kept.
+    pub timing_repeats: usize,
+    /// One-at-a-time latency over at most this many sentences of a third (None: all).
+    pub latency_sample: Option<usize>,
 }
 
 impl Default for CompareConfig {
@@ -81,6 +85,8 @@ impl Default for CompareConfig {
             limit: None,
             seed: 1,
             log: true,
+            timing_repeats: 5,
+            latency_sample: None,
         }
     }
 }
@@ -563,14 +569,14 @@ pub fn train_and_measure(
             println!("{name:>9} epoch {epoch:>2}: loss {:.4}  dev {dev:.4}  held-out {test:.4}  {secs:.2}s", sum / n.max(1) as f64);
         }
     }
-    // Inference timing on a shared machine: every batch is timed REPEATS times and its fastest
-    // time kept (a pre-empted run is only ever slower), then the fastest times are summed.
-    const REPEATS: usize = 5;
+    // Inference timing on a shared machine: every batch is timed `timing_repeats` times and its
+    // fastest time kept (a pre-empted run is only ever slower), then the fastest times are summed.
+    let repeats = c.timing_repeats.max(1);
     let fastest = |indices: &[usize], batch: usize| -> Result<f64, Box<dyn Error>> {
         let mut total = 0.0;
         for chunk in indices.chunks(batch) {
             let mut best = f64::INFINITY;
-            for _ in 0..REPEATS {
+            for _ in 0..repeats {
                 let t0 = Instant::now();
                 predict_batched(&*model, &data.examples, chunk, min_len, batch)?;
                 best = best.min(t0.elapsed().as_secs_f64());
@@ -587,9 +593,10 @@ pub fn train_and_measure(
     let short_rate = rate(&thirds[0].indices)?;
     let long_rate = rate(&thirds[2].indices)?;
     // Latency: one sentence at a time (no batch to spread the work over), mean milliseconds per
-    // sentence over every sentence of the short and of the long third.
+    // sentence over the short and the long third (or their first `latency_sample` sentences).
     let latency = |indices: &[usize]| -> Result<f64, Box<dyn Error>> {
-        Ok(1e3 * fastest(indices, 1)? / indices.len().max(1) as f64)
+        let some = &indices[..c.latency_sample.unwrap_or(indices.len()).min(indices.len())];
+        Ok(1e3 * fastest(some, 1)? / some.len().max(1) as f64)
     };
     let short_ms = latency(&thirds[0].indices)?;
     let long_ms = latency(&thirds[2].indices)?;
@@ -698,7 +705,8 @@ fn usage() -> String {
   --min-count N    minimum count of a vocabulary word (default {})
   --limit N        use N sentences only (seeded choice)
   --seed S         seed (default {})
-  --quick          short run for the tour: 2 epochs (about 300 steps per model)
+  --quick          short run for the tour: 2 epochs (344 steps per model), lighter timing
+                   (fastest of 2 instead of 5; latency over 100 sentences per third)
   -h, --help       this message",
         default_data().display(),
         d.epochs,
@@ -750,7 +758,11 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
             "--min-count" => c.min_count = num(it.next(), a)?,
             "--limit" => c.limit = Some(num(it.next(), a)?),
             "--seed" => c.seed = num(it.next(), a)?,
-            "--quick" => c.epochs = 2,
+            "--quick" => {
+                c.epochs = 2;
+                c.timing_repeats = 2;
+                c.latency_sample = Some(100);
+            }
             "-h" | "--help" => {
                 println!("{}", usage());
                 return Ok(());

@@ -22,6 +22,10 @@
 //! (`/usr/share/datasets/fashion-mnist`); `--data DIR` for any MNIST-format directory, e.g.
 //! MNIST digits (`/work/shared/data/mnist`), which are described as words ("seven").
 //!
+//! Measured (seed 1, 3 epochs, batch 64, hidden 128, 2 shared cores): Fashion-MNIST exact
+//! descriptions 0.8953 greedy / 0.8952 beam 3 with a GRU decoder, 0.8984 / 0.8986 with an LSTM;
+//! MNIST digits as words 0.9823 / 0.9822; no greedy description outside the class names.
+//!
 //! Run: `cargo run --release --example image_caption -- [--cell gru|lstm] [--beam K]`
 
 use std::error::Error;
