@@ -111,7 +111,7 @@ fn ci(args: &[String]) -> Result<(), String> {
         ),
         (
             "tests (release, doc tests and tidy included)",
-            &["test", "--workspace", "--release"],
+            &["test", "--workspace", "--release", "--no-fail-fast"],
         ),
         (
             "gradcheck",
