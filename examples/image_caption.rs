@@ -573,8 +573,8 @@ fn cell_name(cell: CellKind) -> &'static str {
 fn usage() -> String {
     format!(
         "usage: image_caption [options]
-  --data DIR       MNIST-format directory (default {FASHION_DIR}; another directory is taken as
-                   MNIST digits and described as words, unless --names fashion)
+  --data DIR       MNIST-format directory (default {FASHION_DIR}); a directory whose path
+                   does not contain 'fashion' is taken as MNIST digits, described as words
   --names KIND     fashion | digits: the descriptions (default: by --data, see above)
   --cell KIND      gru | lstm: the decoder (default gru)
   --beam K         beam width of the beam-search evaluation (default 3)
@@ -712,7 +712,13 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         Some("fashion") => &FASHION_NAMES,
         Some("digits") => &DIGIT_NAMES,
         Some(other) => return Err(format!("--names takes fashion or digits, got {other:?}").into()),
-        None if data_dir.is_some() => &DIGIT_NAMES,
+        // A directory whose path names Fashion-MNIST keeps the clothing names.
+        None if data_dir
+            .as_ref()
+            .is_some_and(|d| !d.to_string_lossy().to_lowercase().contains("fashion")) =>
+        {
+            &DIGIT_NAMES
+        }
         None => &FASHION_NAMES,
     };
     let dir = data_dir.unwrap_or_else(|| PathBuf::from(FASHION_DIR));
