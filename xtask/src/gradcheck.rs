@@ -93,10 +93,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
             failed += 1;
         }
     }
-    println!(
-        "gradcheck: {passed} passed, {failed} failed ({:.1} s)",
-        t.elapsed().as_secs_f64()
-    );
+    println!("checked in {:.1} s", t.elapsed().as_secs_f64());
+    // The last line is machine-readable, exactly as the gradient-check suite promises.
+    println!("gradcheck: {passed} passed, {failed} failed");
     if failed > 0 {
         Err(format!("{failed} gradient checks failed"))
     } else {
