@@ -17,6 +17,15 @@ thread_local! {
 
 /// A zero-filled buffer of `len` elements, reusing a pooled one when one is large enough.
 pub(crate) fn take<T: Float>(len: usize) -> Vec<T> {
+    let mut v = take_any(len);
+    v.iter_mut().for_each(|x| *x = T::ZERO);
+    v
+}
+
+/// A buffer of `len` elements whose contents are unspecified (values an earlier user left,
+/// or zeros), for buffers the caller overwrites before reading: clearing megabytes that are
+/// written again right away costs as much as a step of the recurrence.
+pub(crate) fn take_any<T: Float>(len: usize) -> Vec<T> {
     if len == 0 {
         return Vec::new();
     }
@@ -30,7 +39,7 @@ pub(crate) fn take<T: Float>(len: usize) -> Vec<T> {
     });
     match reused {
         Some(mut v) => {
-            v.clear();
+            v.truncate(len);
             v.resize(len, T::ZERO);
             *v
         }
@@ -69,5 +78,15 @@ mod tests {
         give(w);
         let d = take::<f64>(10);
         assert_eq!(d.len(), 10);
+        // take_any reuses without clearing, at the requested length.
+        let mut e = take_any::<f32>(1000);
+        e[0] = 5.0;
+        let ptr = e.as_ptr();
+        give(e);
+        let e = take_any::<f32>(1200);
+        assert_ne!(e.as_ptr(), ptr); // too small: a fresh buffer
+        give(e);
+        let e = take_any::<f32>(800);
+        assert_eq!(e.len(), 800);
     }
 }

@@ -153,6 +153,67 @@ pub(crate) struct Saved<T: Float> {
     gh: Vec<T>,
 }
 
+/// A buffer written by several row chunks of a batch at once: each chunk touches only the
+/// rows of its own batch range, so the parts handed out never overlap.
+struct Rows<T> {
+    ptr: *mut T,
+    len: usize,
+}
+
+// SAFETY: `Rows` only hands out disjoint parts of a buffer that outlives the parallel section
+// (see `Rows::part`); the element type is plain data.
+unsafe impl<T: Send> Send for Rows<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Rows<T> {}
+
+impl<T> Rows<T> {
+    fn new(v: &mut [T]) -> Self {
+        Rows {
+            ptr: v.as_mut_ptr(),
+            len: v.len(),
+        }
+    }
+
+    /// The elements `start..start + len`.
+    ///
+    /// # Safety
+    /// No other live reference may overlap that range: every caller asks only for rows of
+    /// its own batch chunk, and drops the part before asking for an overlapping one.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn part(&self, start: usize, len: usize) -> &mut [T] {
+        assert!(start + len <= self.len, "Rows::part out of range"); // ok: internal sizes
+        std::slice::from_raw_parts_mut(self.ptr.add(start), len)
+    }
+}
+
+/// How many row chunks of the batch run in parallel: one per thread of the current rayon
+/// pool, at least 4 rows each, and only when the recurrence is large enough to pay for the
+/// threads. A batch row's recurrence never reads another row, so the chunks run the whole
+/// sequence without meeting, and every value is the same as with one chunk.
+fn row_chunks(spec: &SeqSpec) -> usize {
+    let threads = rayon::current_num_threads();
+    let work = spec.steps * spec.batch * spec.kind.gates() * spec.hidden * spec.hidden;
+    if threads < 2 || work < 1 << 20 {
+        return 1;
+    }
+    threads.min(spec.batch / 4).max(1)
+}
+
+/// The batch rows of chunk `c` out of `n`.
+fn chunk_rows(batch: usize, c: usize, n: usize) -> (usize, usize) {
+    (c * batch / n, (c + 1) * batch / n)
+}
+
+/// Runs `f` on every chunk `0..n`, in parallel when n > 1; results in chunk order.
+fn for_chunks<R: Send>(n: usize, f: impl Fn(usize) -> R + Sync + Send) -> Vec<R> {
+    use rayon::prelude::*;
+    if n == 1 {
+        vec![f(0)]
+    } else {
+        (0..n).into_par_iter().map(f).collect()
+    }
+}
+
 /// Runs the recurrence. `gx` [T·B, G·H], `w_hh` [G·H, H], `b_ih`, `b_hh` [G·H], `h0`, `c0`
 /// [B, H]. Returns the op's output data ([T + extra, B, H]) and, when `save`, the values
 /// backward needs.
@@ -170,26 +231,16 @@ pub(crate) fn forward<T: Float>(
     let (tn, bn, hn) = (spec.steps, spec.batch, spec.hidden);
     let g = spec.kind.gates() * hn;
     let slots = if save { tn } else { 1 };
-    let mut out = vec![T::ZERO; (tn + spec.kind.extra_rows()) * bn * hn];
-    let mut h_run = h0.to_vec();
-    let mut c_run = match c0 {
-        Some(c) => c.to_vec(),
-        None => vec![
-            T::ZERO;
-            if spec.kind == CellKind::Lstm {
-                bn * hn
-            } else {
-                0
-            }
-        ],
-    };
     let is_lstm = spec.kind == CellKind::Lstm;
     let is_gru = spec.kind == CellKind::Gru;
-    let mut act = pool::take(slots * bn * g);
-    let mut hprev = pool::take(slots * bn * hn);
-    let mut cprev = pool::take(if is_lstm { slots * bn * hn } else { 0 });
-    let mut tc = pool::take(if is_lstm { slots * bn * hn } else { 0 });
-    let mut gh = pool::take(if is_gru { slots * bn * g } else { 0 });
+    // Padded steps leave their output rows at zero, so only `out` needs clearing; the saved
+    // buffers are written before they are read (backward reads only active rows).
+    let mut out = vec![T::ZERO; (tn + spec.kind.extra_rows()) * bn * hn];
+    let mut act = pool::take_any(slots * bn * g);
+    let mut hprev = pool::take_any(slots * bn * hn);
+    let mut cprev = pool::take_any(if is_lstm { slots * bn * hn } else { 0 });
+    let mut tc = pool::take_any(if is_lstm { slots * bn * hn } else { 0 });
+    let mut gh = pool::take_any(if is_gru { slots * bn * g } else { 0 });
     // W_hhᵀ [H, G·H], packed once for the per-step kernel.
     let w_t = PackedB::transposed(w_hh, g, hn);
     // RNN and LSTM add both biases to the pre-activations; the GRU keeps b_hh inside r⊙(·).
@@ -198,72 +249,29 @@ pub(crate) fn forward<T: Float>(
     } else {
         b_ih.iter().zip(b_hh).map(|(&a, &b)| a + b).collect()
     };
-    let mut gx_row = vec![T::ZERO; if is_gru { g } else { 0 }];
-    for s in 0..tn {
-        let t = spec.time(s);
-        let k = if save { t } else { 0 };
-        let hp = &mut hprev[k * bn * hn..(k + 1) * bn * hn];
-        hp.copy_from_slice(&h_run);
-        let gx_t = &gx[t * bn * g..(t + 1) * bn * g];
-        // The one GEMM of the step, for all gates: [B, H]·[H, G·H] accumulated onto the bias
-        // (and, for RNN and LSTM, onto the input projection).
-        let acc = if is_gru {
-            &mut gh[k * bn * g..(k + 1) * bn * g]
-        } else {
-            &mut act[k * bn * g..(k + 1) * bn * g]
-        };
-        for b in 0..bn {
-            let row = &mut acc[b * g..(b + 1) * g];
-            if is_gru {
-                row.copy_from_slice(&bias);
-            } else {
-                let src = &gx_t[b * g..(b + 1) * g];
-                for j in 0..g {
-                    row[j] = src[j] + bias[j];
-                }
-            }
-        }
-        gemm_acc(bn, hp, &w_t, acc);
-        let hp = &hprev[k * bn * hn..(k + 1) * bn * hn];
-        let out_t = &mut out[t * bn * hn..(t + 1) * bn * hn];
-        for b in 0..bn {
-            if !spec.active(t, b) {
-                continue;
-            }
-            let r = b * hn..(b + 1) * hn;
-            let ar = &mut act[k * bn * g + b * g..k * bn * g + (b + 1) * g];
-            match spec.kind {
-                CellKind::Rnn(nl) => {
-                    rnn_forward_row(ar, nl);
-                    h_run[r.clone()].copy_from_slice(ar);
-                }
-                CellKind::Gru => {
-                    let ghr = &gh[k * bn * g + b * g..k * bn * g + (b + 1) * g];
-                    for ((d, &x), &bi) in gx_row.iter_mut().zip(&gx_t[b * g..(b + 1) * g]).zip(b_ih)
-                    {
-                        *d = x + bi;
-                    }
-                    gru_forward_row(&gx_row, ghr, &hp[r.clone()], ar, &mut h_run[r.clone()]);
-                }
-                CellKind::Lstm => {
-                    let cp = &mut cprev[k * bn * hn..(k + 1) * bn * hn][r.clone()];
-                    cp.copy_from_slice(&c_run[r.clone()]);
-                    lstm_forward_row(
-                        ar,
-                        cp,
-                        &mut c_run[r.clone()],
-                        &mut tc[k * bn * hn..(k + 1) * bn * hn][r.clone()],
-                        &mut h_run[r.clone()],
-                    );
-                }
-            }
-            out_t[r.clone()].copy_from_slice(&h_run[r]);
-        }
-    }
-    out[tn * bn * hn..(tn + 1) * bn * hn].copy_from_slice(&h_run);
-    if is_lstm {
-        out[(tn + 1) * bn * hn..].copy_from_slice(&c_run);
-    }
+    let n = row_chunks(spec);
+    let run = ForwardRun {
+        spec,
+        gx,
+        w_t: &w_t,
+        bias: &bias,
+        b_ih,
+        h0,
+        c0,
+        save,
+        split: n == 1,
+        out: Rows::new(&mut out),
+        act: Rows::new(&mut act),
+        hprev: Rows::new(&mut hprev),
+        cprev: Rows::new(&mut cprev),
+        tc: Rows::new(&mut tc),
+        gh: Rows::new(&mut gh),
+    };
+    for_chunks(n, |c| {
+        let (b0, b1) = chunk_rows(bn, c, n);
+        // SAFETY: chunk c touches only the batch rows b0..b1 of every buffer.
+        unsafe { run.rows(b0, b1) }
+    });
     let saved = Saved {
         act,
         hprev,
@@ -276,6 +284,123 @@ pub(crate) fn forward<T: Float>(
     } else {
         drop(saved); // back to the pool
         (out, None)
+    }
+}
+
+/// The inputs and shared buffers of one forward recurrence.
+struct ForwardRun<'a, T: Float> {
+    spec: &'a SeqSpec,
+    gx: &'a [T],
+    w_t: &'a PackedB<T>,
+    bias: &'a [T],
+    b_ih: &'a [T],
+    h0: &'a [T],
+    c0: Option<&'a [T]>,
+    save: bool,
+    split: bool,
+    out: Rows<T>,
+    act: Rows<T>,
+    hprev: Rows<T>,
+    cprev: Rows<T>,
+    tc: Rows<T>,
+    gh: Rows<T>,
+}
+
+impl<T: Float> ForwardRun<'_, T> {
+    /// The whole recurrence for the batch rows b0..b1.
+    ///
+    /// # Safety
+    /// No other caller may run at the same time on overlapping rows.
+    unsafe fn rows(&self, b0: usize, b1: usize) {
+        let spec = self.spec;
+        let (tn, bn, hn) = (spec.steps, spec.batch, spec.hidden);
+        let g = spec.kind.gates() * hn;
+        let nb = b1 - b0;
+        let is_lstm = spec.kind == CellKind::Lstm;
+        let is_gru = spec.kind == CellKind::Gru;
+        let mut h_run = self.h0[b0 * hn..b1 * hn].to_vec();
+        let mut c_run = match (is_lstm, self.c0) {
+            (false, _) => Vec::new(),
+            (true, Some(c)) => c[b0 * hn..b1 * hn].to_vec(),
+            (true, None) => vec![T::ZERO; nb * hn],
+        };
+        let mut gx_row = vec![T::ZERO; if is_gru { g } else { 0 }];
+        for s in 0..tn {
+            let t = spec.time(s);
+            let k = if self.save { t } else { 0 };
+            let hp = self.hprev.part((k * bn + b0) * hn, nb * hn);
+            hp.copy_from_slice(&h_run);
+            let gx_t = &self.gx[(t * bn + b0) * g..(t * bn + b1) * g];
+            // The one GEMM of the step, for all gates: [B, H]·[H, G·H] accumulated onto the
+            // bias (and, for RNN and LSTM, onto the input projection).
+            let acc = if is_gru {
+                self.gh.part((k * bn + b0) * g, nb * g)
+            } else {
+                self.act.part((k * bn + b0) * g, nb * g)
+            };
+            if is_gru {
+                for row in acc.chunks_exact_mut(g) {
+                    row.copy_from_slice(self.bias);
+                }
+            } else {
+                for (row, src) in acc.chunks_exact_mut(g).zip(gx_t.chunks_exact(g)) {
+                    for ((d, &x), &bi) in row.iter_mut().zip(src).zip(self.bias) {
+                        *d = x + bi;
+                    }
+                }
+            }
+            gemm_acc(nb, hp, self.w_t, acc, self.split);
+            let (gates, ghs): (&mut [T], &[T]) = if is_gru {
+                (self.act.part((k * bn + b0) * g, nb * g), acc)
+            } else {
+                (acc, &[])
+            };
+            let out_t = self.out.part((t * bn + b0) * hn, nb * hn);
+            for b in 0..nb {
+                if !spec.active(t, b0 + b) {
+                    continue;
+                }
+                let r = b * hn..(b + 1) * hn;
+                let ar = &mut gates[b * g..(b + 1) * g];
+                match spec.kind {
+                    CellKind::Rnn(nl) => {
+                        rnn_forward_row(ar, nl);
+                        h_run[r.clone()].copy_from_slice(ar);
+                    }
+                    CellKind::Gru => {
+                        let ghr = &ghs[b * g..(b + 1) * g];
+                        for ((d, &x), &bi) in gx_row
+                            .iter_mut()
+                            .zip(&gx_t[b * g..(b + 1) * g])
+                            .zip(self.b_ih)
+                        {
+                            *d = x + bi;
+                        }
+                        gru_forward_row(&gx_row, ghr, &hp[r.clone()], ar, &mut h_run[r.clone()]);
+                    }
+                    CellKind::Lstm => {
+                        let cp = self.cprev.part((k * bn + b0 + b) * hn, hn);
+                        cp.copy_from_slice(&c_run[r.clone()]);
+                        lstm_forward_row(
+                            ar,
+                            cp,
+                            &mut c_run[r.clone()],
+                            self.tc.part((k * bn + b0 + b) * hn, hn),
+                            &mut h_run[r.clone()],
+                        );
+                    }
+                }
+                out_t[r.clone()].copy_from_slice(&h_run[r]);
+            }
+        }
+        self.out
+            .part((tn * bn + b0) * hn, nb * hn)
+            .copy_from_slice(&h_run);
+        if is_lstm {
+            self.out
+                .part(((tn + 1) * bn + b0) * hn, nb * hn)
+                .copy_from_slice(&c_run);
+        }
     }
 }
 
@@ -317,98 +442,37 @@ impl<T: Float> Backward<T> for SequenceOp<T> {
         let up = data(upstream);
         let w_hh_t = ctx.input(1);
         let w_hh = data(w_hh_t);
-        let sv = &self.saved;
-        let mut dh = up[tn * bn * hn..(tn + 1) * bn * hn].to_vec();
-        let mut dc = if is_lstm {
-            up[(tn + 1) * bn * hn..(tn + 2) * bn * hn].to_vec()
-        } else {
-            Vec::new()
-        };
+        // Gate gradients of padded steps stay zero; without padding every row is written.
         let mut dgx = vec![T::ZERO; tn * bn * g];
-        let mut dgh_buf = pool::take(if is_gru { tn * bn * g } else { 0 });
-        let mut tmp = vec![T::ZERO; bn * hn];
-        let mut dh_tot = vec![T::ZERO; hn];
-        let mut row_tmp = vec![T::ZERO; hn];
-        let mut direct = vec![T::ZERO; if is_gru { bn * hn } else { 0 }];
+        let mut dgh_buf = match (is_gru, spec.lengths.is_some()) {
+            (false, _) => Vec::new(),
+            (true, true) => pool::take(tn * bn * g),
+            (true, false) => pool::take_any(tn * bn * g),
+        };
         // W_hh [G·H, H] as the B of dh_prev = dG·W_hh, packed once.
         let w_p = PackedB::rows(&w_hh, g, hn);
-        for s in (0..tn).rev() {
-            let t = spec.time(s);
-            let base_g = t * bn * g;
-            let base_h = t * bn * hn;
-            let mut any_active = false;
-            for b in 0..bn {
-                if !spec.active(t, b) {
-                    continue;
-                }
-                any_active = true;
-                let r = b * hn..(b + 1) * hn;
-                for ((d, &a), &u) in dh_tot
-                    .iter_mut()
-                    .zip(&dh[r.clone()])
-                    .zip(&up[base_h + b * hn..base_h + (b + 1) * hn])
-                {
-                    *d = a + u;
-                }
-                let ar = &sv.act[base_g + b * g..base_g + (b + 1) * g];
-                let dg = &mut dgx[base_g + b * g..base_g + (b + 1) * g];
-                match spec.kind {
-                    CellKind::Rnn(nl) => rnn_backward_row(ar, &dh_tot, dg, nl),
-                    CellKind::Gru => {
-                        let ghr = &sv.gh[base_g + b * g..base_g + (b + 1) * g];
-                        gru_backward_row(
-                            ar,
-                            &ghr[2 * hn..],
-                            &sv.hprev[base_h + b * hn..base_h + (b + 1) * hn],
-                            &dh_tot,
-                            dg,
-                            &mut dgh_buf[base_g + b * g..base_g + (b + 1) * g],
-                            &mut direct[r.clone()],
-                        );
-                    }
-                    CellKind::Lstm => {
-                        lstm_backward_row(
-                            ar,
-                            &sv.cprev[base_h + b * hn..base_h + (b + 1) * hn],
-                            &sv.tc[base_h + b * hn..base_h + (b + 1) * hn],
-                            &dh_tot,
-                            &dc[r.clone()],
-                            dg,
-                            &mut row_tmp,
-                        );
-                        dc[r].copy_from_slice(&row_tmp);
-                    }
-                }
-            }
-            if !any_active {
-                continue;
-            }
-            // ∂J/∂h_prev through the recurrent weights: one GEMM [B, G·H]·[G·H, H].
-            let dgh_t = if is_gru {
-                &dgh_buf[base_g..base_g + bn * g]
-            } else {
-                &dgx[base_g..base_g + bn * g]
-            };
-            tmp.iter_mut().for_each(|x| *x = T::ZERO);
-            gemm_acc(bn, dgh_t, &w_p, &mut tmp);
-            for b in 0..bn {
-                if !spec.active(t, b) {
-                    continue;
-                }
-                let r = b * hn..(b + 1) * hn;
-                if is_gru {
-                    for ((d, &a), &e) in dh[r.clone()]
-                        .iter_mut()
-                        .zip(&tmp[r.clone()])
-                        .zip(&direct[r.clone()])
-                    {
-                        *d = a + e;
-                    }
-                } else {
-                    dh[r.clone()].copy_from_slice(&tmp[r]);
-                }
-            }
+        let n = row_chunks(spec);
+        let run = BackwardRun {
+            spec,
+            saved: &self.saved,
+            up: &up,
+            w_p: &w_p,
+            split: n == 1,
+            dgx: Rows::new(&mut dgx),
+            dgh: Rows::new(&mut dgh_buf),
+        };
+        let parts = for_chunks(n, |c| {
+            let (b0, b1) = chunk_rows(bn, c, n);
+            // SAFETY: chunk c touches only the batch rows b0..b1 of dgx and dgh.
+            unsafe { run.rows(b0, b1) }
+        });
+        let mut dh = Vec::with_capacity(bn * hn);
+        let mut dc = Vec::with_capacity(if is_lstm { bn * hn } else { 0 });
+        for (h, c) in parts {
+            dh.extend_from_slice(&h);
+            dc.extend_from_slice(&c);
         }
+        let sv = &self.saved;
         let dgh_all = if is_gru { &dgh_buf } else { &dgx };
         let mut grads: Vec<Option<Tensor<T>>> = Vec::with_capacity(ctx.num_inputs());
         grads.push(None);
@@ -478,5 +542,119 @@ impl<T: Float> Backward<T> for SequenceOp<T> {
             ));
         }
         Ok(grads)
+    }
+}
+
+/// The inputs and shared gradient buffers of one back-propagation through time.
+struct BackwardRun<'a, T: Float> {
+    spec: &'a SeqSpec,
+    saved: &'a Saved<T>,
+    up: &'a [T],
+    w_p: &'a PackedB<T>,
+    split: bool,
+    dgx: Rows<T>,
+    dgh: Rows<T>,
+}
+
+impl<T: Float> BackwardRun<'_, T> {
+    /// Back-propagation through time for the batch rows b0..b1: fills their rows of the gate
+    /// gradients and returns their ∂J/∂h0 and (LSTM) ∂J/∂c0 rows.
+    ///
+    /// # Safety
+    /// No other caller may run at the same time on overlapping rows.
+    unsafe fn rows(&self, b0: usize, b1: usize) -> (Vec<T>, Vec<T>) {
+        let spec = self.spec;
+        let (tn, bn, hn) = (spec.steps, spec.batch, spec.hidden);
+        let g = spec.kind.gates() * hn;
+        let nb = b1 - b0;
+        let is_lstm = spec.kind == CellKind::Lstm;
+        let is_gru = spec.kind == CellKind::Gru;
+        let (up, sv) = (self.up, self.saved);
+        let mut dh = up[(tn * bn + b0) * hn..(tn * bn + b1) * hn].to_vec();
+        let mut dc = if is_lstm {
+            up[((tn + 1) * bn + b0) * hn..((tn + 1) * bn + b1) * hn].to_vec()
+        } else {
+            Vec::new()
+        };
+        let mut tmp = vec![T::ZERO; nb * hn];
+        let mut dh_tot = vec![T::ZERO; hn];
+        let mut row_tmp = vec![T::ZERO; hn];
+        let mut direct = vec![T::ZERO; if is_gru { nb * hn } else { 0 }];
+        for s in (0..tn).rev() {
+            let t = spec.time(s);
+            let mut any_active = false;
+            for b in 0..nb {
+                let bg = b0 + b;
+                if !spec.active(t, bg) {
+                    continue;
+                }
+                any_active = true;
+                let r = b * hn..(b + 1) * hn;
+                let rg = (t * bn + bg) * g..(t * bn + bg + 1) * g;
+                let rh = (t * bn + bg) * hn..(t * bn + bg + 1) * hn;
+                for ((d, &a), &u) in dh_tot.iter_mut().zip(&dh[r.clone()]).zip(&up[rh.clone()]) {
+                    *d = a + u;
+                }
+                let ar = &sv.act[rg.clone()];
+                let dg = self.dgx.part(rg.start, g);
+                match spec.kind {
+                    CellKind::Rnn(nl) => rnn_backward_row(ar, &dh_tot, dg, nl),
+                    CellKind::Gru => {
+                        let ghr = &sv.gh[rg.clone()];
+                        gru_backward_row(
+                            ar,
+                            &ghr[2 * hn..],
+                            &sv.hprev[rh],
+                            &dh_tot,
+                            dg,
+                            self.dgh.part(rg.start, g),
+                            &mut direct[r.clone()],
+                        );
+                    }
+                    CellKind::Lstm => {
+                        lstm_backward_row(
+                            ar,
+                            &sv.cprev[rh.clone()],
+                            &sv.tc[rh],
+                            &dh_tot,
+                            &dc[r.clone()],
+                            dg,
+                            &mut row_tmp,
+                        );
+                        dc[r].copy_from_slice(&row_tmp);
+                    }
+                }
+            }
+            if !any_active {
+                continue;
+            }
+            // ∂J/∂h_prev through the recurrent weights: one GEMM [B, G·H]·[G·H, H].
+            let base = (t * bn + b0) * g;
+            let dgh_t = if is_gru {
+                self.dgh.part(base, nb * g)
+            } else {
+                self.dgx.part(base, nb * g)
+            };
+            tmp.iter_mut().for_each(|x| *x = T::ZERO);
+            gemm_acc(nb, dgh_t, self.w_p, &mut tmp, self.split);
+            for b in 0..nb {
+                if !spec.active(t, b0 + b) {
+                    continue;
+                }
+                let r = b * hn..(b + 1) * hn;
+                if is_gru {
+                    for ((d, &a), &e) in dh[r.clone()]
+                        .iter_mut()
+                        .zip(&tmp[r.clone()])
+                        .zip(&direct[r.clone()])
+                    {
+                        *d = a + e;
+                    }
+                } else {
+                    dh[r.clone()].copy_from_slice(&tmp[r]);
+                }
+            }
+        }
+        (dh, dc)
     }
 }

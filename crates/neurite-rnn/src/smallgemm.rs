@@ -64,17 +64,53 @@ impl<T: Float> PackedB<T> {
 
     /// B = Wᵀ for a row-major W [n, k].
     pub(crate) fn transposed(w: &[T], n: usize, k: usize) -> Self {
-        Self::new(k, n, |p, j| w[j * k + p])
+        if !fast_path::<T>() {
+            return Self::new(k, n, |p, j| w[j * k + p]);
+        }
+        // Row j of W is column j of B: read each row once, contiguously, and scatter it down
+        // its panel column (a panel is k × 64 and stays in L1).
+        let np = n.div_ceil(NR);
+        let mut data = vec![T::ZERO; np * k * NR];
+        for (j, row) in w.chunks_exact(k).take(n).enumerate() {
+            let panel = &mut data[(j / NR) * k * NR..(j / NR + 1) * k * NR];
+            for (dst, &x) in panel[j % NR..].iter_mut().step_by(NR).zip(row) {
+                *dst = x;
+            }
+        }
+        PackedB {
+            k,
+            n,
+            panels: true,
+            data,
+        }
     }
 
     /// B = W for a row-major W [k, n].
     pub(crate) fn rows(w: &[T], k: usize, n: usize) -> Self {
-        Self::new(k, n, |p, j| w[p * n + j])
+        if !fast_path::<T>() {
+            return Self::new(k, n, |p, j| w[p * n + j]);
+        }
+        let np = n.div_ceil(NR);
+        let mut data = vec![T::ZERO; np * k * NR];
+        for (jb, panel) in data.chunks_exact_mut(k * NR).enumerate() {
+            let cols = NR.min(n - jb * NR);
+            for (dst, src) in panel.chunks_exact_mut(NR).zip(w.chunks_exact(n)) {
+                dst[..cols].copy_from_slice(&src[jb * NR..jb * NR + cols]);
+            }
+        }
+        PackedB {
+            k,
+            n,
+            panels: true,
+            data,
+        }
     }
 }
 
-/// C += A·B: `a` [m, k], `c` [m, n] row-major and contiguous.
-pub(crate) fn gemm_acc<T: Float>(m: usize, a: &[T], b: &PackedB<T>, c: &mut [T]) {
+/// C += A·B: `a` [m, k], `c` [m, n] row-major and contiguous. With `split`, a large product
+/// may be split by panels over two threads of the current rayon pool (callers that already
+/// run on several threads pass `false`). Each element of C gets the same sum either way.
+pub(crate) fn gemm_acc<T: Float>(m: usize, a: &[T], b: &PackedB<T>, c: &mut [T], split: bool) {
     let (k, n) = (b.k, b.n);
     assert!(
         a.len() >= m * k && c.len() >= m * n,
@@ -91,7 +127,7 @@ pub(crate) fn gemm_acc<T: Float>(m: usize, a: &[T], b: &PackedB<T>, c: &mut [T])
                 c.as_mut_ptr() as *mut f32,
             );
             let np = n.div_ceil(NR);
-            if m * n * k >= 1 << 19 && np >= 2 && rayon::current_num_threads() > 1 {
+            if split && m * n * k >= 1 << 19 && np >= 2 && rayon::current_num_threads() > 1 {
                 let half = np / 2;
                 let ptrs = (SendPtr(a as *mut f32), SendPtr(bp as *mut f32), SendPtr(c));
                 let p = &ptrs;
@@ -257,10 +293,10 @@ mod tests {
                 }
             };
             let mut c1 = c0.clone();
-            gemm_acc(m, &a, &PackedB::rows(&b, k, n), &mut c1);
+            gemm_acc(m, &a, &PackedB::rows(&b, k, n), &mut c1, false);
             check(&c1, "rows");
             let mut c2 = c0.clone();
-            gemm_acc(m, &a, &PackedB::transposed(&bt, n, k), &mut c2);
+            gemm_acc(m, &a, &PackedB::transposed(&bt, n, k), &mut c2, false);
             check(&c2, "transposed");
             // On two threads the split gives the same result.
             let pool = rayon::ThreadPoolBuilder::new()
@@ -268,14 +304,15 @@ mod tests {
                 .build()
                 .unwrap();
             let mut c3 = c0.clone();
-            pool.install(|| gemm_acc(m, &a, &PackedB::rows(&b, k, n), &mut c3));
+            pool.install(|| gemm_acc(m, &a, &PackedB::rows(&b, k, n), &mut c3, true));
             check(&c3, "2 threads");
+            assert_eq!(c3, c1, "{m}×{k}×{n}: the split changes no bit");
         }
         // f64 goes through the general GEMM.
         let a = [1.0f64, 2.0, 3.0, 4.0];
         let b = [5.0f64, 6.0, 7.0, 8.0];
         let mut c = [1.0f64; 4];
-        gemm_acc(2, &a, &PackedB::rows(&b, 2, 2), &mut c);
+        gemm_acc(2, &a, &PackedB::rows(&b, 2, 2), &mut c, true);
         assert_eq!(c, [20.0, 23.0, 44.0, 51.0]);
     }
 }

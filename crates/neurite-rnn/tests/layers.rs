@@ -868,3 +868,64 @@ fn bad_input_is_a_typed_error() {
         .forward(&g, g.constant(Tensor::zeros(&[5, 2, 4])))
         .is_err());
 }
+
+// ---- threads ---------------------------------------------------------------------------------
+
+/// Σ v ⊙ R in f32.
+fn project32<'g>(v: Var<'g, f32>, seed: u64) -> Var<'g, f32> {
+    let r = Tensor::rand_normal(&v.shape(), 0.0, 1.0, &mut Rng::new(seed));
+    v.mul(v.graph().constant(r)).unwrap().sum().unwrap()
+}
+
+/// The batch rows of a recurrence run in parallel on a pool of several threads; a row never
+/// depends on the split, so outputs, states and every gradient keep the same bits.
+#[test]
+fn two_threads_give_the_same_bits_as_one() {
+    for kind in [
+        CellKind::Lstm,
+        CellKind::Gru,
+        CellKind::Rnn(Nonlinearity::Tanh),
+    ] {
+        let config = RecurrentConfig {
+            input_size: 8,
+            hidden_size: 64,
+            bidirectional: true,
+            batch_first: true,
+            ..Default::default()
+        };
+        let (batch, seq) = (16, 24);
+        let x = Tensor::<f32>::rand_normal(&[batch, seq, 8], 0.0, 1.0, &mut Rng::new(12));
+        let lengths: Vec<usize> = (0..batch).map(|b| 1 + (b * 7) % seq).collect();
+        let run = |threads: usize, lengths: Option<&[usize]>| -> Vec<Vec<f32>> {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let layer = Recurrent::<f32>::new(kind, &config, &mut Rng::new(11)).unwrap();
+                let g = Graph::new();
+                let xv = g.variable(x.clone());
+                let out = layer.forward_seq(&g, xv, lengths, None).unwrap();
+                let mut loss = project32(out.output, 1)
+                    .add(project32(out.state.h, 2))
+                    .unwrap();
+                if let Some(c) = out.state.c {
+                    loss = loss.add(project32(c, 3)).unwrap();
+                }
+                let mut all = vec![
+                    out.output.value().unwrap().to_vec(),
+                    out.state.h.value().unwrap().to_vec(),
+                ];
+                let grads = loss.backward().unwrap();
+                all.push(grads.get(xv).unwrap().to_vec());
+                layer.visit_params("", &mut |_, p| all.push(grads.wrt(p).unwrap().to_vec()));
+                all
+            })
+        };
+        for l in [None, Some(&lengths[..])] {
+            let (one, two) = (run(1, l), run(2, l));
+            assert!(one.iter().flatten().all(|v| v.is_finite()));
+            assert_eq!(one, two, "{kind:?}, lengths {l:?}");
+        }
+    }
+}
