@@ -368,15 +368,13 @@ impl<T: Float> Recurrent<T> {
         if let Some(s) = state {
             self.check_state(s, batch)?;
         }
-        let x_tm = if self.config.batch_first {
-            x.transpose(0, 1)?
-        } else {
-            x
-        };
+        // A batch-first input goes in as it is: its rows are batch-major, and the first layer's
+        // input projection keeps that order (no transposed copy).
         let (out, st) = self.run(
             graph,
             weights,
-            x_tm,
+            x,
+            self.config.batch_first,
             seq,
             batch,
             lengths.map(|l| l.to_vec()),
@@ -443,6 +441,7 @@ impl<T: Float> Recurrent<T> {
                 graph,
                 &weights,
                 chunk_tm,
+                false,
                 len,
                 batch,
                 chunk_lengths,
@@ -462,14 +461,16 @@ impl<T: Float> Recurrent<T> {
         Ok(RecurrentOutput { output, state })
     }
 
-    /// The layers over a time-major input [seq, B, features]; lengths already checked (0 is
-    /// allowed here: a sequence with nothing left in a truncated-BPTT window).
+    /// The layers over an input [seq, B, features], or [B, seq, features] when `batch_major`;
+    /// lengths already checked (0 is allowed here: a sequence with nothing left in a
+    /// truncated-BPTT window). The output is time-major.
     #[allow(clippy::too_many_arguments)]
     fn run<'g>(
         &self,
         graph: &'g Graph<T>,
         weights: &[CellVars<'g, T>],
         x: Var<'g, T>,
+        batch_major: bool,
         seq: usize,
         batch: usize,
         lengths: Option<Vec<usize>>,
@@ -485,6 +486,7 @@ impl<T: Float> Recurrent<T> {
         for l in 0..c.num_layers {
             let feat = layer_in.shape()[2];
             let x2 = layer_in.reshape(&[seq * batch, feat])?;
+            let batch_major = batch_major && l == 0;
             let mut outs = Vec::with_capacity(d);
             for dir in 0..d {
                 let idx = l * d + dir;
@@ -511,6 +513,7 @@ impl<T: Float> Recurrent<T> {
                     hidden: hn,
                     lengths: lengths.clone(),
                     reverse: dir == 1,
+                    batch_major,
                 };
                 let y = run_sequence(graph, spec, gx, p, h0, c0)?; // [seq + extra, B, H]
                 outs.push(y.narrow(0, 0, seq)?);

@@ -2,7 +2,8 @@
 //! hand-written back-propagation through time.
 //!
 //! Inputs: the input projection of every time step `gx` = x·W_ihᵀ [T·B, G·H] (one matmul, done
-//! by the caller in the graph), `weight_hh` [G·H, H], `bias_ih` [G·H], `bias_hh` [G·H], `h0`
+//! by the caller in the graph; rows time-major, or batch-major when the layer's input is
+//! batch-first, which spares a transposed copy of the input), `weight_hh` [G·H, H], `bias_ih` [G·H], `bias_hh` [G·H], `h0`
 //! [B, H] and, for the LSTM, `c0` [B, H]. Both biases are added here (∂J/∂b is a column sum
 //! of the gate gradients), which spares the graph a broadcast add over [T·B, G·H]. Output: [T + 1, B, H] (RNN, GRU) or [T + 2, B, H] (LSTM): the outputs of every
 //! step, then the final hidden state, then the final cell state.
@@ -26,7 +27,7 @@ use crate::kernels::{
     rnn_forward_row, Nonlinearity,
 };
 use crate::pool;
-use crate::smallgemm::{gemm_acc, PackedB};
+use crate::smallgemm::{gemm_strided, PackedB, Start};
 
 /// The recurrent cell type of a layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,12 +123,34 @@ pub(crate) struct SeqSpec {
     pub lengths: Option<Vec<usize>>,
     /// Process the sequence from its last step to its first.
     pub reverse: bool,
+    /// The rows of `gx` (and of its gradient and the saved values) are ordered batch-major,
+    /// row b·T + t, as a batch-first input gives them without a transpose; otherwise
+    /// time-major, row t·B + b.
+    pub batch_major: bool,
 }
 
 impl SeqSpec {
     #[inline]
     fn active(&self, t: usize, b: usize) -> bool {
         self.lengths.as_ref().is_none_or(|l| t < l[b])
+    }
+    /// The row of time step t and batch row b in `gx` and the saved values.
+    #[inline]
+    fn row(&self, t: usize, b: usize) -> usize {
+        if self.batch_major {
+            b * self.steps + t
+        } else {
+            t * self.batch + b
+        }
+    }
+    /// Rows between batch rows b and b + 1 of one step.
+    #[inline]
+    fn batch_stride(&self) -> usize {
+        if self.batch_major {
+            self.steps
+        } else {
+            1
+        }
     }
     #[inline]
     fn time(&self, s: usize) -> usize {
@@ -316,6 +339,9 @@ impl<T: Float> ForwardRun<'_, T> {
         let (tn, bn, hn) = (spec.steps, spec.batch, spec.hidden);
         let g = spec.kind.gates() * hn;
         let nb = b1 - b0;
+        if nb == 0 {
+            return;
+        }
         let is_lstm = spec.kind == CellKind::Lstm;
         let is_gru = spec.kind == CellKind::Gru;
         let mut h_run = self.h0[b0 * hn..b1 * hn].to_vec();
@@ -325,33 +351,34 @@ impl<T: Float> ForwardRun<'_, T> {
             (true, None) => vec![T::ZERO; nb * hn],
         };
         let mut gx_row = vec![T::ZERO; if is_gru { g } else { 0 }];
+        // Saved rows follow the layout of gx; without saving, one slot [B, ·] is reused.
+        let ss = if self.save { spec.batch_stride() } else { 1 };
+        let srow = |t: usize, b: usize| if self.save { spec.row(t, b) } else { b };
         for s in 0..tn {
             let t = spec.time(s);
-            let k = if self.save { t } else { 0 };
-            let hp = self.hprev.part((k * bn + b0) * hn, nb * hn);
-            hp.copy_from_slice(&h_run);
-            let gx_t = &self.gx[(t * bn + b0) * g..(t * bn + b1) * g];
-            // The one GEMM of the step, for all gates: [B, H]·[H, G·H] accumulated onto the
-            // bias (and, for RNN and LSTM, onto the input projection).
-            let acc = if is_gru {
-                self.gh.part((k * bn + b0) * g, nb * g)
-            } else {
-                self.act.part((k * bn + b0) * g, nb * g)
-            };
-            if is_gru {
-                for row in acc.chunks_exact_mut(g) {
-                    row.copy_from_slice(self.bias);
-                }
-            } else {
-                for (row, src) in acc.chunks_exact_mut(g).zip(gx_t.chunks_exact(g)) {
-                    for ((d, &x), &bi) in row.iter_mut().zip(src).zip(self.bias) {
-                        *d = x + bi;
-                    }
-                }
+            let (r0, span) = (srow(t, b0), (nb - 1) * ss + 1);
+            let hp = self.hprev.part(r0 * hn, (span - 1) * hn + hn);
+            for (b, hr) in h_run.chunks_exact(hn).enumerate() {
+                hp[b * ss * hn..b * ss * hn + hn].copy_from_slice(hr);
             }
-            gemm_acc(nb, hp, self.w_t, acc, self.split);
+            // The one GEMM of the step, for all gates: [B, H]·[H, G·H] added to the bias (and,
+            // for RNN and LSTM, to the input projection).
+            let (acc, start) = if is_gru {
+                (
+                    self.gh.part(r0 * g, (span - 1) * g + g),
+                    Start::Bias(self.bias),
+                )
+            } else {
+                let start = Start::InputBias {
+                    x: &self.gx[spec.row(t, b0) * g..],
+                    ldx: spec.batch_stride() * g,
+                    bias: self.bias,
+                };
+                (self.act.part(r0 * g, (span - 1) * g + g), start)
+            };
+            gemm_strided(nb, hp, ss * hn, self.w_t, acc, ss * g, start, self.split);
             let (gates, ghs): (&mut [T], &[T]) = if is_gru {
-                (self.act.part((k * bn + b0) * g, nb * g), acc)
+                (self.act.part(r0 * g, (span - 1) * g + g), acc)
             } else {
                 (acc, &[])
             };
@@ -361,31 +388,29 @@ impl<T: Float> ForwardRun<'_, T> {
                     continue;
                 }
                 let r = b * hn..(b + 1) * hn;
-                let ar = &mut gates[b * g..(b + 1) * g];
+                let (rg, rh) = (b * ss * g..b * ss * g + g, b * ss * hn..b * ss * hn + hn);
+                let ar = &mut gates[rg.clone()];
                 match spec.kind {
                     CellKind::Rnn(nl) => {
                         rnn_forward_row(ar, nl);
                         h_run[r.clone()].copy_from_slice(ar);
                     }
                     CellKind::Gru => {
-                        let ghr = &ghs[b * g..(b + 1) * g];
-                        for ((d, &x), &bi) in gx_row
-                            .iter_mut()
-                            .zip(&gx_t[b * g..(b + 1) * g])
-                            .zip(self.b_ih)
-                        {
+                        let src = &self.gx[spec.row(t, b0 + b) * g..][..g];
+                        for ((d, &x), &bi) in gx_row.iter_mut().zip(src).zip(self.b_ih) {
                             *d = x + bi;
                         }
-                        gru_forward_row(&gx_row, ghr, &hp[r.clone()], ar, &mut h_run[r.clone()]);
+                        gru_forward_row(&gx_row, &ghs[rg], &hp[rh], ar, &mut h_run[r.clone()]);
                     }
                     CellKind::Lstm => {
-                        let cp = self.cprev.part((k * bn + b0 + b) * hn, hn);
+                        let sr = srow(t, b0 + b);
+                        let cp = self.cprev.part(sr * hn, hn);
                         cp.copy_from_slice(&c_run[r.clone()]);
                         lstm_forward_row(
                             ar,
                             cp,
                             &mut c_run[r.clone()],
-                            self.tc.part((k * bn + b0 + b) * hn, hn),
+                            self.tc.part(sr * hn, hn),
                             &mut h_run[r.clone()],
                         );
                     }
@@ -567,6 +592,9 @@ impl<T: Float> BackwardRun<'_, T> {
         let (tn, bn, hn) = (spec.steps, spec.batch, spec.hidden);
         let g = spec.kind.gates() * hn;
         let nb = b1 - b0;
+        if nb == 0 {
+            return (Vec::new(), Vec::new());
+        }
         let is_lstm = spec.kind == CellKind::Lstm;
         let is_gru = spec.kind == CellKind::Gru;
         let (up, sv) = (self.up, self.saved);
@@ -580,6 +608,7 @@ impl<T: Float> BackwardRun<'_, T> {
         let mut dh_tot = vec![T::ZERO; hn];
         let mut row_tmp = vec![T::ZERO; hn];
         let mut direct = vec![T::ZERO; if is_gru { nb * hn } else { 0 }];
+        let ss = spec.batch_stride();
         for s in (0..tn).rev() {
             let t = spec.time(s);
             let mut any_active = false;
@@ -590,9 +619,11 @@ impl<T: Float> BackwardRun<'_, T> {
                 }
                 any_active = true;
                 let r = b * hn..(b + 1) * hn;
-                let rg = (t * bn + bg) * g..(t * bn + bg + 1) * g;
-                let rh = (t * bn + bg) * hn..(t * bn + bg + 1) * hn;
-                for ((d, &a), &u) in dh_tot.iter_mut().zip(&dh[r.clone()]).zip(&up[rh.clone()]) {
+                let row = spec.row(t, bg);
+                let rg = row * g..(row + 1) * g;
+                let rh = row * hn..(row + 1) * hn;
+                let ru = (t * bn + bg) * hn..(t * bn + bg + 1) * hn;
+                for ((d, &a), &u) in dh_tot.iter_mut().zip(&dh[r.clone()]).zip(&up[ru]) {
                     *d = a + u;
                 }
                 let ar = &sv.act[rg.clone()];
@@ -629,14 +660,23 @@ impl<T: Float> BackwardRun<'_, T> {
                 continue;
             }
             // ∂J/∂h_prev through the recurrent weights: one GEMM [B, G·H]·[G·H, H].
-            let base = (t * bn + b0) * g;
+            let (base, len) = (spec.row(t, b0) * g, (nb - 1) * ss * g + g);
             let dgh_t = if is_gru {
-                self.dgh.part(base, nb * g)
+                self.dgh.part(base, len)
             } else {
-                self.dgx.part(base, nb * g)
+                self.dgx.part(base, len)
             };
             tmp.iter_mut().for_each(|x| *x = T::ZERO);
-            gemm_acc(nb, dgh_t, self.w_p, &mut tmp, self.split);
+            gemm_strided(
+                nb,
+                dgh_t,
+                ss * g,
+                self.w_p,
+                &mut tmp,
+                hn,
+                Start::Acc,
+                self.split,
+            );
             for b in 0..nb {
                 if !spec.active(t, b0 + b) {
                     continue;

@@ -110,12 +110,56 @@ impl<T: Float> PackedB<T> {
 /// C += A·B: `a` [m, k], `c` [m, n] row-major and contiguous. With `split`, a large product
 /// may be split by panels over two threads of the current rayon pool (callers that already
 /// run on several threads pass `false`). Each element of C gets the same sum either way.
+#[cfg(test)]
 pub(crate) fn gemm_acc<T: Float>(m: usize, a: &[T], b: &PackedB<T>, c: &mut [T], split: bool) {
+    gemm_strided(m, a, b.k, b, c, b.n, Start::Acc, split);
+}
+
+/// What C holds before A·B is added to it.
+#[derive(Clone, Copy)]
+pub(crate) enum Start<'a, T> {
+    /// C itself: C += A·B.
+    Acc,
+    /// A row vector: C = bias + A·B.
+    Bias(&'a [T]),
+    /// Rows of X (row i at `x[i·ldx]`) plus a row vector: C = (X + bias) + A·B.
+    InputBias {
+        x: &'a [T],
+        ldx: usize,
+        bias: &'a [T],
+    },
+}
+
+/// C = start + A·B with row strides: row i of A starts at `a[i·lda]`, row i of C at
+/// `c[i·ldc]` (lda ≥ k, ldc ≥ n); the elements between rows are neither read nor written.
+/// Folding the start into the product spares a pass over C per step of a recurrence.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_strided<T: Float>(
+    m: usize,
+    a: &[T],
+    lda: usize,
+    b: &PackedB<T>,
+    c: &mut [T],
+    ldc: usize,
+    start: Start<'_, T>,
+    split: bool,
+) {
     let (k, n) = (b.k, b.n);
+    if m == 0 || n == 0 {
+        return;
+    }
     assert!(
-        a.len() >= m * k && c.len() >= m * n,
-        "gemm_acc: operand sizes"
+        lda >= k && ldc >= n && a.len() >= (m - 1) * lda + k && c.len() >= (m - 1) * ldc + n,
+        "gemm_strided: operand sizes"
     ); // ok: internal sizes
+    match start {
+        Start::Acc => {}
+        Start::Bias(bias) => assert!(bias.len() >= n, "gemm_strided: bias size"), // ok: internal sizes
+        Start::InputBias { x, ldx, bias } => assert!(
+            bias.len() >= n && ldx >= n && x.len() >= (m - 1) * ldx + n,
+            "gemm_strided: start sizes"
+        ), // ok: internal sizes
+    }
     #[cfg(target_arch = "x86_64")]
     if b.panels {
         // SAFETY: panels are only built on the fast path (T is f32, AVX-512F detected); the
@@ -127,25 +171,73 @@ pub(crate) fn gemm_acc<T: Float>(m: usize, a: &[T], b: &PackedB<T>, c: &mut [T],
                 c.as_mut_ptr() as *mut f32,
             );
             let np = n.div_ceil(NR);
+            let null = std::ptr::null::<f32>();
+            let (x, ldx, bias) = match start {
+                Start::Acc => (null, 0, null),
+                Start::Bias(bias) => (null, 0, bias.as_ptr() as *const f32),
+                Start::InputBias { x, ldx, bias } => {
+                    (x.as_ptr() as *const f32, ldx, bias.as_ptr() as *const f32)
+                }
+            };
+            let sh = x86::Shape {
+                m,
+                k,
+                n,
+                lda,
+                ldc,
+                x: SendPtr(x as *mut f32),
+                ldx,
+                bias: SendPtr(bias as *mut f32),
+            };
             if split && m * n * k >= 1 << 19 && np >= 2 && rayon::current_num_threads() > 1 {
                 let half = np / 2;
                 let ptrs = (SendPtr(a as *mut f32), SendPtr(bp as *mut f32), SendPtr(c));
-                let p = &ptrs;
+                let (p, sh) = (&ptrs, &sh);
                 rayon::join(
-                    || x86::panels(m, k, n, p.0 .0, p.1 .0, p.2 .0, 0, half),
-                    || x86::panels(m, k, n, p.0 .0, p.1 .0, p.2 .0, half, np),
+                    || x86::panels(sh, p.0 .0, p.1 .0, p.2 .0, 0, half),
+                    || x86::panels(sh, p.0 .0, p.1 .0, p.2 .0, half, np),
                 );
             } else {
-                x86::panels(m, k, n, a, bp, c, 0, np);
+                x86::panels(&sh, a, bp, c, 0, np);
             }
         }
         return;
     }
-    gemm(m, k, n, a, false, &b.data, false, T::ONE, c);
+    for i in 0..m {
+        let row = &mut c[i * ldc..i * ldc + n];
+        match start {
+            Start::Acc => {}
+            Start::Bias(bias) => row.copy_from_slice(&bias[..n]),
+            Start::InputBias { x, ldx, bias } => {
+                for ((d, &xv), &bv) in row.iter_mut().zip(&x[i * ldx..]).zip(bias) {
+                    *d = xv + bv;
+                }
+            }
+        }
+    }
+    if lda == k && ldc == n {
+        gemm(m, k, n, a, false, &b.data, false, T::ONE, c);
+        return;
+    }
+    // The general GEMM on the plain layout, one row at a time (f64 and other CPUs).
+    for i in 0..m {
+        gemm(
+            1,
+            k,
+            n,
+            &a[i * lda..i * lda + k],
+            false,
+            &b.data,
+            false,
+            T::ONE,
+            &mut c[i * ldc..i * ldc + n],
+        );
+    }
 }
 
 /// A raw pointer that may cross to the other rayon thread: the two halves write disjoint
-/// columns of C and only read A and B.
+/// columns of C and only read A, B and the start.
+#[derive(Clone, Copy)]
 struct SendPtr(*mut f32);
 // SAFETY: see the type's doc; the data outlives the `rayon::join` that uses it.
 unsafe impl Send for SendPtr {}
@@ -156,41 +248,60 @@ unsafe impl Sync for SendPtr {}
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::NR;
+    use super::{SendPtr, NR};
 
     const MR: usize = 6;
+
+    /// Sizes and row strides of a product, and its start: C = C + A·B when `bias` is null,
+    /// else C = bias + A·B, or (X + bias) + A·B when `x` is not null.
+    pub(super) struct Shape {
+        pub m: usize,
+        pub k: usize,
+        pub n: usize,
+        pub lda: usize,
+        pub ldc: usize,
+        pub x: SendPtr,
+        pub ldx: usize,
+        pub bias: SendPtr,
+    }
 
     /// C[m×n] += A[m×k]·B for the panels `from..to` of a packed B.
     ///
     /// # Safety
-    /// AVX-512F must be available; `a` holds m × k, `b` the packed panels, `c` m × n.
-    #[allow(clippy::too_many_arguments)]
+    /// AVX-512F must be available; `a` holds m rows of k at stride lda, `b` the packed
+    /// panels, `c` m rows of n at stride ldc.
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn panels(
-        m: usize,
-        k: usize,
-        n: usize,
+        sh: &Shape,
         a: *const f32,
         b: *const f32,
         c: *mut f32,
         from: usize,
         to: usize,
     ) {
+        let (m, k, n, lda, ldc, ldx) = (sh.m, sh.k, sh.n, sh.lda, sh.ldc, sh.ldx);
+        let (x, bias) = (sh.x.0 as *const f32, sh.bias.0 as *const f32);
         for jb in from..to {
             let j = jb * NR;
             let masks = col_masks(NR.min(n - j));
             let panel = b.add(jb * k * NR);
+            let bj = if bias.is_null() { bias } else { bias.add(j) };
             let mut i = 0;
             while i < m {
                 let rows = MR.min(m - i);
-                let (ap, cp) = (a.add(i * k), c.add(i * n + j));
+                let (ap, cp) = (a.add(i * lda), c.add(i * ldc + j));
+                let st = Start {
+                    x: if x.is_null() { x } else { x.add(i * ldx + j) },
+                    ldx,
+                    bias: bj,
+                };
                 match rows {
-                    6 => kernel::<6>(k, ap, panel, cp, n, masks),
-                    5 => kernel::<5>(k, ap, panel, cp, n, masks),
-                    4 => kernel::<4>(k, ap, panel, cp, n, masks),
-                    3 => kernel::<3>(k, ap, panel, cp, n, masks),
-                    2 => kernel::<2>(k, ap, panel, cp, n, masks),
-                    _ => kernel::<1>(k, ap, panel, cp, n, masks),
+                    6 => kernel::<6>(k, ap, lda, panel, cp, ldc, masks, st),
+                    5 => kernel::<5>(k, ap, lda, panel, cp, ldc, masks, st),
+                    4 => kernel::<4>(k, ap, lda, panel, cp, ldc, masks, st),
+                    3 => kernel::<3>(k, ap, lda, panel, cp, ldc, masks, st),
+                    2 => kernel::<2>(k, ap, lda, panel, cp, ldc, masks, st),
+                    _ => kernel::<1>(k, ap, lda, panel, cp, ldc, masks, st),
                 }
                 i += rows;
             }
@@ -215,13 +326,16 @@ mod x86 {
     /// columns past n are neither read nor written).
     #[inline]
     #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
     unsafe fn kernel<const R: usize>(
         k: usize,
         a: *const f32,
+        lda: usize,
         panel: *const f32,
         c: *mut f32,
         ldc: usize,
         masks: [__mmask16; 4],
+        start: Start,
     ) {
         let mut acc = [[_mm512_setzero_ps(); 4]; R];
         for p in 0..k {
@@ -233,7 +347,7 @@ mod x86 {
                 _mm512_loadu_ps(row.add(48)),
             ];
             for (r, acc_r) in acc.iter_mut().enumerate() {
-                let av = _mm512_set1_ps(*a.add(r * k + p));
+                let av = _mm512_set1_ps(*a.add(r * lda + p));
                 for q in 0..4 {
                     acc_r[q] = _mm512_fmadd_ps(av, bv[q], acc_r[q]);
                 }
@@ -243,10 +357,28 @@ mod x86 {
             let row = c.wrapping_add(r * ldc);
             for q in 0..4 {
                 let p = row.wrapping_add(q * 16);
-                let old = _mm512_maskz_loadu_ps(masks[q], p);
+                let old = if start.bias.is_null() {
+                    _mm512_maskz_loadu_ps(masks[q], p)
+                } else {
+                    let b = _mm512_maskz_loadu_ps(masks[q], start.bias.wrapping_add(q * 16));
+                    if start.x.is_null() {
+                        b
+                    } else {
+                        let xp = start.x.wrapping_add(r * start.ldx + q * 16);
+                        _mm512_add_ps(_mm512_maskz_loadu_ps(masks[q], xp), b)
+                    }
+                };
                 _mm512_mask_storeu_ps(p, masks[q], _mm512_add_ps(old, acc_r[q]));
             }
         }
+    }
+
+    /// The start of one block: X rows (null: none) at stride ldx, and the bias (null: C).
+    #[derive(Clone, Copy)]
+    struct Start {
+        x: *const f32,
+        ldx: usize,
+        bias: *const f32,
     }
 }
 
@@ -307,6 +439,69 @@ mod tests {
             pool.install(|| gemm_acc(m, &a, &PackedB::rows(&b, k, n), &mut c3, true));
             check(&c3, "2 threads");
             assert_eq!(c3, c1, "{m}×{k}×{n}: the split changes no bit");
+        }
+        // Row strides: the same sums, and the elements between rows untouched.
+        for &(m, k, n) in &[(16, 128, 512), (7, 5, 70)] {
+            let (lda, ldc) = (3 * k + 1, 2 * n + 3);
+            let a: Vec<f32> = (0..m * lda).map(|_| rng.normal() as f32).collect();
+            let b: Vec<f32> = (0..k * n).map(|_| rng.normal() as f32).collect();
+            let c0: Vec<f32> = (0..m * ldc).map(|_| rng.normal() as f32).collect();
+            let packed = PackedB::rows(&b, k, n);
+            let mut c = c0.clone();
+            gemm_strided(m, &a, lda, &packed, &mut c, ldc, Start::Acc, false);
+            for i in 0..m {
+                let ai: Vec<f32> = a[i * lda..i * lda + k].to_vec();
+                let mut want = c0[i * ldc..i * ldc + n].to_vec();
+                gemm_acc(1, &ai, &packed, &mut want, false);
+                assert_eq!(&c[i * ldc..i * ldc + n], &want[..], "strided row {i}");
+                assert_eq!(
+                    &c[i * ldc + n..(i + 1) * ldc],
+                    &c0[i * ldc + n..(i + 1) * ldc]
+                );
+            }
+            // A start of X + bias, or of the bias alone, is the same as adding onto it.
+            let bias: Vec<f32> = (0..n).map(|_| rng.normal() as f32).collect();
+            let ldx = n + 5;
+            let x: Vec<f32> = (0..m * ldx).map(|_| rng.normal() as f32).collect();
+            let (mut want_x, mut want_b, mut got_x, mut got_b) =
+                (c0.clone(), c0.clone(), c0.clone(), c0.clone());
+            for i in 0..m {
+                for j in 0..n {
+                    want_x[i * ldc + j] = x[i * ldx + j] + bias[j];
+                    want_b[i * ldc + j] = bias[j];
+                }
+            }
+            gemm_strided(m, &a, lda, &packed, &mut want_x, ldc, Start::Acc, false);
+            gemm_strided(m, &a, lda, &packed, &mut want_b, ldc, Start::Acc, false);
+            let start = Start::InputBias {
+                x: &x,
+                ldx,
+                bias: &bias,
+            };
+            gemm_strided(m, &a, lda, &packed, &mut got_x, ldc, start, false);
+            let start = Start::Bias(&bias);
+            gemm_strided(m, &a, lda, &packed, &mut got_b, ldc, start, false);
+            assert_eq!(got_x, want_x, "input + bias start");
+            assert_eq!(got_b, want_b, "bias start");
+            let a64: Vec<f64> = a.iter().map(|&x| x as f64).collect();
+            let b64: Vec<f64> = b.iter().map(|&x| x as f64).collect();
+            let mut c64: Vec<f64> = c0.iter().map(|&x| x as f64).collect();
+            gemm_strided(
+                m,
+                &a64,
+                lda,
+                &PackedB::rows(&b64, k, n),
+                &mut c64,
+                ldc,
+                Start::Acc,
+                false,
+            );
+            for (x, y) in c.iter().zip(&c64) {
+                assert!(
+                    (*x as f64 - y).abs() < 1e-3 * (1.0 + y.abs()),
+                    "f64 strided"
+                );
+            }
         }
         // f64 goes through the general GEMM.
         let a = [1.0f64, 2.0, 3.0, 4.0];
