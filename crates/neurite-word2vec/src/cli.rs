@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::config::{Architecture, ThreadMode, TrainConfig};
+use crate::config::{Architecture, ReferenceFma, ThreadMode, TrainConfig};
 use crate::corpus::Corpus;
 use crate::error::{Error, Result};
 use crate::evaluate::{
@@ -40,8 +40,10 @@ Training:
     -seed <int>         seed of every random choice; default 1
     -deterministic <int> 1 = bit-identical multi-threaded results (private copies merged in
                         thread order); default 0 (Hogwild)
-    -reference <int>    1 = reproduce word2vec.c's arithmetic and random numbers (one thread,
-                        400 MB unigram table); default 0
+    -reference <int>    reproduce word2vec.c's arithmetic and random numbers bit for bit (one
+                        thread, 400 MB unigram table), as GCC 12 -O3 built it: 1 = with
+                        -ffp-contract=off (or without FMA); 2 = -march=native on an AMD
+                        EPYC with AVX-512 (znver3 tuning); 3 = -march=haswell; default 0
     -no-shrink          always use the full window (no soft window)
   Without -train, the embedded 1M-word public-domain corpus is used when -output is given.
 
@@ -89,9 +91,19 @@ pub fn parse_train_args(args: &[String]) -> Result<TrainArgs> {
         },
     };
     let mut cbow = true;
+    let mut seen: Vec<&str> = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let flag = args[i].trim_start_matches('-');
+        // word2vec.c silently takes the first of two equal flags; neither choice is obvious.
+        if seen.contains(&flag) {
+            return Err(Error::InvalidConfig {
+                name: "flag",
+                value: args[i].clone(),
+                expected: "each flag at most once",
+            });
+        }
+        seen.push(flag);
         if flag == "no-shrink" {
             t.config.shrink_window = false;
             i += 1;
@@ -132,7 +144,16 @@ pub fn parse_train_args(args: &[String]) -> Result<TrainArgs> {
                     ThreadMode::Hogwild
                 }
             }
-            "reference" => c.reference_parity = parse::<u8>("reference", value)? != 0,
+            "reference" => {
+                let level = parse::<u8>("reference", value)?;
+                c.reference_parity = level > 0;
+                c.reference_fma = match level {
+                    0 | 1 => ReferenceFma::Off,
+                    2 => ReferenceFma::GCC12_ZNVER_AVX512,
+                    3 => ReferenceFma::GCC12_HASWELL,
+                    _ => return Err(Error::config("reference", value, "0, 1, 2 or 3")),
+                };
+            }
             _ => {
                 return Err(Error::InvalidConfig {
                     name: "flag",
@@ -165,8 +186,11 @@ pub fn run_train(t: &TrainArgs, out: &mut dyn Write) -> Result<()> {
             corpus.path().display()
         );
     }
+    let reference = t.config.reference_parity;
     let vocab = match &t.read_vocab {
+        Some(p) if reference => Vocabulary::load_reference(p, &t.config.vocab)?,
         Some(p) => Vocabulary::load(p, &t.config.vocab)?,
+        None if reference => Vocabulary::build_reference(&corpus, &t.config.vocab)?,
         None => Vocabulary::build(&corpus, &t.config.vocab)?,
     };
     if let Some(p) = &t.save_vocab {
@@ -343,6 +367,20 @@ mod tests {
         assert!(parse_train_args(&args("-size")).is_err());
         assert!(parse_train_args(&args("-size ten")).is_err());
         assert!(parse_train_args(&args("-bogus 1")).is_err());
+        assert!(matches!(
+            parse_train_args(&args("-negative 5 -hs 1 -negative 0")),
+            Err(Error::InvalidConfig { name: "flag", .. })
+        ));
+        assert!(parse_train_args(&args("-no-shrink -no-shrink")).is_err());
+        assert!(parse_train_args(&args("-reference 4")).is_err());
+        let t = parse_train_args(&args("-reference 2 -cbow 0")).unwrap();
+        assert!(t.config.reference_parity);
+        assert_eq!(
+            t.config.reference_fma,
+            crate::config::ReferenceFma::GCC12_ZNVER_AVX512
+        );
+        let t = parse_train_args(&args("-reference 1")).unwrap();
+        assert_eq!(t.config.reference_fma, crate::config::ReferenceFma::Off);
         let mut out = Vec::new();
         assert!(run(&args("similar"), &mut out).is_err());
     }

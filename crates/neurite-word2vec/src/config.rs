@@ -25,6 +25,68 @@ pub enum ThreadMode {
     Deterministic,
 }
 
+/// How the word2vec.c binary being reproduced rounded its multiply-adds (reference-parity
+/// mode only). GCC contracts `a * b + c` into a fused multiply-add (one rounding instead of
+/// two) by default (`-ffp-contract=fast`) whenever the target has FMA, as `-march=native` on
+/// any x86-64 since 2013 does. The updates `y[c] += g * x[c]` are then always fused; the dot
+/// products `f += a[c] * b[c]` depend on how GCC compiled each loop (see [`DotRounding`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReferenceFma {
+    /// No fused multiply-add: word2vec.c built with `-ffp-contract=off`, or for a processor
+    /// without FMA.
+    Off,
+    /// Fused updates, and dot products rounded as given for each architecture.
+    Fused {
+        /// The CBOW dot products (`neu1 · syn1[...]`).
+        cbow_dot: DotRounding,
+        /// The skip-gram dot products (`syn0[...] · syn1[...]`).
+        skip_gram_dot: DotRounding,
+    },
+}
+
+impl ReferenceFma {
+    /// GCC 12.2 `-O3 -march=native -funroll-loops` on an AMD EPYC with AVX-512 (GCC tunes for
+    /// `znver3`, which avoids FMA in a loop's reduction chain): CBOW's dot products are scalar
+    /// loops with every product rounded; skip-gram's are vectorised 16 and then 8 floats wide.
+    /// Checked bit for bit against that build (`crates/neurite-word2vec/bench/parity.sh`).
+    pub const GCC12_ZNVER_AVX512: ReferenceFma = ReferenceFma::Fused {
+        cbow_dot: DotRounding::Separate,
+        skip_gram_dot: DotRounding::VectorBlocks(8),
+    };
+    /// GCC 12.2 `-O3 -march=haswell -funroll-loops` (AVX2 and FMA): CBOW's dot products are
+    /// scalar loops of fused multiply-adds; skip-gram's are vectorised 8 and then 4 floats wide.
+    /// Checked bit for bit against that build.
+    pub const GCC12_HASWELL: ReferenceFma = ReferenceFma::Fused {
+        cbow_dot: DotRounding::Fused,
+        skip_gram_dot: DotRounding::VectorBlocks(4),
+    };
+}
+
+/// How one of word2vec.c's dot products `f += a[c] * b[c]` (`n` terms, added in order) was
+/// compiled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DotRounding {
+    /// Each product rounded before it is added (a scalar loop without FMA).
+    Separate,
+    /// Each product fused with its addition (a scalar loop of FMAs).
+    Fused,
+    /// Vectorised: the products of the first `block·⌊n/block⌋` terms are computed a vector at
+    /// a time (each rounded) and added one by one; the remaining `n mod block` terms are a
+    /// scalar tail of FMAs. `block` is the width of the narrowest vector GCC used.
+    VectorBlocks(usize),
+}
+
+impl DotRounding {
+    /// For a dot product of `n` terms: the first term that is fused (`n` when none is).
+    pub fn fused_from(self, n: usize) -> usize {
+        match self {
+            DotRounding::Separate => n,
+            DotRounding::Fused => 0,
+            DotRounding::VectorBlocks(block) => n / block.max(1) * block.max(1),
+        }
+    }
+}
+
 /// Everything that shapes training. `Default` gives word2vec.c's defaults (CBOW).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainConfig {
@@ -57,10 +119,19 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Reproduce word2vec.c (2015 release) exactly: its generator seeded as there, its sigmoid
     /// table index, its 1e8-slot unigram table (400 MB), left-to-right sums, its learning-rate
-    /// schedule and its end-of-file quirks. Single thread only; `seed` is ignored. word2vec.c
-    /// orders words of equal count by its hash table, neurite by their bytes: give both tools
-    /// the same `-read-vocab` file for an identical vocabulary.
+    /// schedule and its end-of-file quirks. Single thread only; `seed` is ignored.
+    /// [`Word2Vec::train`](crate::Word2Vec::train) then counts the vocabulary as
+    /// [`Vocabulary::build_reference`](crate::Vocabulary::build_reference) does (words of
+    /// equal count in order of first occurrence, as glibc's `qsort` leaves them in word2vec.c).
+    /// Checked against word2vec.c by `bench/parity.sh` (identical vocabulary and vector files
+    /// for CBOW and skip-gram with negative sampling, hierarchical softmax or both) and by the
+    /// `word2vec_c_parity` test.
     pub reference_parity: bool,
+    /// In the reference-parity mode, which multiply-adds word2vec.c's binary fused (rounded
+    /// once): none when it was built with `-ffp-contract=off` or for a processor without FMA
+    /// (the default); see [`ReferenceFma`] for GCC's `-O3 -march=native`. Only valid with
+    /// `reference_parity`.
+    pub reference_fma: ReferenceFma,
     /// Sentences are cut after this many kept words (word2vec.c's `MAX_SENTENCE_LENGTH`, 1000).
     pub max_sentence_len: usize,
     /// Print progress (percent, alpha, words/s per thread) on standard error.
@@ -86,6 +157,7 @@ impl Default for TrainConfig {
             sync_words: 100_000,
             seed: 1,
             reference_parity: false,
+            reference_fma: ReferenceFma::Off,
             max_sentence_len: 1000,
             progress: false,
             vocab: VocabOptions::default(),
@@ -163,6 +235,28 @@ impl TrainConfig {
                 "1 in the reference-parity mode",
             ));
         }
+        if self.reference_fma != ReferenceFma::Off && !self.reference_parity {
+            return Err(Error::config(
+                "reference_fma",
+                format!("{:?}", self.reference_fma),
+                "Off unless reference_parity is on",
+            ));
+        }
+        if let ReferenceFma::Fused {
+            cbow_dot,
+            skip_gram_dot,
+        } = self.reference_fma
+        {
+            if cbow_dot == DotRounding::VectorBlocks(0)
+                || skip_gram_dot == DotRounding::VectorBlocks(0)
+            {
+                return Err(Error::config(
+                    "reference_fma",
+                    "VectorBlocks(0)",
+                    "a block ≥ 1",
+                ));
+            }
+        }
         if self.vocab.prune_at == 0 {
             return Err(Error::config("prune_at", 0, "at least 1"));
         }
@@ -239,6 +333,18 @@ mod tests {
                 reference_parity: true,
                 ..Default::default()
             },
+            TrainConfig {
+                reference_fma: ReferenceFma::GCC12_HASWELL,
+                ..Default::default()
+            },
+            TrainConfig {
+                reference_parity: true,
+                reference_fma: ReferenceFma::Fused {
+                    cbow_dot: DotRounding::Fused,
+                    skip_gram_dot: DotRounding::VectorBlocks(0),
+                },
+                ..Default::default()
+            },
         ];
         for c in bad {
             assert!(
@@ -253,6 +359,17 @@ mod tests {
         .validate()
         .unwrap_err();
         assert!(e.to_string().contains("window = 0"), "{e}");
+    }
+
+    #[test]
+    fn dot_rounding_splits_where_gcc_does() {
+        assert_eq!(DotRounding::Separate.fused_from(100), 100);
+        assert_eq!(DotRounding::Fused.fused_from(100), 0);
+        // 100 = 6·16 + 4: zmm blocks, no ymm block (4 < 8), a scalar tail of 4.
+        assert_eq!(DotRounding::VectorBlocks(8).fused_from(100), 96);
+        assert_eq!(DotRounding::VectorBlocks(8).fused_from(37), 32);
+        assert_eq!(DotRounding::VectorBlocks(4).fused_from(37), 36);
+        assert_eq!(DotRounding::VectorBlocks(4).fused_from(3), 0);
     }
 
     #[test]

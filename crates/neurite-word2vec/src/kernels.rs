@@ -3,7 +3,9 @@
 //! The fast forms keep 16 independent partial sums, a shape LLVM turns into vector
 //! instructions (AVX2/AVX-512 with `target-cpu=native`) without reassociating anything it
 //! should not; the `sequential` forms add left to right in single precision exactly as
-//! word2vec.c compiled without `-ffast-math` does, for the reference-parity mode.
+//! word2vec.c compiled without `-ffast-math` does, for the reference-parity mode, and the
+//! `fused` forms do the same with one rounding per multiply-add, as GCC's default
+//! `-ffp-contract=fast` compiles word2vec.c for a processor with FMA (`-march=native`).
 
 const LANES: usize = 8;
 
@@ -172,6 +174,30 @@ pub fn dot_sequential(a: &[f32], b: &[f32]) -> f32 {
     f
 }
 
+/// Σ `a[i]·b[i]` left to right, each product rounded before it is added for `i < from` and
+/// fused with the addition (`f = fma(a[i], b[i], f)`) from `from` on: word2vec.c's
+/// `f += a[c] * b[c]` as GCC vectorises and contracts it (see `ReferenceFma`). `from = 0`
+/// fuses every term.
+#[inline]
+pub fn dot_fused_from(a: &[f32], b: &[f32], from: usize) -> f32 {
+    let n = a.len().min(b.len());
+    let split = from.min(n);
+    let mut f = dot_sequential(&a[..split], &b[..split]);
+    for (x, y) in a[split..n].iter().zip(&b[split..n]) {
+        f = x.mul_add(*y, f);
+    }
+    f
+}
+
+/// `y[i] = fma(a, x[i], y[i])` over `min(y.len(), x.len())` elements (one rounding each).
+#[inline]
+pub fn axpy_fused(y: &mut [f32], a: f32, x: &[f32]) {
+    let n = y.len().min(x.len());
+    for (yi, xi) in y[..n].iter_mut().zip(&x[..n]) {
+        *yi = a.mul_add(*xi, *yi);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +216,9 @@ mod tests {
             prop_assert!((dot(&a, &b) as f64 - exact).abs() < bound);
             prop_assert!((dot_sequential(&a, &b) as f64 - exact).abs() < bound);
             prop_assert!((dot_portable(&a, &b) as f64 - exact).abs() < bound);
+            prop_assert!((dot_fused_from(&a, &b, 0) as f64 - exact).abs() < bound);
+            prop_assert!((dot_fused_from(&a, &b, a.len() / 8 * 8) as f64 - exact).abs() < bound);
+            prop_assert_eq!(dot_fused_from(&a, &b, a.len()), dot_sequential(&a, &b));
         }
 
         #[test]
@@ -203,6 +232,14 @@ mod tests {
             for i in 0..y.len() {
                 prop_assert_eq!(y[i], y0[i] + a * x[i]);
             }
+            let mut f = y0.clone();
+            axpy_fused(&mut f, a, &x);
+            for i in 0..f.len() {
+                // One rounding of the exact a·x + y: within half an ulp of it.
+                let exact = a as f64 * x[i] as f64 + y0[i] as f64;
+                let scale = exact.abs().max((f[i] as f64).abs()).max(f32::MIN_POSITIVE as f64);
+                prop_assert!((f[i] as f64 - exact).abs() <= scale * f32::EPSILON as f64 / 2.0);
+            }
             let mut z = y0.clone();
             add(&mut z, &x);
             scale(&mut z, a);
@@ -210,6 +247,22 @@ mod tests {
                 prop_assert_eq!(z[i], (y0[i] + x[i]) * a);
             }
         }
+    }
+
+    #[test]
+    fn fused_forms_round_once() {
+        // 1 + 2^-12 squared is 1 + 2^-11 + 2^-24: the separate product rounds the 2^-24 away
+        // (a tie to even), the fused form keeps it and then drops it only when adding −1.
+        let x = 1.0 + f32::EPSILON * 2048.0;
+        let sep = dot_sequential(&[-1.0, x], &[1.0, x]);
+        let fused = dot_fused_from(&[-1.0, x], &[1.0, x], 0);
+        assert_eq!(dot_fused_from(&[-1.0, x], &[1.0, x], 1), fused);
+        assert_eq!(dot_fused_from(&[-1.0, x], &[1.0, x], 2), sep);
+        assert_eq!(sep, 2f32.powi(-11));
+        assert_eq!(fused, 2f32.powi(-11) + 2f32.powi(-24));
+        let mut y = [-1.0f32];
+        axpy_fused(&mut y, x, &[x]);
+        assert_eq!(y[0], fused);
     }
 
     #[test]

@@ -43,8 +43,9 @@
 //! * [`TrainConfig`] and [`Word2Vec::train`] — every knob of word2vec.c with its default, plus
 //!   two modes no other trainer offers: **reference parity**
 //!   ([`TrainConfig::reference_parity`]), which reproduces the original's generator, sigmoid
-//!   table, unigram table, window shrinking and learning-rate schedule so that a single-thread
-//!   run can be compared with the original's output; and a **deterministic multi-threaded**
+//!   table, unigram table, window shrinking and learning-rate schedule, and its rounding
+//!   ([`ReferenceFma`]): a single-thread run writes the same vocabulary and vector files, byte
+//!   for byte, as word2vec.c with the same flags (`bench/parity.sh`); and a **deterministic multi-threaded**
 //!   mode ([`ThreadMode::Deterministic`]) that gives bit-identical vectors for a seed and
 //!   thread count. The default, [`ThreadMode::Hogwild`], shares one model without locks as
 //!   the original does (see the `train` module documentation for why and how that race is
@@ -80,7 +81,7 @@ pub mod train;
 pub mod vectors;
 pub mod vocab;
 
-pub use config::{Architecture, ThreadMode, TrainConfig};
+pub use config::{Architecture, DotRounding, ReferenceFma, ThreadMode, TrainConfig};
 pub use corpus::Corpus;
 pub use error::{Error, Result};
 pub use evaluate::{

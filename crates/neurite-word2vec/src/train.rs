@@ -36,11 +36,11 @@ use std::time::Instant;
 
 use neurite_tensor::Rng;
 
-use crate::config::{Architecture, ThreadMode, TrainConfig, REFERENCE_TABLE_SIZE};
+use crate::config::{Architecture, ReferenceFma, ThreadMode, TrainConfig, REFERENCE_TABLE_SIZE};
 use crate::corpus::{Corpus, Token, Tokens};
 use crate::error::Result;
 use crate::huffman::HuffmanTree;
-use crate::kernels::{add, axpy, dot, dot_sequential, scale};
+use crate::kernels::{add, axpy, axpy_fused, dot, dot_fused_from, dot_sequential, scale};
 use crate::sampling::{
     context_range, keep_probability, reference_keep_threshold, reference_unigram_table, AliasTable,
     Lcg, SigmoidTable, MAX_EXP,
@@ -466,6 +466,8 @@ struct Shared<'a> {
     keep_fast: Vec<u64>,
     /// Reference mode: word2vec.c's `ran` per word.
     keep_reference: Vec<f32>,
+    /// Reference mode with fused multiply-adds: the first fused term of each dot product.
+    fma_from: Option<usize>,
     /// Corpus words read by all threads (progress and the Hogwild learning rate).
     words_done: AtomicU64,
     /// `epochs · total_words + 1`, word2vec.c's denominator of progress.
@@ -508,6 +510,16 @@ impl<'a> Shared<'a> {
             negatives,
             keep_fast,
             keep_reference,
+            fma_from: match config.reference_fma {
+                ReferenceFma::Off => None,
+                ReferenceFma::Fused {
+                    cbow_dot,
+                    skip_gram_dot,
+                } => Some(match config.architecture {
+                    Architecture::Cbow => cbow_dot.fused_from(config.dim),
+                    Architecture::SkipGram => skip_gram_dot.fused_from(config.dim),
+                }),
+            },
             words_done: AtomicU64::new(0),
             planned: config.epochs as u64 * total + 1,
             started: Instant::now(),
@@ -750,7 +762,11 @@ impl Worker {
         label: f32,
         skip_outside: bool,
     ) -> bool {
-        let f = if PARITY {
+        // The reference mode rounds as the word2vec.c build being reproduced did.
+        let fused_from = if PARITY { shared.fma_from } else { None };
+        let f = if let Some(from) = fused_from {
+            dot_fused_from(h, out, from)
+        } else if PARITY {
             dot_sequential(h, out)
         } else {
             dot(h, out)
@@ -774,8 +790,13 @@ impl Worker {
             (label - shared.sigmoid.fast(f)) * alpha
         };
         // Downstream gradients: g·v' into h's accumulator, g·h into v'.
-        axpy(neu1e, g, out);
-        axpy(out, g, h);
+        if fused_from.is_some() {
+            axpy_fused(neu1e, g, out);
+            axpy_fused(out, g, h);
+        } else {
+            axpy(neu1e, g, out);
+            axpy(out, g, h);
+        }
         true
     }
 

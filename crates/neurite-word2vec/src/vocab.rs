@@ -1,6 +1,12 @@
 //! The vocabulary: words counted from a streamed corpus, rare words cut by `min_count`, sorted
 //! by frequency (ties by the word's bytes, so the order never depends on hashing), with the
 //! sentence end `</s>` kept at index 0 as word2vec.c does. Saved and loaded as `word count` lines.
+//!
+//! The reference-parity forms ([`Vocabulary::build_reference`], [`Vocabulary::load_reference`])
+//! order ties as word2vec.c does when its C library's `qsort` is stable (glibc's merge sort):
+//! by first occurrence in the corpus, or by line order in a vocabulary file. That order does
+//! not depend on hashing either, and it makes `-save-vocab` files byte-identical to the
+//! original's.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -198,18 +204,35 @@ impl Vocabulary {
         Self::build_counting(corpus, opts, false)
     }
 
-    /// As [`Vocabulary::build`]; with `drop_unterminated_tail`, a last word not followed by
-    /// white space is not counted (word2vec.c's behaviour, for the reference-parity mode).
+    /// As [`Vocabulary::build`], counting exactly as word2vec.c does: a last word ended by the
+    /// end of the file rather than by white space is not counted, and words of equal count
+    /// keep the order in which they first occur (what word2vec.c's `qsort` gives with glibc).
+    /// With the same corpus and `min_count`, [`Vocabulary::save`] then writes the same bytes
+    /// as word2vec.c's `-save-vocab`.
+    ///
+    /// ```
+    /// use neurite_word2vec::{Corpus, VocabOptions, Vocabulary};
+    /// let corpus = Corpus::from_bytes("t", b"b a c a b d\nlast".to_vec());
+    /// let opts = VocabOptions { min_count: 1, ..Default::default() };
+    /// let v = Vocabulary::build_reference(&corpus, &opts)?;
+    /// assert_eq!(v.words(), ["</s>", "b", "a", "c", "d"]); // `last` is not counted
+    /// # Ok::<(), neurite_word2vec::Error>(())
+    /// ```
+    pub fn build_reference(corpus: &Corpus, opts: &VocabOptions) -> Result<Self> {
+        Self::build_counting(corpus, opts, true)
+    }
+
+    /// As [`Vocabulary::build`]; with `reference`, as [`Vocabulary::build_reference`].
     pub(crate) fn build_counting(
         corpus: &Corpus,
         opts: &VocabOptions,
-        drop_unterminated_tail: bool,
+        reference: bool,
     ) -> Result<Self> {
         if opts.prune_at == 0 {
             return Err(Error::config("prune_at", 0, "at least 1"));
         }
         let len = corpus.len_bytes()?;
-        let mut tokens = corpus.tokens(0, len, drop_unterminated_tail)?;
+        let mut tokens = corpus.tokens(0, len, reference)?;
         let mut counts = Counts::new();
         let mut words = 0u64;
         while let Some(tok) = tokens.next_token()? {
@@ -229,8 +252,9 @@ impl Vocabulary {
                 path: corpus.path().to_path_buf(),
             });
         }
+        // The table holds the words in order of first occurrence (pruning keeps that order).
         let pairs = (1..counts.table.len()).map(|i| (counts.table.word(i), counts.counts[i]));
-        Self::from_pairs(counts.counts[0], pairs, opts, corpus.path())
+        Self::from_pairs(counts.counts[0], pairs, opts, corpus.path(), reference)
     }
 
     /// A vocabulary from `(word, count)` pairs (any order; `</s>` among them sets its count),
@@ -248,14 +272,17 @@ impl Vocabulary {
                 rest.push((w.as_bytes(), c));
             }
         }
-        Self::from_pairs(sentence_end, rest, opts, Path::new("<counts>"))
+        Self::from_pairs(sentence_end, rest, opts, Path::new("<counts>"), false)
     }
 
+    /// Sorts by count; ties by the word's bytes, or (`ties_in_given_order`) in the order of
+    /// `pairs`.
     fn from_pairs<'a>(
         sentence_end_count: u64,
         pairs: impl IntoIterator<Item = (&'a [u8], u64)>,
         opts: &VocabOptions,
         path: &Path,
+        ties_in_given_order: bool,
     ) -> Result<Self> {
         let mut distinct = 0;
         let mut max_count = 0;
@@ -267,7 +294,12 @@ impl Vocabulary {
                 kept.push((w, c));
             }
         }
-        kept.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        if ties_in_given_order {
+            // A stable sort: what word2vec.c's qsort (glibc's merge sort) does.
+            kept.sort_by_key(|p| std::cmp::Reverse(p.1));
+        } else {
+            kept.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        }
         if let Some(max) = opts.max_vocab_size {
             kept.truncate(max.saturating_sub(1));
         }
@@ -358,7 +390,16 @@ impl Vocabulary {
 
     /// Reads `word count` lines (word2vec.c's `-read-vocab`), then cuts and sorts as `build` does.
     pub fn load(path: impl AsRef<Path>, opts: &VocabOptions) -> Result<Self> {
-        let path = path.as_ref();
+        Self::load_ordered(path.as_ref(), opts, false)
+    }
+
+    /// As [`Vocabulary::load`], but words of equal count keep their order in the file, as
+    /// word2vec.c's `-read-vocab` does with glibc (for the reference-parity mode).
+    pub fn load_reference(path: impl AsRef<Path>, opts: &VocabOptions) -> Result<Self> {
+        Self::load_ordered(path.as_ref(), opts, true)
+    }
+
+    fn load_ordered(path: &Path, opts: &VocabOptions, file_order: bool) -> Result<Self> {
         let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let mut pairs: Vec<(String, u64)> = Vec::new();
         for (i, line) in BufReader::new(f).lines().enumerate() {
@@ -396,7 +437,7 @@ impl Vocabulary {
                 rest.push((w.as_bytes(), *c));
             }
         }
-        Self::from_pairs(sentence_end, rest, opts, path)
+        Self::from_pairs(sentence_end, rest, opts, path, file_order)
     }
 }
 
