@@ -114,7 +114,7 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         )?)
         .add(Relu)
         .add(MaxPool2d::new([2, 2]))
-        .add(Flatten)
+        .add(Flatten::default())
         .add(Linear::new(32 * (side / 2) * (side / 2), 64, &mut rng)?)
         .add(Relu)
         .add(Linear::new(64, classes, &mut rng)?);

@@ -104,7 +104,7 @@ fn w3_network(rng: &mut Rng) -> Result<Sequential<f32>, Box<dyn Error>> {
         )?)
         .add(Relu)
         .add(MaxPool2d::new([2, 2]))
-        .add(Flatten)
+        .add(Flatten::default())
         .add(Linear::new(32 * 7 * 7, 128, rng)?)
         .add(Relu)
         .add(Linear::new(128, 10, rng)?))

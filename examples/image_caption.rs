@@ -170,7 +170,7 @@ impl Captioner {
             )?)
             .add(Relu)
             .add(MaxPool2d::new([2, 2]))
-            .add(Flatten)
+            .add(Flatten::default())
             .add(Linear::new(flat, state, rng)?);
         let decoder = Recurrent::new(
             config.cell,

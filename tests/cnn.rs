@@ -59,7 +59,7 @@ fn digits_cnn_reaches_97_percent_held_out() {
         .add(Conv2d::new(ConvConfig::new(16, 32, [3, 3]).same(), &mut rng).unwrap())
         .add(Relu)
         .add(MaxPool2d::new([2, 2]))
-        .add(Flatten)
+        .add(Flatten::default())
         .add(Linear::new(32 * 4 * 4, 64, &mut rng).unwrap())
         .add(Relu)
         .add(Linear::new(64, 10, &mut rng).unwrap());
@@ -108,7 +108,7 @@ fn fashion_mnist_w3_network_learns_in_one_epoch_on_a_fixed_subset() {
         )
         .add(Relu)
         .add(MaxPool2d::new([2, 2]))
-        .add(Flatten)
+        .add(Flatten::default())
         .add(Linear::new(32 * 7 * 7, 128, &mut rng).unwrap())
         .add(Relu)
         .add(Linear::new(128, 10, &mut rng).unwrap());

@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .add(conv(16, 32, &mut rng)?)
         .add(Relu)
         .add(MaxPool2d::new([2, 2]))
-        .add(Flatten)
+        .add(Flatten::default())
         .add(Linear::new(1568, 128, &mut rng)?)
         .add(Relu)
         .add(Linear::new(128, 10, &mut rng)?);

@@ -12,6 +12,7 @@ use neurite_tensor::{Float, Rng, Tensor};
 use crate::conv_kernel::{self, ConvGeom};
 use crate::error::{CnnError, Result};
 use crate::scratch::Scratch;
+use neurite_tensor::conv::{Im2col, Window2d};
 
 /// Zero padding of a convolution along each spatial axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,9 +245,14 @@ impl<const D: usize> ConvConfig<D> {
         let (kh, kw) = a(self.kernel, 1);
         let (sh, sw) = a(self.stride, 1);
         let (dh, dw) = a(self.dilation, 1);
-        let (oh, ow) = a(out, 1);
-        let before = pads.map(|p| p.0);
-        let (ph, pw) = a(before, 0);
+        let (ph, pw) = a(pads.map(|p| p.0), 0);
+        let (qh, qw) = a(pads.map(|p| p.1), 0);
+        let window = Window2d::new([kh, kw])
+            .with_stride([sh, sw])
+            .with_padding_asym([ph, pw], [qh, qw])
+            .with_dilation([dh, dw]);
+        let cols = Im2col::new_2d([self.in_channels / self.groups, h, w], &window)?;
+        debug_assert_eq!(cols.output_size(), [a(out, 1).0, a(out, 1).1]);
         Ok(ConvGeom {
             n: input[0],
             c_in: self.in_channels,
@@ -254,16 +260,7 @@ impl<const D: usize> ConvConfig<D> {
             w,
             c_out: self.out_channels,
             groups: self.groups,
-            kh,
-            kw,
-            sh,
-            sw,
-            ph,
-            pw,
-            dh,
-            dw,
-            oh,
-            ow,
+            cols,
         })
     }
 
@@ -271,10 +268,11 @@ impl<const D: usize> ConvConfig<D> {
     pub fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         self.validate()?;
         let g = self.geom(input)?;
+        let [oh, ow] = g.cols.output_size();
         Ok(if D == 1 {
-            vec![g.n, g.c_out, g.ow]
+            vec![g.n, g.c_out, ow]
         } else {
-            vec![g.n, g.c_out, g.oh, g.ow]
+            vec![g.n, g.c_out, oh, ow]
         })
     }
 }

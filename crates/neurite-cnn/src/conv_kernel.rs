@@ -1,10 +1,12 @@
-//! The convolution kernels: per-sample im2col into a reused buffer, then one GEMM per group
-//! (C = W·cols) on the `gemm` crate's kernels, in parallel over the batch; and the backward pass, which
+//! The convolution kernels: per-sample im2col into a reused buffer (neurite-tensor's
+//! [`Im2col`], the same per-plane code as its batched `im2col_2d`), then one GEMM per group
+//! (C = W·cols) on the calling thread, in parallel over the batch; and the backward pass, which
 //! rebuilds the columns instead of keeping them (cheap next to the GEMMs, and it keeps no
 //! [batch, C·k, L] buffer alive between forward and backward).
 //!
 //! 1-D convolution runs on the same code with a height of 1.
 
+use neurite_tensor::conv::Im2col;
 use neurite_tensor::Float;
 use rayon::prelude::*;
 
@@ -19,17 +21,8 @@ pub(crate) struct ConvGeom {
     pub w: usize,
     pub c_out: usize,
     pub groups: usize,
-    pub kh: usize,
-    pub kw: usize,
-    pub sh: usize,
-    pub sw: usize,
-    /// Zero padding before (top / left); the padding after only enters `oh` / `ow`.
-    pub ph: usize,
-    pub pw: usize,
-    pub dh: usize,
-    pub dw: usize,
-    pub oh: usize,
-    pub ow: usize,
+    /// The im2col plan of one group of one sample: [c_in/groups, h, w] ↔ [k, l].
+    pub cols: Im2col,
 }
 
 impl ConvGeom {
@@ -43,11 +36,11 @@ impl ConvGeom {
     }
     /// Rows of the column matrix per group: cg·kh·kw.
     pub fn k(&self) -> usize {
-        self.cg() * self.kh * self.kw
+        self.cols.rows()
     }
     /// Output positions per channel: oh·ow.
     pub fn l(&self) -> usize {
-        self.oh * self.ow
+        self.cols.positions()
     }
     /// Input elements per sample.
     pub fn in_sample(&self) -> usize {
@@ -57,115 +50,25 @@ impl ConvGeom {
     pub fn out_sample(&self) -> usize {
         self.c_out * self.l()
     }
-    /// A 1×1 kernel with stride 1 and no padding: the input plane is the column matrix.
-    fn direct(&self) -> bool {
-        self.kh == 1
-            && self.kw == 1
-            && self.sh == 1
-            && self.sw == 1
-            && self.ph == 0
-            && self.pw == 0
-            && self.oh == self.h
-            && self.ow == self.w
-    }
-}
-
-/// The output indices `o` in `0..count` with `0 ≤ o·stride + offset − pad < len`, as a range.
-#[inline]
-fn valid_range(
-    count: usize,
-    stride: usize,
-    offset: usize,
-    pad: usize,
-    len: usize,
-) -> (usize, usize) {
-    // o·stride + offset ≥ pad  ⇔  o ≥ ceil((pad − offset) / stride)
-    let lo = if offset >= pad {
-        0
-    } else {
-        (pad - offset).div_ceil(stride)
-    };
-    // o·stride + offset − pad ≤ len − 1  ⇔  o ≤ (len − 1 + pad − offset) / stride
-    let hi = if len + pad > offset {
-        ((len - 1 + pad - offset) / stride + 1).min(count)
-    } else {
-        0
-    };
-    (lo.min(hi), hi)
 }
 
 /// im2col of one group of one sample: `x` [cg, h, w] → `cols` [cg·kh·kw, oh·ow].
-pub(crate) fn im2col<T: Float>(g: &ConvGeom, x: &[T], cols: &mut [T]) {
-    let (l, ow) = (g.l(), g.ow);
-    for c in 0..g.cg() {
-        let plane = &x[c * g.h * g.w..(c + 1) * g.h * g.w];
-        for ki in 0..g.kh {
-            let (ylo, yhi) = valid_range(g.oh, g.sh, ki * g.dh, g.ph, g.h);
-            for kj in 0..g.kw {
-                let row = (c * g.kh + ki) * g.kw + kj;
-                let dst = &mut cols[row * l..(row + 1) * l];
-                let (xlo, xhi) = valid_range(ow, g.sw, kj * g.dw, g.pw, g.w);
-                dst[..ylo * ow].fill(T::ZERO);
-                dst[yhi * ow..].fill(T::ZERO);
-                for oy in ylo..yhi {
-                    let iy = oy * g.sh + ki * g.dh - g.ph;
-                    let src = &plane[iy * g.w..(iy + 1) * g.w];
-                    let d = &mut dst[oy * ow..(oy + 1) * ow];
-                    d[..xlo].fill(T::ZERO);
-                    d[xhi..].fill(T::ZERO);
-                    if xlo < xhi {
-                        let ix0 = xlo * g.sw + kj * g.dw - g.pw;
-                        if g.sw == 1 {
-                            d[xlo..xhi].copy_from_slice(&src[ix0..ix0 + (xhi - xlo)]);
-                        } else {
-                            for (j, o) in d[xlo..xhi].iter_mut().enumerate() {
-                                *o = src[ix0 + j * g.sw];
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+fn im2col<T: Float>(g: &ConvGeom, x: &[T], cols: &mut [T]) {
+    g.cols
+        .im2col(x, cols)
+        .expect("buffer lengths fixed by the geometry"); // ok: sliced from the geometry above
 }
 
 /// col2im, the adjoint of [`im2col`]: adds `cols` [cg·kh·kw, oh·ow] onto `x` [cg, h, w].
-pub(crate) fn col2im<T: Float>(g: &ConvGeom, cols: &[T], x: &mut [T]) {
-    let (l, ow) = (g.l(), g.ow);
-    for c in 0..g.cg() {
-        let plane = &mut x[c * g.h * g.w..(c + 1) * g.h * g.w];
-        for ki in 0..g.kh {
-            let (ylo, yhi) = valid_range(g.oh, g.sh, ki * g.dh, g.ph, g.h);
-            for kj in 0..g.kw {
-                let row = (c * g.kh + ki) * g.kw + kj;
-                let src = &cols[row * l..(row + 1) * l];
-                let (xlo, xhi) = valid_range(ow, g.sw, kj * g.dw, g.pw, g.w);
-                if xlo >= xhi {
-                    continue;
-                }
-                for oy in ylo..yhi {
-                    let iy = oy * g.sh + ki * g.dh - g.ph;
-                    let dst = &mut plane[iy * g.w..(iy + 1) * g.w];
-                    let s = &src[oy * ow + xlo..oy * ow + xhi];
-                    let ix0 = xlo * g.sw + kj * g.dw - g.pw;
-                    if g.sw == 1 {
-                        for (o, &v) in dst[ix0..ix0 + s.len()].iter_mut().zip(s) {
-                            *o += v;
-                        }
-                    } else {
-                        for (j, &v) in s.iter().enumerate() {
-                            dst[ix0 + j * g.sw] += v;
-                        }
-                    }
-                }
-            }
-        }
-    }
+fn col2im<T: Float>(g: &ConvGeom, cols: &[T], x: &mut [T]) {
+    g.cols
+        .col2im_add(cols, x)
+        .expect("buffer lengths fixed by the geometry"); // ok: sliced from the geometry above
 }
 
 /// C ← A·B + β·C for row-major contiguous operands, A [m, k] (or Aᵀ when `ta`, stored [k, m]),
-/// B [k, n] (or Bᵀ when `tb`, stored [n, k]), C [m, n]; on the `gemm` crate's kernels (chosen
-/// at run time for the CPU), on the calling thread: the parallelism is over the batch.
+/// B [k, n] (or Bᵀ when `tb`, stored [n, k]), C [m, n]; on the calling thread (the
+/// parallelism is over the batch).
 #[allow(clippy::too_many_arguments)]
 #[inline]
 fn gemm<T: Float>(
@@ -180,34 +83,29 @@ fn gemm<T: Float>(
     c: &mut [T],
 ) {
     assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
-    // (column stride, row stride) of each operand, in elements.
-    let (a_cs, a_rs) = if ta { (m as isize, 1) } else { (1, k as isize) };
-    let (b_cs, b_rs) = if tb { (k as isize, 1) } else { (1, n as isize) };
+    // (row stride, column stride) of each operand, in elements.
+    let (a_rs, a_cs) = if ta { (1, m as isize) } else { (k as isize, 1) };
+    let (b_rs, b_cs) = if tb { (1, k as isize) } else { (n as isize, 1) };
     // SAFETY: the slices hold at least m·k, k·n and m·n elements (asserted above), the strides
     // describe those row-major layouts, and `c` is a distinct mutable borrow, so it aliases
-    // neither `a` nor `b`. The gemm crate computes dst ← α·dst + β·lhs·rhs, reading dst only
-    // when asked: our β is its α.
+    // neither `a` nor `b` and has no overlapping elements.
     unsafe {
-        gemm::gemm(
+        T::gemm(
             m,
-            n,
             k,
-            c.as_mut_ptr(),
-            1,
-            n as isize,
-            beta != T::ZERO,
-            a.as_ptr(),
-            a_cs,
-            a_rs,
-            b.as_ptr(),
-            b_cs,
-            b_rs,
-            beta,
+            n,
             T::ONE,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
+            a.as_ptr(),
+            a_rs,
+            a_cs,
+            b.as_ptr(),
+            b_rs,
+            b_cs,
+            beta,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+            1,
         );
     }
 }
@@ -223,7 +121,7 @@ pub(crate) fn forward<T: Float>(
 ) {
     let (k, l, og, cg) = (g.k(), g.l(), g.og(), g.cg());
     let plane = g.h * g.w;
-    let direct = g.direct();
+    let direct = g.cols.is_identity();
     let sample = |(s, ys): (usize, &mut [T])| {
         let xs = &x[s * g.in_sample()..(s + 1) * g.in_sample()];
         let mut run = |cols: &mut [T]| {
@@ -289,7 +187,7 @@ pub(crate) fn backward<T: Float>(
 ) -> ConvGrads<T> {
     let (k, l, og, cg) = (g.k(), g.l(), g.og(), g.cg());
     let plane = g.h * g.w;
-    let direct = g.direct();
+    let direct = g.cols.is_identity();
     let db = need_db.then(|| {
         let mut db = vec![T::ZERO; g.c_out];
         for ys in dy.chunks_exact(g.out_sample()) {
@@ -379,11 +277,59 @@ pub(crate) fn backward<T: Float>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use neurite_tensor::conv::Window2d;
     use neurite_tensor::Rng;
 
+    /// A convolution written out in full, for the reference implementation.
+    #[derive(Debug, Clone, Copy)]
+    struct Spec {
+        n: usize,
+        c_in: usize,
+        h: usize,
+        w: usize,
+        c_out: usize,
+        groups: usize,
+        kh: usize,
+        kw: usize,
+        sh: usize,
+        sw: usize,
+        ph: usize,
+        pw: usize,
+        dh: usize,
+        dw: usize,
+        oh: usize,
+        ow: usize,
+    }
+
+    impl Spec {
+        fn geom(&self) -> ConvGeom {
+            let window = Window2d::new([self.kh, self.kw])
+                .with_stride([self.sh, self.sw])
+                .with_padding([self.ph, self.pw])
+                .with_dilation([self.dh, self.dw]);
+            let cols = Im2col::new_2d([self.c_in / self.groups, self.h, self.w], &window).unwrap();
+            assert_eq!(cols.output_size(), [self.oh, self.ow]);
+            ConvGeom {
+                n: self.n,
+                c_in: self.c_in,
+                h: self.h,
+                w: self.w,
+                c_out: self.c_out,
+                groups: self.groups,
+                cols,
+            }
+        }
+        fn cg(&self) -> usize {
+            self.c_in / self.groups
+        }
+        fn og(&self) -> usize {
+            self.c_out / self.groups
+        }
+    }
+
     /// Direct definition of the convolution, for reference.
-    fn naive(g: &ConvGeom, x: &[f64], w: &[f64], b: &[f64]) -> Vec<f64> {
-        let mut y = vec![0.0; g.n * g.out_sample()];
+    fn naive(g: &Spec, x: &[f64], w: &[f64], b: &[f64]) -> Vec<f64> {
+        let mut y = vec![0.0; g.n * g.c_out * g.oh * g.ow];
         for s in 0..g.n {
             for o in 0..g.c_out {
                 let grp = o / g.og();
@@ -416,7 +362,7 @@ mod tests {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn geom(
+    fn spec(
         n: usize,
         c_in: usize,
         hw: (usize, usize),
@@ -426,10 +372,10 @@ mod tests {
         s: (usize, usize),
         p: (usize, usize),
         d: (usize, usize),
-    ) -> ConvGeom {
+    ) -> Spec {
         let oh = (hw.0 + 2 * p.0 - d.0 * (k.0 - 1) - 1) / s.0 + 1;
         let ow = (hw.1 + 2 * p.1 - d.1 * (k.1 - 1) - 1) / s.1 + 1;
-        ConvGeom {
+        Spec {
             n,
             c_in,
             h: hw.0,
@@ -453,35 +399,36 @@ mod tests {
     fn forward_matches_the_definition_and_backward_is_its_adjoint() {
         let mut rng = Rng::new(11);
         let cases = [
-            geom(2, 3, (5, 7), 4, 1, (3, 3), (1, 1), (1, 1), (1, 1)),
-            geom(3, 4, (6, 5), 6, 2, (2, 3), (2, 1), (0, 2), (1, 2)),
-            geom(1, 2, (1, 9), 2, 2, (1, 4), (1, 3), (0, 1), (1, 1)),
-            geom(2, 3, (4, 4), 5, 1, (1, 1), (1, 1), (0, 0), (1, 1)),
-            geom(1, 1, (7, 7), 1, 1, (3, 3), (3, 2), (2, 0), (2, 2)),
+            spec(2, 3, (5, 7), 4, 1, (3, 3), (1, 1), (1, 1), (1, 1)),
+            spec(3, 4, (6, 5), 6, 2, (2, 3), (2, 1), (0, 2), (1, 2)),
+            spec(1, 2, (1, 9), 2, 2, (1, 4), (1, 3), (0, 1), (1, 1)),
+            spec(2, 3, (4, 4), 5, 1, (1, 1), (1, 1), (0, 0), (1, 1)),
+            spec(1, 1, (7, 7), 1, 1, (3, 3), (3, 2), (2, 0), (2, 2)),
         ];
         let scratch = Scratch::shared();
-        for g in cases {
+        for sp in cases {
+            let g = sp.geom();
             let x: Vec<f64> = (0..g.n * g.in_sample()).map(|_| rng.normal()).collect();
             let w: Vec<f64> = (0..g.c_out * g.k()).map(|_| rng.normal()).collect();
             let b: Vec<f64> = (0..g.c_out).map(|_| rng.normal()).collect();
             let mut y = vec![0.0; g.n * g.out_sample()];
             forward(&g, &x, &w, Some(&b), &mut y, &scratch);
-            let want = naive(&g, &x, &w, &b);
+            let want = naive(&sp, &x, &w, &b);
             for (a, e) in y.iter().zip(&want) {
-                assert!((a - e).abs() < 1e-10, "{g:?}: {a} vs {e}");
+                assert!((a - e).abs() < 1e-10, "{sp:?}: {a} vs {e}");
             }
             // ⟨dy, conv(x)⟩ is linear in x and in w: the adjoint identities check backward.
             let dy: Vec<f64> = (0..y.len()).map(|_| rng.normal()).collect();
             let grads = backward(&g, &x, &w, &dy, true, true, true, &scratch);
             let zero_b = vec![0.0; g.c_out];
-            let y0 = naive(&g, &x, &w, &zero_b);
+            let y0 = naive(&sp, &x, &w, &zero_b);
             let lhs: f64 = y0.iter().zip(&dy).map(|(a, b)| a * b).sum();
             let dx = grads.dx.unwrap();
             let dw = grads.dw.unwrap();
             let via_x: f64 = dx.iter().zip(&x).map(|(a, b)| a * b).sum();
             let via_w: f64 = dw.iter().zip(&w).map(|(a, b)| a * b).sum();
-            assert!((lhs - via_x).abs() < 1e-8 * (1.0 + lhs.abs()), "{g:?}");
-            assert!((lhs - via_w).abs() < 1e-8 * (1.0 + lhs.abs()), "{g:?}");
+            assert!((lhs - via_x).abs() < 1e-8 * (1.0 + lhs.abs()), "{sp:?}");
+            assert!((lhs - via_w).abs() < 1e-8 * (1.0 + lhs.abs()), "{sp:?}");
             let db = grads.db.unwrap();
             let sum_dy: f64 = dy.iter().sum();
             assert!((db.iter().sum::<f64>() - sum_dy).abs() < 1e-9);

@@ -8,7 +8,7 @@ use neurite_tensor::{Rng, Tensor};
 
 use crate::{
     conv, AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
-    AvgPool2d, ConvConfig, Flatten, GlobalAvgPool, GlobalMaxPool, MaxPool1d, MaxPool2d, PoolConfig,
+    AvgPool2d, ConvConfig, GlobalAvgPool, GlobalMaxPool, MaxPool1d, MaxPool2d, PoolConfig,
 };
 
 /// Every op name neurite-cnn records with its own backward rule.
@@ -199,7 +199,7 @@ pub fn cases() -> Vec<GradCase> {
         ],
         move |_, v| {
             let y = conv(v[0], v[1], Some(v[2]), &cfg)?;
-            Ok(Flatten.try_forward(MaxPool2d::new([2, 2]).try_forward(y)?)?)
+            MaxPool2d::new([2, 2]).try_forward(y)?.flatten_from(1)
         },
     ));
     c

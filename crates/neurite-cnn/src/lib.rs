@@ -9,11 +9,13 @@
 //! - [`MaxPool1d`]/[`MaxPool2d`] (the position of each maximum is kept for backward),
 //!   [`AvgPool1d`]/[`AvgPool2d`], adaptive pooling ([`AdaptiveMaxPool1d`], [`AdaptiveAvgPool2d`],
 //!   …), global pooling over all positions ([`GlobalMaxPool`] — max over time for text CNNs —
-//!   and [`GlobalAvgPool`]), and [`Flatten`].
+//!   and [`GlobalAvgPool`]), and [`Flatten`] (neurite-nn's, re-exported).
 //!
 //! Convolution is im2col + GEMM: per sample, the input windows are unrolled into a reused
 //! column buffer [in/groups·Πk, Πout] and multiplied by the weight [out/groups, in/groups·Πk]
-//! on matrixmultiply, in parallel over the batch with rayon. Every layer records ONE graph op
+//! (neurite-tensor's [`Im2col`](neurite_tensor::conv::Im2col) and its GEMM on the `gemm`
+//! crate's kernels), in parallel over the batch with rayon; pooling runs on neurite-tensor's
+//! [`pool`](neurite_tensor::pool) kernels. Every layer records ONE graph op
 //! whose hand-written backward gives the gradients of the input, the weight and the bias
 //! (dx = col2im(Wᵀ·dy), dW = Σ dy·colsᵀ, db = Σ dy); each is checked against central
 //! differences in [`gradcheck_cases`].
@@ -30,7 +32,7 @@
 //!     .add(Conv2d::<f32>::new(ConvConfig::new(1, 4, [3, 3]).same(), &mut rng)?)
 //!     .add(Relu)
 //!     .add(MaxPool2d::new([2, 2]))
-//!     .add(Flatten)
+//!     .add(Flatten::default())
 //!     .add(Linear::new(64, 2, &mut rng)?);
 //! // Two classes: a bright top half or a bright bottom half.
 //! let mut images = vec![0.0f32; 8 * 64];
@@ -62,14 +64,16 @@ mod conv_kernel;
 mod error;
 pub mod gradcheck_cases;
 mod pool;
-mod pool_kernel;
 mod scratch;
 
 pub use conv::{conv, Conv, Conv1d, Conv2d, ConvConfig, Padding};
 pub use error::{CnnError, Result};
 pub use gradcheck_cases::OPS;
+/// neurite-nn's flattening layer ([batch, c, h, w] → [batch, c·h·w] by default), re-exported
+/// because every CNN ends its feature extractor with it.
+pub use neurite_nn::Flatten;
 pub use pool::{
     AdaptiveAvgPool, AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool, AdaptiveMaxPool1d,
-    AdaptiveMaxPool2d, AvgPool, AvgPool1d, AvgPool2d, Flatten, GlobalAvgPool, GlobalMaxPool,
-    MaxPool, MaxPool1d, MaxPool2d, PoolConfig,
+    AdaptiveMaxPool2d, AvgPool, AvgPool1d, AvgPool2d, GlobalAvgPool, GlobalMaxPool, MaxPool,
+    MaxPool1d, MaxPool2d, PoolConfig,
 };

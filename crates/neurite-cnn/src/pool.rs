@@ -5,17 +5,14 @@
 
 use neurite_autograd::{Backward, BackwardContext, Graph, Parameter, Var};
 use neurite_nn::Module;
-use neurite_tensor::{Float, Tensor};
+use neurite_tensor::conv::Window2d;
+use neurite_tensor::pool::{
+    adaptive_avg_pool2d, adaptive_avg_pool2d_backward, adaptive_max_pool2d, avg_pool2d,
+    avg_pool2d_backward, max_pool2d, max_pool2d_backward,
+};
+use neurite_tensor::{Float, PadCount, Tensor};
 
 use crate::error::{CnnError, Result};
-use crate::pool_kernel::{self, PoolGeom};
-
-/// Max or average.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Max,
-    Avg,
-}
 
 /// The hyper-parameters of a windowed pooling with `D` spatial axes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,20 +80,21 @@ fn rank_error<const D: usize>(layer: String, got: &[usize]) -> CnnError {
     }
 }
 
-/// (h, w) of a [N, C, spatial…] shape, 1-D lifted to h = 1.
-fn plane<const D: usize>(shape: &[usize]) -> (usize, usize) {
+/// A [N, C, spatial…] shape as the 4-D [N, C, h, w] the kernels run on (1-D lifted to h = 1).
+fn lifted<const D: usize>(shape: &[usize]) -> [usize; 4] {
     if D == 1 {
-        (1, shape[2])
+        [shape[0], shape[1], 1, shape[2]]
     } else {
-        (shape[2], shape[3])
+        [shape[0], shape[1], shape[2], shape[3]]
     }
 }
 
-fn windowed_geom<const D: usize>(
+/// The checked 2-D window of a windowed pooling on `shape`, and the layer's output shape.
+fn windowed_plan<const D: usize>(
     layer: String,
     c: &PoolConfig<D>,
     shape: &[usize],
-) -> Result<(PoolGeom, Vec<usize>)> {
+) -> Result<(Window2d, Vec<usize>)> {
     c.validate(&layer)?;
     if shape.len() != D + 2 {
         return Err(rank_error::<D>(layer, shape));
@@ -115,58 +113,66 @@ fn windowed_geom<const D: usize>(
         }
         out[i] = (padded - c.kernel[i]) / c.stride[i] + 1;
     }
-    let (h, w) = plane::<D>(shape);
-    let axis = |i: usize, len: usize| {
-        PoolGeom::regular_axis(len, c.kernel[i], c.stride[i], c.padding[i], out[i])
-    };
-    let (rows, cols) = if D == 1 {
-        (vec![(0, 1)], axis(0, w))
-    } else {
-        (axis(0, h), axis(1, w))
-    };
+    let lift = |a: [usize; D], one: usize| if D == 1 { [one, a[0]] } else { [a[0], a[1]] };
+    let window = Window2d::new(lift(c.kernel, 1))
+        .with_stride(lift(c.stride, 1))
+        .with_padding(lift(c.padding, 0));
     let mut out_shape = shape[..2].to_vec();
     out_shape.extend_from_slice(&out);
-    Ok((
-        PoolGeom {
-            planes: shape[0] * shape[1],
-            h,
-            w,
-            rows,
-            cols,
-            divisor: Some(c.kernel.iter().product()),
-        },
-        out_shape,
-    ))
+    Ok((window, out_shape))
 }
 
-/// Runs a pooling and records its op.
+/// What a pooling keeps for its backward rule.
+enum Rule {
+    /// Max pooling (windowed, adaptive or global): the plane-local index of each maximum.
+    Max(Vec<usize>),
+    /// Average pooling over this window (zero padding counted).
+    Avg(Window2d),
+    /// Adaptive (or global) average pooling.
+    AdaptiveAvg,
+}
+
+/// How a pooling reduces its windows.
+enum Reduce {
+    Max(Window2d),
+    Avg(Window2d),
+    AdaptiveMax([usize; 2]),
+    AdaptiveAvg([usize; 2]),
+}
+
+/// Runs a pooling on the 4-D view `in4` of `x` with neurite-tensor's kernels and records ONE
+/// op whose output has `out_shape`.
 fn pool_op<'g, T: Float>(
     x: Var<'g, T>,
     name: &'static str,
-    kind: Kind,
-    geom: PoolGeom,
+    reduce: Reduce,
+    in4: [usize; 4],
     out_shape: Vec<usize>,
 ) -> Result<Var<'g, T>> {
-    let xv = x.value()?.contiguous();
-    let xs = xv.as_slice().expect("contiguous tensor"); // ok: made contiguous above
-    let mut y = vec![T::ZERO; geom.planes * geom.oh() * geom.ow()];
-    let arg = match kind {
-        Kind::Max => {
-            let mut arg = vec![0u32; y.len()];
-            pool_kernel::max_forward(&geom, xs, &mut y, &mut arg);
-            Some(arg)
+    let x4 = x.value()?.reshape(&in4)?;
+    let (y, rule) = match reduce {
+        Reduce::Max(win) => {
+            let m = max_pool2d(&x4, &win)?;
+            (m.values, Rule::Max(m.argmax))
         }
-        Kind::Avg => {
-            pool_kernel::avg_forward(&geom, xs, &mut y);
-            None
+        Reduce::AdaptiveMax(out) => {
+            let m = adaptive_max_pool2d(&x4, out)?;
+            (m.values, Rule::Max(m.argmax))
         }
+        Reduce::Avg(win) => (avg_pool2d(&x4, &win, PadCount::Include)?, Rule::Avg(win)),
+        Reduce::AdaptiveAvg(out) => (adaptive_avg_pool2d(&x4, out)?, Rule::AdaptiveAvg),
     };
-    let y = Tensor::from_vec(y, &out_shape)?;
+    let out4: [usize; 4] = y
+        .shape()
+        .try_into()
+        .map_err(|_| CnnError::config(name, "pooling kernels return 4-D outputs"))?;
+    let y = y.reshape(&out_shape)?;
     let op = PoolOp {
         name,
-        geom,
-        arg: if x.requires_grad() { arg } else { None },
-        in_shape: xv.shape().to_vec(),
+        rule,
+        in4,
+        out4,
+        in_shape: x.shape(),
     };
     Ok(x.record(op, &[], y)?)
 }
@@ -174,9 +180,10 @@ fn pool_op<'g, T: Float>(
 /// The backward rule of a pooling.
 struct PoolOp {
     name: &'static str,
-    geom: PoolGeom,
-    /// Max pooling: the plane-local index of each window's maximum.
-    arg: Option<Vec<u32>>,
+    rule: Rule,
+    /// The input and output as the 4-D shapes the kernels saw.
+    in4: [usize; 4],
+    out4: [usize; 4],
     in_shape: Vec<usize>,
 }
 
@@ -195,14 +202,13 @@ impl<T: Float> Backward<T> for PoolOp {
         if !ctx.needs_grad(0) {
             return Ok(vec![None]);
         }
-        let dy = upstream.contiguous();
-        let dys = dy.as_slice().expect("contiguous tensor"); // ok: made contiguous above
-        let mut dx = vec![T::ZERO; self.in_shape.iter().product()];
-        match &self.arg {
-            Some(arg) => pool_kernel::max_backward(&self.geom, dys, arg, &mut dx),
-            None => pool_kernel::avg_backward(&self.geom, dys, &mut dx),
-        }
-        Ok(vec![Some(Tensor::from_vec(dx, &self.in_shape)?)])
+        let dy = upstream.reshape(&self.out4)?;
+        let dx = match &self.rule {
+            Rule::Max(argmax) => max_pool2d_backward(&dy, argmax, self.in4)?,
+            Rule::Avg(win) => avg_pool2d_backward(&dy, self.in4, win, PadCount::Include)?,
+            Rule::AdaptiveAvg => adaptive_avg_pool2d_backward(&dy, self.in4)?,
+        };
+        Ok(vec![Some(dx.reshape(&self.in_shape)?)])
     }
 }
 
@@ -259,9 +265,10 @@ impl<const D: usize> MaxPool<D> {
     }
     /// The forward pass (op "max_pool1d" / "max_pool2d").
     pub fn try_forward<'g, T: Float>(&self, x: Var<'g, T>) -> Result<Var<'g, T>> {
-        let (geom, out) = windowed_geom(self.describe(), &self.config, &x.shape())?;
+        let shape = x.shape();
+        let (win, out) = windowed_plan(self.describe(), &self.config, &shape)?;
         let name = if D == 1 { "max_pool1d" } else { "max_pool2d" };
-        pool_op(x, name, Kind::Max, geom, out)
+        pool_op(x, name, Reduce::Max(win), lifted::<D>(&shape), out)
     }
 }
 stateless_module!(MaxPool);
@@ -300,18 +307,20 @@ impl<const D: usize> AvgPool<D> {
     }
     /// The forward pass (op "avg_pool1d" / "avg_pool2d").
     pub fn try_forward<'g, T: Float>(&self, x: Var<'g, T>) -> Result<Var<'g, T>> {
-        let (geom, out) = windowed_geom(self.describe(), &self.config, &x.shape())?;
+        let shape = x.shape();
+        let (win, out) = windowed_plan(self.describe(), &self.config, &shape)?;
         let name = if D == 1 { "avg_pool1d" } else { "avg_pool2d" };
-        pool_op(x, name, Kind::Avg, geom, out)
+        pool_op(x, name, Reduce::Avg(win), lifted::<D>(&shape), out)
     }
 }
 stateless_module!(AvgPool);
 
-fn adaptive_geom<const D: usize>(
+/// The checked 2-D output size of an adaptive pooling on `shape`, and the layer's output shape.
+fn adaptive_plan<const D: usize>(
     layer: String,
     output: &[usize; D],
     shape: &[usize],
-) -> Result<(PoolGeom, Vec<usize>)> {
+) -> Result<([usize; 2], Vec<usize>)> {
     if output.contains(&0) {
         return Err(CnnError::config(
             layer,
@@ -328,28 +337,14 @@ fn adaptive_geom<const D: usize>(
             got: shape.to_vec(),
         });
     }
-    let (h, w) = plane::<D>(shape);
-    let (rows, cols) = if D == 1 {
-        (vec![(0, 1)], PoolGeom::adaptive_axis(w, output[0]))
+    let out = if D == 1 {
+        [1, output[0]]
     } else {
-        (
-            PoolGeom::adaptive_axis(h, output[0]),
-            PoolGeom::adaptive_axis(w, output[1]),
-        )
+        [output[0], output[1]]
     };
     let mut out_shape = shape[..2].to_vec();
     out_shape.extend_from_slice(output);
-    Ok((
-        PoolGeom {
-            planes: shape[0] * shape[1],
-            h,
-            w,
-            rows,
-            cols,
-            divisor: None,
-        },
-        out_shape,
-    ))
+    Ok((out, out_shape))
 }
 
 /// Adaptive max pooling to a fixed output size (windows ⌊i·n/o⌋..⌈(i+1)·n/o⌉, as PyTorch).
@@ -376,13 +371,14 @@ impl<const D: usize> AdaptiveMaxPool<D> {
     }
     /// The forward pass (op "adaptive_max_pool1d" / "adaptive_max_pool2d").
     pub fn try_forward<'g, T: Float>(&self, x: Var<'g, T>) -> Result<Var<'g, T>> {
-        let (geom, out) = adaptive_geom(self.describe(), &self.output, &x.shape())?;
+        let shape = x.shape();
+        let (size, out) = adaptive_plan(self.describe(), &self.output, &shape)?;
         let name = if D == 1 {
             "adaptive_max_pool1d"
         } else {
             "adaptive_max_pool2d"
         };
-        pool_op(x, name, Kind::Max, geom, out)
+        pool_op(x, name, Reduce::AdaptiveMax(size), lifted::<D>(&shape), out)
     }
 }
 stateless_module!(AdaptiveMaxPool);
@@ -411,18 +407,21 @@ impl<const D: usize> AdaptiveAvgPool<D> {
     }
     /// The forward pass (op "adaptive_avg_pool1d" / "adaptive_avg_pool2d").
     pub fn try_forward<'g, T: Float>(&self, x: Var<'g, T>) -> Result<Var<'g, T>> {
-        let (geom, out) = adaptive_geom(self.describe(), &self.output, &x.shape())?;
+        let shape = x.shape();
+        let (size, out) = adaptive_plan(self.describe(), &self.output, &shape)?;
         let name = if D == 1 {
             "adaptive_avg_pool1d"
         } else {
             "adaptive_avg_pool2d"
         };
-        pool_op(x, name, Kind::Avg, geom, out)
+        pool_op(x, name, Reduce::AdaptiveAvg(size), lifted::<D>(&shape), out)
     }
 }
 stateless_module!(AdaptiveAvgPool);
 
-fn global_geom(layer: &str, shape: &[usize]) -> Result<(PoolGeom, Vec<usize>)> {
+/// A [batch, c, spatial…] shape as [batch, c, 1, Πspatial] (global pooling is one window over
+/// every position), and the output shape [batch, c].
+fn global_plan(layer: &str, shape: &[usize]) -> Result<([usize; 4], Vec<usize>)> {
     if shape.len() < 3 || shape[2..].contains(&0) {
         return Err(CnnError::BadRank {
             layer: layer.into(),
@@ -430,18 +429,8 @@ fn global_geom(layer: &str, shape: &[usize]) -> Result<(PoolGeom, Vec<usize>)> {
             got: shape.to_vec(),
         });
     }
-    let w: usize = shape[2..].iter().product();
-    Ok((
-        PoolGeom {
-            planes: shape[0] * shape[1],
-            h: 1,
-            w,
-            rows: vec![(0, 1)],
-            cols: vec![(0, w)],
-            divisor: None,
-        },
-        shape[..2].to_vec(),
-    ))
+    let positions: usize = shape[2..].iter().product();
+    Ok(([shape[0], shape[1], 1, positions], shape[..2].to_vec()))
 }
 
 /// Global max pooling: the largest value of each channel over every spatial position
@@ -452,8 +441,8 @@ pub struct GlobalMaxPool;
 impl GlobalMaxPool {
     /// The forward pass (op "global_max_pool").
     pub fn try_forward<'g, T: Float>(&self, x: Var<'g, T>) -> Result<Var<'g, T>> {
-        let (geom, out) = global_geom("GlobalMaxPool", &x.shape())?;
-        pool_op(x, "global_max_pool", Kind::Max, geom, out)
+        let (in4, out) = global_plan("GlobalMaxPool", &x.shape())?;
+        pool_op(x, "global_max_pool", Reduce::AdaptiveMax([1, 1]), in4, out)
     }
 }
 
@@ -465,28 +454,8 @@ pub struct GlobalAvgPool;
 impl GlobalAvgPool {
     /// The forward pass (op "global_avg_pool").
     pub fn try_forward<'g, T: Float>(&self, x: Var<'g, T>) -> Result<Var<'g, T>> {
-        let (geom, out) = global_geom("GlobalAvgPool", &x.shape())?;
-        pool_op(x, "global_avg_pool", Kind::Avg, geom, out)
-    }
-}
-
-/// Flattens every axis after the batch: [batch, d1, d2, …] → [batch, d1·d2·…].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Flatten;
-
-impl Flatten {
-    /// The forward pass (a reshape; its gradient reshapes back).
-    pub fn try_forward<'g, T: Float>(&self, x: Var<'g, T>) -> Result<Var<'g, T>> {
-        let s = x.shape();
-        if s.is_empty() {
-            return Err(CnnError::BadRank {
-                layer: "Flatten".into(),
-                expected: "[batch, …]".into(),
-                got: s,
-            });
-        }
-        let rest: usize = s[1..].iter().product();
-        Ok(x.reshape(&[s[0], rest])?)
+        let (in4, out) = global_plan("GlobalAvgPool", &x.shape())?;
+        pool_op(x, "global_avg_pool", Reduce::AdaptiveAvg([1, 1]), in4, out)
     }
 }
 
@@ -510,7 +479,6 @@ macro_rules! unit_module {
 }
 unit_module!(GlobalMaxPool);
 unit_module!(GlobalAvgPool);
-unit_module!(Flatten);
 
 #[cfg(test)]
 mod tests {
@@ -576,6 +544,5 @@ mod tests {
         assert!(AdaptiveAvgPool1d::new([0]).try_forward(x).is_err());
         let v = g.constant(Tensor::zeros(&[2, 3]));
         assert!(GlobalMaxPool.try_forward(v).is_err());
-        assert_eq!(Flatten.try_forward(x).unwrap().shape(), [2, 12]);
     }
 }

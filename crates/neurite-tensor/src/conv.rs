@@ -202,7 +202,7 @@ pub(crate) fn valid_range(
 }
 
 /// A checked window over one `[h, w]` plane (1-D inputs are lifted to `h = 1`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Plane {
     pub h: usize,
     pub w: usize,
@@ -362,6 +362,109 @@ fn col2im_plane<T: Float>(g: &Plane, cols: &[T], plane: &mut [T]) {
                 }
             }
         }
+    }
+}
+
+/// A checked im2col geometry for ONE sample: `[C, H, W]` ↔ columns `[C·kh·kw, OH·OW]` (the
+/// [column layout](self) with `N = 1`; 1-D inputs `[C, L]` have `H = kh = 1`).
+///
+/// Its kernels run serially on the calling thread, for callers that split a batch over
+/// threads themselves and keep one column buffer per thread (neurite-cnn's convolution layers
+/// do). The batched functions ([`im2col_2d_into`] and friends) run on the same per-plane code.
+///
+/// ```
+/// use neurite_tensor::conv::{Im2col, Window2d};
+/// let plan = Im2col::new_2d([1, 3, 3], &Window2d::new([2, 2]))?;   // one 3×3 channel
+/// assert_eq!((plan.rows(), plan.positions()), (4, 4));
+/// let x: Vec<f32> = (1..=9).map(|v| v as f32).collect();
+/// let mut cols = vec![0.0; plan.cols_len()];
+/// plan.im2col(&x, &mut cols)?;
+/// assert_eq!(&cols[..4], &[1.0, 2.0, 4.0, 5.0]);                 // tap (0, 0) at each position
+/// let mut dx = vec![0.0; plan.sample_len()];
+/// plan.col2im_add(&vec![1.0; plan.cols_len()], &mut dx)?;        // how often each pixel is read
+/// assert_eq!(dx, vec![1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0]);
+/// # Ok::<(), neurite_tensor::TensorError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Im2col {
+    plane: Plane,
+    channels: usize,
+}
+
+impl Im2col {
+    /// The plan for a sample `[C, H, W]` under a 2-D window; a window that does not fit the
+    /// padded input, or a size that overflows, is a typed error.
+    pub fn new_2d(sample: [usize; 3], window: &Window2d) -> Result<Self> {
+        let [c, h, w] = sample;
+        let (plane, _) = plan_2d("Im2col::new_2d", [1, c, h, w], window)?;
+        Ok(Im2col { plane, channels: c })
+    }
+
+    /// The plan for a sample `[C, L]` under a 1-D window.
+    pub fn new_1d(sample: [usize; 2], window: &Window1d) -> Result<Self> {
+        let [c, l] = sample;
+        let (plane, _) = plan_1d("Im2col::new_1d", [1, c, l], window)?;
+        Ok(Im2col { plane, channels: c })
+    }
+
+    /// Elements of one sample: C·H·W.
+    pub fn sample_len(&self) -> usize {
+        self.channels * self.plane.in_len()
+    }
+
+    /// Rows of the column matrix: C·kh·kw.
+    pub fn rows(&self) -> usize {
+        self.channels * self.plane.kh * self.plane.kw
+    }
+
+    /// Columns of the column matrix (output positions): OH·OW.
+    pub fn positions(&self) -> usize {
+        self.plane.out_len()
+    }
+
+    /// Elements of the column matrix: C·kh·kw·OH·OW.
+    pub fn cols_len(&self) -> usize {
+        self.channels * self.plane.col_len()
+    }
+
+    /// The output size `[OH, OW]` (`OH = 1` in 1-D).
+    pub fn output_size(&self) -> [usize; 2] {
+        [self.plane.oh, self.plane.ow]
+    }
+
+    /// True when the column matrix IS the sample (a 1×1 kernel, stride 1, no padding): callers
+    /// can skip the copy.
+    pub fn is_identity(&self) -> bool {
+        let g = &self.plane;
+        g.kh == 1 && g.kw == 1 && g.oh == g.h && g.ow == g.w && g.ph == 0 && g.pw == 0
+    }
+
+    fn check(&self, op: &'static str, sample: usize, cols: usize) -> Result<()> {
+        check_buffer(op, sample, &[self.channels, self.plane.h, self.plane.w])?;
+        check_buffer(op, cols, &[self.rows(), self.positions()])
+    }
+
+    /// Writes the columns of `sample` `[C, H, W]` into `cols` `[C·kh·kw, OH·OW]` (every entry;
+    /// padding reads as zero). Buffers of the wrong length are a typed error.
+    pub fn im2col<T: Float>(&self, sample: &[T], cols: &mut [T]) -> Result<()> {
+        self.check("Im2col::im2col", sample.len(), cols.len())?;
+        let (inp, col) = (self.plane.in_len(), self.plane.col_len());
+        for (x, c) in sample.chunks_exact(inp).zip(cols.chunks_exact_mut(col)) {
+            im2col_plane(&self.plane, x, c);
+        }
+        Ok(())
+    }
+
+    /// Adds the columns `cols` `[C·kh·kw, OH·OW]` onto `sample` `[C, H, W]` at the positions
+    /// they were read from (the adjoint of [`Im2col::im2col`]; entries in the padding are
+    /// dropped). `sample` is accumulated into, not overwritten.
+    pub fn col2im_add<T: Float>(&self, cols: &[T], sample: &mut [T]) -> Result<()> {
+        self.check("Im2col::col2im_add", sample.len(), cols.len())?;
+        let (inp, col) = (self.plane.in_len(), self.plane.col_len());
+        for (c, x) in cols.chunks_exact(col).zip(sample.chunks_exact_mut(inp)) {
+            col2im_plane(&self.plane, c, x);
+        }
+        Ok(())
     }
 }
 

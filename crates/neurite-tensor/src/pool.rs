@@ -1,5 +1,5 @@
 //! Pooling kernels in 1-D and 2-D: max pooling (with argmax indices for backward), average
-//! pooling, adaptive average pooling, and their backward kernels.
+//! pooling, adaptive average and max pooling, and their backward kernels.
 //!
 //! Inputs are `[N, C, L]` (1-D) or `[N, C, H, W]` (2-D); windows are [`Window`](crate::conv::Window)s (kernel,
 //! stride, padding, dilation). Every output position must see at least one real input element:
@@ -123,6 +123,18 @@ impl Plan {
         )
     }
 
+    /// Windows (2i, 2i + 2) along both axes: 2×2, stride 2, no padding, no dilation (the
+    /// [`max_pairs`] fast path).
+    fn is_pairs(&self) -> bool {
+        let g = &self.g;
+        let pairs = |v: &[(usize, usize)]| v.iter().all(|&t| t == (0, 2));
+        (g.kh, g.kw, g.sh, g.sw, g.ph, g.pw) == (2, 2, 2, 2, 0, 0)
+            && g.dh == 1
+            && g.dw == 1
+            && pairs(&self.rows)
+            && pairs(&self.cols)
+    }
+
     /// Position of tap `k` of output `o` along an axis.
     #[inline]
     fn pos(o: usize, k: usize, stride: usize, dil: usize, pad: usize) -> usize {
@@ -140,6 +152,59 @@ impl Plan {
     }
 }
 
+/// Max pooling of one plane in the 2×2, stride-2, unpadded, undilated case (the pooling of most
+/// image CNNs), without the generic window loops. A plane without NaN takes a short select
+/// chain per window (the first maximum in row-major window order wins ties, as in the generic
+/// path); a plane holding a NaN takes the NaN-aware comparison (the first NaN wins and sticks).
+fn max_pairs<T: Float>(g: &Plane, xs: &[T], dst: &mut [(T, usize)]) {
+    let (w, ow) = (g.w, g.ow);
+    let has_nan = xs.iter().fold(false, |acc, v| acc | v.is_nan());
+    for oy in 0..g.oh {
+        let r0 = 2 * oy * w;
+        let top = &xs[r0..r0 + 2 * ow];
+        let bottom = &xs[r0 + w..r0 + w + 2 * ow];
+        let out = &mut dst[oy * ow..(oy + 1) * ow];
+        if !has_nan {
+            for (ox, ((t, b), o)) in top
+                .chunks_exact(2)
+                .zip(bottom.chunks_exact(2))
+                .zip(out.iter_mut())
+                .enumerate()
+            {
+                let c = r0 + 2 * ox;
+                let (m1, i1) = if t[1] > t[0] {
+                    (t[1], c + 1)
+                } else {
+                    (t[0], c)
+                };
+                let (m2, i2) = if b[1] > b[0] {
+                    (b[1], c + w + 1)
+                } else {
+                    (b[0], c + w)
+                };
+                *o = if m2 > m1 { (m2, i2) } else { (m1, i1) };
+            }
+            continue;
+        }
+        for (ox, o) in out.iter_mut().enumerate() {
+            let c = 2 * ox;
+            let cand = [
+                (top[c], r0 + c),
+                (top[c + 1], r0 + c + 1),
+                (bottom[c], r0 + w + c),
+                (bottom[c + 1], r0 + w + c + 1),
+            ];
+            let mut best = cand[0];
+            for &(v, at) in &cand[1..] {
+                if (v > best.0 || v.is_nan()) && !best.0.is_nan() {
+                    best = (v, at);
+                }
+            }
+            *o = best;
+        }
+    }
+}
+
 fn max_pool_run<T: Float>(input: &Tensor<T>, p: &Plan) -> Result<MaxPoolOutput<T>> {
     let g = &p.g;
     let x = input.contiguous();
@@ -148,6 +213,7 @@ fn max_pool_run<T: Float>(input: &Tensor<T>, p: &Plan) -> Result<MaxPoolOutput<T
     // Values and indices are computed together, one plane at a time, into a buffer of pairs.
     let mut out = vec![(T::ZERO, 0usize); n_out];
     let work = g.out_len() * g.kh * g.kw;
+    let pairs = p.is_pairs();
     for_each_plane(
         src,
         g.in_len(),
@@ -155,6 +221,9 @@ fn max_pool_run<T: Float>(input: &Tensor<T>, p: &Plan) -> Result<MaxPoolOutput<T
         g.out_len(),
         work,
         |plane, dst| {
+            if pairs {
+                return max_pairs(g, plane, dst);
+            }
             for (y, &(r_lo, r_hi)) in p.rows.iter().enumerate() {
                 for (x, &(c_lo, c_hi)) in p.cols.iter().enumerate() {
                     let mut best = usize::MAX;
@@ -617,6 +686,38 @@ pub fn adaptive_avg_pool1d_backward<T: Float>(
     let p = adaptive_plan(op, &input_shape, hw, [1, out])?;
     check_upstream(op, upstream_grad, &p)?;
     adaptive_backward_run(op, upstream_grad, &input_shape, &p)
+}
+
+/// Adaptive max pooling in 2-D: `[N, C, H, W]` → `[N, C, out[0], out[1]]`, each output the
+/// maximum of its bin (bins as in [`adaptive_avg_pool2d`], ⌊i·n/o⌋..⌈(i+1)·n/o⌉, as PyTorch),
+/// with argmax indices; the backward kernel is [`max_pool2d_backward`]. `[1, 1]` is global max
+/// pooling.
+///
+/// ```
+/// use neurite_tensor::{pool::adaptive_max_pool2d, Tensor};
+/// let x = Tensor::<f32>::arange(12).reshape(&[1, 1, 3, 4])?;
+/// let out = adaptive_max_pool2d(&x, [1, 2])?;
+/// assert_eq!(out.values.to_vec(), vec![9.0, 11.0]);
+/// assert_eq!(out.argmax, vec![9, 11]);
+/// # Ok::<(), neurite_tensor::TensorError>(())
+/// ```
+pub fn adaptive_max_pool2d<T: Float>(
+    input: &Tensor<T>,
+    out: [usize; 2],
+) -> Result<MaxPoolOutput<T>> {
+    let op = "adaptive_max_pool2d";
+    let hw = adaptive_shape_2d(op, input.shape())?;
+    let p = adaptive_plan(op, input.shape(), hw, out)?;
+    max_pool_run(input, &p)
+}
+
+/// Adaptive max pooling in 1-D: `[N, C, L]` → `[N, C, out]` with argmax indices (`1` is
+/// global max pooling over time); the backward kernel is [`max_pool1d_backward`].
+pub fn adaptive_max_pool1d<T: Float>(input: &Tensor<T>, out: usize) -> Result<MaxPoolOutput<T>> {
+    let op = "adaptive_max_pool1d";
+    let hw = adaptive_shape_1d(op, input.shape())?;
+    let p = adaptive_plan(op, input.shape(), hw, [1, out])?;
+    max_pool_run(input, &p)
 }
 
 #[cfg(test)]

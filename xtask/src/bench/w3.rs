@@ -40,7 +40,7 @@ impl Module<f32> for W3Net {
         let pool = MaxPool2d::new([2, 2]);
         let x = pool.forward(g, Relu.forward(g, self.conv1.forward(g, x)?)?)?;
         let x = pool.forward(g, Relu.forward(g, self.conv2.forward(g, x)?)?)?;
-        let x = Module::<f32>::forward(&Flatten, g, x)?;
+        let x = Module::<f32>::forward(&Flatten::default(), g, x)?;
         let x = Relu.forward(g, self.fc1.forward(g, x)?)?;
         self.fc2.forward(g, x)
     }

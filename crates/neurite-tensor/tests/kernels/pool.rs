@@ -1,6 +1,7 @@
 //! Pooling kernels against naive loops: max pooling (values, first-maximum argmax, −∞
 //! padding) and its backward, average pooling with both padding counts and its backward,
-//! adaptive average pooling, the 1-D forms, adjointness of every backward kernel.
+//! adaptive average and max pooling, the 2×2 fast path, the 1-D forms, adjointness of every
+//! backward kernel.
 
 use neurite_tensor::conv::{Window1d, Window2d};
 use neurite_tensor::pool::*;
@@ -182,6 +183,84 @@ proptest! {
         let d1 = adaptive_avg_pool1d_backward(&g1, [n, ch, w]).unwrap();
         let d2 = adaptive_avg_pool2d_backward(&g1.reshape(&[n, ch, 1, ow]).unwrap(), [n, ch, 1, w]).unwrap();
         assert_close(&d1, &[n, ch, w], &d2.to_vec(), 0.0);
+    }
+
+    #[test]
+    fn adaptive_max_pool2d_matches_loops(c in tied_case(), oh in 0..5usize, ow in 0..5usize, seed in any::<u64>()) {
+        let x = Tensor::from_slice(&c.x, &c.shape).unwrap();
+        let [n, ch, h, w] = c.shape;
+        let got = adaptive_max_pool2d(&x, [oh, ow]);
+        if oh == 0 || ow == 0 || h == 0 || w == 0 {
+            prop_assert!(got.is_err());
+            return Ok(());
+        }
+        let got = got.unwrap();
+        let (rb, cb) = (bins(h, oh), bins(w, ow));
+        let (mut vals, mut arg) = (Vec::new(), Vec::new());
+        for p in 0..n * ch {
+            let plane = &c.x[p * h * w..(p + 1) * h * w];
+            for r in &rb {
+                for q in &cb {
+                    // First maximum in row-major order within the bin.
+                    let taps: Vec<usize> = r.clone().flat_map(|i| q.clone().map(move |j| i * w + j)).collect();
+                    let best = taps.iter().copied().fold(taps[0], |b, i| if plane[i] > plane[b] { i } else { b });
+                    vals.push(plane[best]);
+                    arg.push(best);
+                }
+            }
+        }
+        let shape = [n, ch, oh, ow];
+        assert_close(&got.values, &shape, &vals, 0.0);
+        prop_assert_eq!(&got.argmax, &arg);
+        // Its backward is max pooling's: scatter onto the argmax, the adjoint of the gather.
+        let g = Tensor::<f64>::rand_normal(&shape, 0.0, 1.0, &mut neurite_tensor::Rng::new(seed));
+        let dx = max_pool2d_backward(&g, &got.argmax, c.shape).unwrap();
+        prop_assert!(close(dot(&vals, &g.to_vec()), dot(&c.x, &dx.to_vec()), 1e-10));
+        // 1-D equals 2-D with unit height.
+        let x1 = x.narrow(2, 0, 1).unwrap().reshape(&[n, ch, w]).unwrap();
+        let a = adaptive_max_pool1d(&x1, ow).unwrap();
+        let b = adaptive_max_pool2d(&x1.reshape(&[n, ch, 1, w]).unwrap(), [1, ow]).unwrap();
+        assert_close(&a.values, &[n, ch, ow], &b.values.to_vec(), 0.0);
+        prop_assert_eq!(a.argmax, b.argmax);
+    }
+
+    /// The 2×2 stride-2 fast path against naive loops: ties (integer values), odd sizes (the
+    /// last row / column is never read), and NaN (the first NaN of a window wins).
+    #[test]
+    fn max_pool2d_two_by_two_matches_loops(n in 1..3usize, ch in 1..4usize, h in 2..10usize, w in 2..10usize,
+                                           nan_at in proptest::option::of(0..500usize), seed in any::<u64>()) {
+        let mut rng = neurite_tensor::Rng::new(seed);
+        let mut xv: Vec<f64> = (0..n * ch * h * w).map(|_| (rng.normal() * 2.0).round()).collect();
+        if let Some(i) = nan_at {
+            let i = i % xv.len();
+            xv[i] = f64::NAN;
+        }
+        let x = Tensor::from_slice(&xv, &[n, ch, h, w]).unwrap();
+        let got = max_pool2d(&x, &Window2d::pool([2, 2])).unwrap();
+        let (oh, ow) = (h / 2, w / 2);
+        let (mut vals, mut arg) = (Vec::new(), Vec::new());
+        for p in 0..n * ch {
+            let plane = &xv[p * h * w..(p + 1) * h * w];
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let taps = [2 * oy * w + 2 * ox, 2 * oy * w + 2 * ox + 1, (2 * oy + 1) * w + 2 * ox, (2 * oy + 1) * w + 2 * ox + 1];
+                    let mut best = taps[0];
+                    for &i in &taps[1..] {
+                        if (plane[i] > plane[best] || plane[i].is_nan()) && !plane[best].is_nan() {
+                            best = i;
+                        }
+                    }
+                    vals.push(plane[best]);
+                    arg.push(best);
+                }
+            }
+        }
+        prop_assert_eq!(&got.argmax, &arg);
+        let gv = got.values.to_vec();
+        prop_assert_eq!(gv.len(), vals.len());
+        for (a, b) in gv.iter().zip(&vals) {
+            prop_assert!(a == b || (a.is_nan() && b.is_nan()), "{} vs {}", a, b);
+        }
     }
 
     #[test]
