@@ -491,9 +491,6 @@ impl<T: Float> Recurrent<T> {
             for dir in 0..d {
                 let idx = l * d + dir;
                 let p = &weights[idx];
-                // The input projection of all time steps: one matmul [seq·B, in]·[in, G·H]
-                // (the sequence op adds the biases).
-                let gx = x2.matmul(p.weight_ih.t()?)?;
                 let slot = |v: Var<'g, T>| -> Result<Var<'g, T>> {
                     Ok(v.narrow(0, idx, 1)?.reshape(&[batch, hn])?)
                 };
@@ -515,7 +512,7 @@ impl<T: Float> Recurrent<T> {
                     reverse: dir == 1,
                     batch_major,
                 };
-                let y = run_sequence(graph, spec, gx, p, h0, c0)?; // [seq + extra, B, H]
+                let y = run_sequence(graph, spec, x2, p, h0, c0)?; // [seq + extra, B, H]
                 outs.push(y.narrow(0, 0, seq)?);
                 hs.push(y.narrow(0, seq, 1)?);
                 if extra == 2 {
@@ -569,18 +566,19 @@ fn suffix(layer: usize, dir: usize) -> String {
 fn run_sequence<'g, T: Float>(
     graph: &'g Graph<T>,
     spec: SeqSpec,
-    gx: Var<'g, T>,
+    x: Var<'g, T>,
     p: &CellVars<'g, T>,
     h0: Var<'g, T>,
     c0: Option<Var<'g, T>>,
 ) -> Result<Var<'g, T>> {
-    let (w, bi, b) = (p.weight_hh, p.bias_ih, p.bias_hh);
-    let mut inputs = vec![w, bi, b, h0];
+    let (wi, w, bi, b) = (p.weight_ih, p.weight_hh, p.bias_ih, p.bias_hh);
+    let mut inputs = vec![wi, w, bi, b, h0];
     inputs.extend(c0);
     let save =
-        graph.is_recording() && (gx.requires_grad() || inputs.iter().any(|v| v.requires_grad()));
-    let (gxv, wv, biv, bv, h0v) = (
-        gx.value()?,
+        graph.is_recording() && (x.requires_grad() || inputs.iter().any(|v| v.requires_grad()));
+    let (xv, wiv, wv, biv, bv, h0v) = (
+        x.value()?,
+        wi.value()?,
         w.value()?,
         bi.value()?,
         b.value()?,
@@ -590,7 +588,8 @@ fn run_sequence<'g, T: Float>(
     let c0d = c0v.as_ref().map(|t| data(t));
     let (out, saved) = sequence::forward(
         &spec,
-        &data(&gxv),
+        &data(&xv),
+        &data(&wiv),
         &data(&wv),
         &data(&biv),
         &data(&bv),
@@ -601,7 +600,7 @@ fn run_sequence<'g, T: Float>(
     let shape = [spec.steps + spec.kind.extra_rows(), spec.batch, spec.hidden];
     let out = Tensor::from_vec(out, &shape)?;
     match saved {
-        Some(saved) => Ok(gx.record(SequenceOp { spec, saved }, &inputs, out)?),
+        Some(saved) => Ok(x.record(SequenceOp { spec, saved }, &inputs, out)?),
         None => Ok(graph.constant(out)),
     }
 }

@@ -243,7 +243,8 @@ fn for_chunks<R: Send>(n: usize, f: impl Fn(usize) -> R + Sync + Send) -> Vec<R>
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn forward<T: Float>(
     spec: &SeqSpec,
-    gx: &[T],
+    x: &[T],
+    w_ih: &[T],
     w_hh: &[T],
     b_ih: &[T],
     b_hh: &[T],
@@ -264,7 +265,9 @@ pub(crate) fn forward<T: Float>(
     let mut cprev = pool::take_any(if is_lstm { slots * bn * hn } else { 0 });
     let mut tc = pool::take_any(if is_lstm { slots * bn * hn } else { 0 });
     let mut gh = pool::take_any(if is_gru { slots * bn * g } else { 0 });
-    // W_hhᵀ [H, G·H], packed once for the per-step kernel.
+    // W_ihᵀ [F, G·H] and W_hhᵀ [H, G·H], packed once for the per-step kernel.
+    let feat = w_ih.len() / g.max(1);
+    let w_it = PackedB::transposed(w_ih, g, feat);
     let w_t = PackedB::transposed(w_hh, g, hn);
     // RNN and LSTM add both biases to the pre-activations; the GRU keeps b_hh inside r⊙(·).
     let bias: Vec<T> = if is_gru {
@@ -275,7 +278,9 @@ pub(crate) fn forward<T: Float>(
     let n = row_chunks(spec);
     let run = ForwardRun {
         spec,
-        gx,
+        x,
+        feat,
+        w_it: &w_it,
         w_t: &w_t,
         bias: &bias,
         b_ih,
@@ -313,7 +318,9 @@ pub(crate) fn forward<T: Float>(
 /// The inputs and shared buffers of one forward recurrence.
 struct ForwardRun<'a, T: Float> {
     spec: &'a SeqSpec,
-    gx: &'a [T],
+    x: &'a [T],
+    feat: usize,
+    w_it: &'a PackedB<T>,
     w_t: &'a PackedB<T>,
     bias: &'a [T],
     b_ih: &'a [T],
@@ -350,7 +357,9 @@ impl<T: Float> ForwardRun<'_, T> {
             (true, Some(c)) => c[b0 * hn..b1 * hn].to_vec(),
             (true, None) => vec![T::ZERO; nb * hn],
         };
-        let mut gx_row = vec![T::ZERO; if is_gru { g } else { 0 }];
+        // GRU: the input projection of the step's rows with b_ih, [nb, G·H].
+        let mut gx = vec![T::ZERO; if is_gru { nb * g } else { 0 }];
+        let (f, xs) = (self.feat, spec.batch_stride() * self.feat);
         // Saved rows follow the layout of gx; without saving, one slot [B, ·] is reused.
         let ss = if self.save { spec.batch_stride() } else { 1 };
         let srow = |t: usize, b: usize| if self.save { spec.row(t, b) } else { b };
@@ -361,20 +370,24 @@ impl<T: Float> ForwardRun<'_, T> {
             for (b, hr) in h_run.chunks_exact(hn).enumerate() {
                 hp[b * ss * hn..b * ss * hn + hn].copy_from_slice(hr);
             }
-            // The one GEMM of the step, for all gates: [B, H]·[H, G·H] added to the bias (and,
-            // for RNN and LSTM, to the input projection).
-            let (acc, start) = if is_gru {
-                (
-                    self.gh.part(r0 * g, (span - 1) * g + g),
-                    Start::Bias(self.bias),
-                )
+            // The step's products for all gates: the input projection [B, F]·[F, G·H] onto
+            // the bias, then the recurrent [B, H]·[H, G·H] (the GRU keeps them apart).
+            let xt = &self.x[spec.row(t, b0) * f..];
+            let acc = if is_gru {
+                self.gh.part(r0 * g, (span - 1) * g + g)
             } else {
-                let start = Start::InputBias {
-                    x: &self.gx[spec.row(t, b0) * g..],
-                    ldx: spec.batch_stride() * g,
-                    bias: self.bias,
-                };
-                (self.act.part(r0 * g, (span - 1) * g + g), start)
+                self.act.part(r0 * g, (span - 1) * g + g)
+            };
+            let (dst, ldd, start) = if is_gru {
+                (&mut gx[..], g, Start::Bias(self.b_ih))
+            } else {
+                (&mut acc[..], ss * g, Start::Bias(self.bias))
+            };
+            gemm_strided(nb, xt, xs, self.w_it, dst, ldd, start, self.split);
+            let start = if is_gru {
+                Start::Bias(self.bias)
+            } else {
+                Start::Acc
             };
             gemm_strided(nb, hp, ss * hn, self.w_t, acc, ss * g, start, self.split);
             let (gates, ghs): (&mut [T], &[T]) = if is_gru {
@@ -396,11 +409,8 @@ impl<T: Float> ForwardRun<'_, T> {
                         h_run[r.clone()].copy_from_slice(ar);
                     }
                     CellKind::Gru => {
-                        let src = &self.gx[spec.row(t, b0 + b) * g..][..g];
-                        for ((d, &x), &bi) in gx_row.iter_mut().zip(src).zip(self.b_ih) {
-                            *d = x + bi;
-                        }
-                        gru_forward_row(&gx_row, &ghs[rg], &hp[rh], ar, &mut h_run[r.clone()]);
+                        let gxr = &gx[b * g..(b + 1) * g];
+                        gru_forward_row(gxr, &ghs[rg], &hp[rh], ar, &mut h_run[r.clone()]);
                     }
                     CellKind::Lstm => {
                         let sr = srow(t, b0 + b);
@@ -465,10 +475,16 @@ impl<T: Float> Backward<T> for SequenceOp<T> {
         let is_lstm = spec.kind == CellKind::Lstm;
         let is_gru = spec.kind == CellKind::Gru;
         let up = data(upstream);
-        let w_hh_t = ctx.input(1);
-        let w_hh = data(w_hh_t);
+        let x = data(ctx.input(0));
+        let w_ih = data(ctx.input(1));
+        let w_hh = data(ctx.input(2));
+        let feat = w_ih.len() / g.max(1);
         // Gate gradients of padded steps stay zero; without padding every row is written.
-        let mut dgx = vec![T::ZERO; tn * bn * g];
+        let mut dgx = if spec.lengths.is_some() {
+            pool::take(tn * bn * g)
+        } else {
+            pool::take_any(tn * bn * g)
+        };
         let mut dgh_buf = match (is_gru, spec.lengths.is_some()) {
             (false, _) => Vec::new(),
             (true, true) => pool::take(tn * bn * g),
@@ -500,9 +516,34 @@ impl<T: Float> Backward<T> for SequenceOp<T> {
         let sv = &self.saved;
         let dgh_all = if is_gru { &dgh_buf } else { &dgx };
         let mut grads: Vec<Option<Tensor<T>>> = Vec::with_capacity(ctx.num_inputs());
-        grads.push(None);
-        // ∂J/∂W_hh = Σ_t dGₜᵀ·h_{t−1}: one GEMM [G·H, T·B]·[T·B, H].
+        // ∂J/∂x = dG·W_ih: one GEMM [T·B, G·H]·[G·H, F].
+        grads.push(if ctx.needs_grad(0) {
+            let mut dx = vec![T::ZERO; tn * bn * feat];
+            gemm(
+                tn * bn,
+                g,
+                feat,
+                &dgx,
+                false,
+                &w_ih,
+                false,
+                T::ZERO,
+                &mut dx,
+            );
+            Some(Tensor::from_vec(dx, &[tn * bn, feat])?)
+        } else {
+            None
+        });
+        // ∂J/∂W_ih = Σ_t dGₜᵀ·xₜ: one GEMM [G·H, T·B]·[T·B, F].
         grads.push(if ctx.needs_grad(1) {
+            let mut dw = vec![T::ZERO; g * feat];
+            gemm(g, tn * bn, feat, &dgx, true, &x, false, T::ZERO, &mut dw);
+            Some(Tensor::from_vec(dw, &[g, feat])?)
+        } else {
+            None
+        });
+        // ∂J/∂W_hh = Σ_t dGₜᵀ·h_{t−1}: one GEMM [G·H, T·B]·[T·B, H].
+        grads.push(if ctx.needs_grad(2) {
             let mut dw = vec![T::ZERO; g * hn];
             gemm(
                 g,
@@ -528,33 +569,29 @@ impl<T: Float> Backward<T> for SequenceOp<T> {
             }
             Tensor::from_vec(db, &[g])
         };
-        grads.push(if ctx.needs_grad(2) {
+        grads.push(if ctx.needs_grad(3) {
             Some(col_sums(&dgx)?)
         } else {
             None
         });
-        grads.push(if ctx.needs_grad(3) {
+        grads.push(if ctx.needs_grad(4) {
             Some(col_sums(dgh_all)?)
         } else {
             None
         });
-        grads[0] = if ctx.needs_grad(0) {
-            Some(Tensor::from_vec(dgx, &[tn * bn, g])?)
-        } else {
-            None
-        };
-        grads.push(if ctx.needs_grad(4) {
+        grads.push(if ctx.needs_grad(5) {
             Some(Tensor::from_vec(dh, &[bn, hn])?)
         } else {
             None
         });
         if is_lstm {
-            grads.push(if ctx.needs_grad(5) {
+            grads.push(if ctx.needs_grad(6) {
                 Some(Tensor::from_vec(dc, &[bn, hn])?)
             } else {
                 None
             });
         }
+        pool::give(dgx);
         pool::give(dgh_buf);
         if grads.len() != ctx.num_inputs() {
             return Err(AutogradError::invalid(

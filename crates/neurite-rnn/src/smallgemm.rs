@@ -122,12 +122,6 @@ pub(crate) enum Start<'a, T> {
     Acc,
     /// A row vector: C = bias + A·B.
     Bias(&'a [T]),
-    /// Rows of X (row i at `x[i·ldx]`) plus a row vector: C = (X + bias) + A·B.
-    InputBias {
-        x: &'a [T],
-        ldx: usize,
-        bias: &'a [T],
-    },
 }
 
 /// C = start + A·B with row strides: row i of A starts at `a[i·lda]`, row i of C at
@@ -155,10 +149,6 @@ pub(crate) fn gemm_strided<T: Float>(
     match start {
         Start::Acc => {}
         Start::Bias(bias) => assert!(bias.len() >= n, "gemm_strided: bias size"), // ok: internal sizes
-        Start::InputBias { x, ldx, bias } => assert!(
-            bias.len() >= n && ldx >= n && x.len() >= (m - 1) * ldx + n,
-            "gemm_strided: start sizes"
-        ), // ok: internal sizes
     }
     #[cfg(target_arch = "x86_64")]
     if b.panels {
@@ -171,13 +161,9 @@ pub(crate) fn gemm_strided<T: Float>(
                 c.as_mut_ptr() as *mut f32,
             );
             let np = n.div_ceil(NR);
-            let null = std::ptr::null::<f32>();
-            let (x, ldx, bias) = match start {
-                Start::Acc => (null, 0, null),
-                Start::Bias(bias) => (null, 0, bias.as_ptr() as *const f32),
-                Start::InputBias { x, ldx, bias } => {
-                    (x.as_ptr() as *const f32, ldx, bias.as_ptr() as *const f32)
-                }
+            let bias = match start {
+                Start::Acc => std::ptr::null::<f32>(),
+                Start::Bias(bias) => bias.as_ptr() as *const f32,
             };
             let sh = x86::Shape {
                 m,
@@ -185,8 +171,6 @@ pub(crate) fn gemm_strided<T: Float>(
                 n,
                 lda,
                 ldc,
-                x: SendPtr(x as *mut f32),
-                ldx,
                 bias: SendPtr(bias as *mut f32),
             };
             if split && m * n * k >= 1 << 19 && np >= 2 && rayon::current_num_threads() > 1 {
@@ -208,11 +192,6 @@ pub(crate) fn gemm_strided<T: Float>(
         match start {
             Start::Acc => {}
             Start::Bias(bias) => row.copy_from_slice(&bias[..n]),
-            Start::InputBias { x, ldx, bias } => {
-                for ((d, &xv), &bv) in row.iter_mut().zip(&x[i * ldx..]).zip(bias) {
-                    *d = xv + bv;
-                }
-            }
         }
     }
     if lda == k && ldc == n {
@@ -253,15 +232,13 @@ mod x86 {
     const MR: usize = 6;
 
     /// Sizes and row strides of a product, and its start: C = C + A·B when `bias` is null,
-    /// else C = bias + A·B, or (X + bias) + A·B when `x` is not null.
+    /// else C = bias + A·B.
     pub(super) struct Shape {
         pub m: usize,
         pub k: usize,
         pub n: usize,
         pub lda: usize,
         pub ldc: usize,
-        pub x: SendPtr,
-        pub ldx: usize,
         pub bias: SendPtr,
     }
 
@@ -279,8 +256,8 @@ mod x86 {
         from: usize,
         to: usize,
     ) {
-        let (m, k, n, lda, ldc, ldx) = (sh.m, sh.k, sh.n, sh.lda, sh.ldc, sh.ldx);
-        let (x, bias) = (sh.x.0 as *const f32, sh.bias.0 as *const f32);
+        let (m, k, n, lda, ldc) = (sh.m, sh.k, sh.n, sh.lda, sh.ldc);
+        let bias = sh.bias.0 as *const f32;
         for jb in from..to {
             let j = jb * NR;
             let masks = col_masks(NR.min(n - j));
@@ -290,18 +267,13 @@ mod x86 {
             while i < m {
                 let rows = MR.min(m - i);
                 let (ap, cp) = (a.add(i * lda), c.add(i * ldc + j));
-                let st = Start {
-                    x: if x.is_null() { x } else { x.add(i * ldx + j) },
-                    ldx,
-                    bias: bj,
-                };
                 match rows {
-                    6 => kernel::<6>(k, ap, lda, panel, cp, ldc, masks, st),
-                    5 => kernel::<5>(k, ap, lda, panel, cp, ldc, masks, st),
-                    4 => kernel::<4>(k, ap, lda, panel, cp, ldc, masks, st),
-                    3 => kernel::<3>(k, ap, lda, panel, cp, ldc, masks, st),
-                    2 => kernel::<2>(k, ap, lda, panel, cp, ldc, masks, st),
-                    _ => kernel::<1>(k, ap, lda, panel, cp, ldc, masks, st),
+                    6 => kernel::<6>(k, ap, lda, panel, cp, ldc, masks, bj),
+                    5 => kernel::<5>(k, ap, lda, panel, cp, ldc, masks, bj),
+                    4 => kernel::<4>(k, ap, lda, panel, cp, ldc, masks, bj),
+                    3 => kernel::<3>(k, ap, lda, panel, cp, ldc, masks, bj),
+                    2 => kernel::<2>(k, ap, lda, panel, cp, ldc, masks, bj),
+                    _ => kernel::<1>(k, ap, lda, panel, cp, ldc, masks, bj),
                 }
                 i += rows;
             }
@@ -335,7 +307,7 @@ mod x86 {
         c: *mut f32,
         ldc: usize,
         masks: [__mmask16; 4],
-        start: Start,
+        bias: *const f32,
     ) {
         let mut acc = [[_mm512_setzero_ps(); 4]; R];
         for p in 0..k {
@@ -357,28 +329,15 @@ mod x86 {
             let row = c.wrapping_add(r * ldc);
             for q in 0..4 {
                 let p = row.wrapping_add(q * 16);
-                let old = if start.bias.is_null() {
+                // C itself, or the bias (null: accumulate onto C).
+                let old = if bias.is_null() {
                     _mm512_maskz_loadu_ps(masks[q], p)
                 } else {
-                    let b = _mm512_maskz_loadu_ps(masks[q], start.bias.wrapping_add(q * 16));
-                    if start.x.is_null() {
-                        b
-                    } else {
-                        let xp = start.x.wrapping_add(r * start.ldx + q * 16);
-                        _mm512_add_ps(_mm512_maskz_loadu_ps(masks[q], xp), b)
-                    }
+                    _mm512_maskz_loadu_ps(masks[q], bias.wrapping_add(q * 16))
                 };
                 _mm512_mask_storeu_ps(p, masks[q], _mm512_add_ps(old, acc_r[q]));
             }
         }
-    }
-
-    /// The start of one block: X rows (null: none) at stride ldx, and the bias (null: C).
-    #[derive(Clone, Copy)]
-    struct Start {
-        x: *const f32,
-        ldx: usize,
-        bias: *const f32,
     }
 }
 
@@ -459,29 +418,15 @@ mod tests {
                     &c0[i * ldc + n..(i + 1) * ldc]
                 );
             }
-            // A start of X + bias, or of the bias alone, is the same as adding onto it.
+            // A start of the bias is the same as adding onto it.
             let bias: Vec<f32> = (0..n).map(|_| rng.normal() as f32).collect();
-            let ldx = n + 5;
-            let x: Vec<f32> = (0..m * ldx).map(|_| rng.normal() as f32).collect();
-            let (mut want_x, mut want_b, mut got_x, mut got_b) =
-                (c0.clone(), c0.clone(), c0.clone(), c0.clone());
+            let (mut want_b, mut got_b) = (c0.clone(), c0.clone());
             for i in 0..m {
-                for j in 0..n {
-                    want_x[i * ldc + j] = x[i * ldx + j] + bias[j];
-                    want_b[i * ldc + j] = bias[j];
-                }
+                want_b[i * ldc..i * ldc + n].copy_from_slice(&bias);
             }
-            gemm_strided(m, &a, lda, &packed, &mut want_x, ldc, Start::Acc, false);
             gemm_strided(m, &a, lda, &packed, &mut want_b, ldc, Start::Acc, false);
-            let start = Start::InputBias {
-                x: &x,
-                ldx,
-                bias: &bias,
-            };
-            gemm_strided(m, &a, lda, &packed, &mut got_x, ldc, start, false);
             let start = Start::Bias(&bias);
             gemm_strided(m, &a, lda, &packed, &mut got_b, ldc, start, false);
-            assert_eq!(got_x, want_x, "input + bias start");
             assert_eq!(got_b, want_b, "bias start");
             let a64: Vec<f64> = a.iter().map(|&x| x as f64).collect();
             let b64: Vec<f64> = b.iter().map(|&x| x as f64).collect();
