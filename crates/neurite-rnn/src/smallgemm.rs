@@ -11,6 +11,7 @@ use std::any::TypeId;
 
 use neurite_tensor::Float;
 
+use crate::pool;
 use crate::sequence::gemm;
 
 /// Columns per panel of a packed B.
@@ -69,8 +70,7 @@ impl<T: Float> PackedB<T> {
         }
         // Row j of W is column j of B: read each row once, contiguously, and scatter it down
         // its panel column (a panel is k × 64 and stays in L1).
-        let np = n.div_ceil(NR);
-        let mut data = vec![T::ZERO; np * k * NR];
+        let mut data = panel_buffer(n, k);
         for (j, row) in w.chunks_exact(k).take(n).enumerate() {
             let panel = &mut data[(j / NR) * k * NR..(j / NR + 1) * k * NR];
             for (dst, &x) in panel[j % NR..].iter_mut().step_by(NR).zip(row) {
@@ -90,8 +90,7 @@ impl<T: Float> PackedB<T> {
         if !fast_path::<T>() {
             return Self::new(k, n, |p, j| w[p * n + j]);
         }
-        let np = n.div_ceil(NR);
-        let mut data = vec![T::ZERO; np * k * NR];
+        let mut data = panel_buffer(n, k);
         for (jb, panel) in data.chunks_exact_mut(k * NR).enumerate() {
             let cols = NR.min(n - jb * NR);
             for (dst, src) in panel.chunks_exact_mut(NR).zip(w.chunks_exact(n)) {
@@ -104,6 +103,24 @@ impl<T: Float> PackedB<T> {
             panels: true,
             data,
         }
+    }
+}
+
+/// A buffer for ⌈n/64⌉ panels of k × 64, from the buffer pool: the packed weights of every
+/// sequence op would otherwise be fresh allocations that the allocator hands back to the
+/// system and faults in again at the next step. Only the padding columns need zeros.
+fn panel_buffer<T: Float>(n: usize, k: usize) -> Vec<T> {
+    let len = n.div_ceil(NR) * k * NR;
+    if n % NR == 0 {
+        pool::take_any(len)
+    } else {
+        pool::take(len)
+    }
+}
+
+impl<T: Float> Drop for PackedB<T> {
+    fn drop(&mut self) {
+        pool::give(std::mem::take(&mut self.data));
     }
 }
 
