@@ -111,7 +111,7 @@ impl<T: Float> PackedB<T> {
 /// system and faults in again at the next step. Only the padding columns need zeros.
 fn panel_buffer<T: Float>(n: usize, k: usize) -> Vec<T> {
     let len = n.div_ceil(NR) * k * NR;
-    if n % NR == 0 {
+    if n.is_multiple_of(NR) {
         pool::take_any(len)
     } else {
         pool::take(len)
