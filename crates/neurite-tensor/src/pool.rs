@@ -12,8 +12,11 @@
 use crate::conv::{
     checked_len, for_each_plane, lift, rank, valid_range, Plane, Window1d, Window2d,
 };
+use rayon::prelude::*;
+
 use crate::error::{Result, TensorError};
 use crate::float::Float;
+use crate::parallel::PAR_THRESHOLD;
 use crate::tensor::Tensor;
 
 /// The result of max pooling: the maxima and where they came from.
@@ -156,19 +159,20 @@ impl Plan {
 /// image CNNs), without the generic window loops. A plane without NaN takes a short select
 /// chain per window (the first maximum in row-major window order wins ties, as in the generic
 /// path); a plane holding a NaN takes the NaN-aware comparison (the first NaN wins and sticks).
-fn max_pairs<T: Float>(g: &Plane, xs: &[T], dst: &mut [(T, usize)]) {
+fn max_pairs<T: Float>(g: &Plane, xs: &[T], vs: &mut [T], args: &mut [usize]) {
     let (w, ow) = (g.w, g.ow);
     let has_nan = xs.iter().fold(false, |acc, v| acc | v.is_nan());
     for oy in 0..g.oh {
         let r0 = 2 * oy * w;
         let top = &xs[r0..r0 + 2 * ow];
         let bottom = &xs[r0 + w..r0 + w + 2 * ow];
-        let out = &mut dst[oy * ow..(oy + 1) * ow];
+        let vo = &mut vs[oy * ow..(oy + 1) * ow];
+        let ao = &mut args[oy * ow..(oy + 1) * ow];
         if !has_nan {
-            for (ox, ((t, b), o)) in top
+            for (ox, ((t, b), (v, a))) in top
                 .chunks_exact(2)
                 .zip(bottom.chunks_exact(2))
-                .zip(out.iter_mut())
+                .zip(vo.iter_mut().zip(ao.iter_mut()))
                 .enumerate()
             {
                 let c = r0 + 2 * ox;
@@ -182,11 +186,11 @@ fn max_pairs<T: Float>(g: &Plane, xs: &[T], dst: &mut [(T, usize)]) {
                 } else {
                     (b[0], c + w)
                 };
-                *o = if m2 > m1 { (m2, i2) } else { (m1, i1) };
+                (*v, *a) = if m2 > m1 { (m2, i2) } else { (m1, i1) };
             }
             continue;
         }
-        for (ox, o) in out.iter_mut().enumerate() {
+        for ox in 0..ow {
             let c = 2 * ox;
             let cand = [
                 (top[c], r0 + c),
@@ -200,9 +204,15 @@ fn max_pairs<T: Float>(g: &Plane, xs: &[T], dst: &mut [(T, usize)]) {
                     best = (v, at);
                 }
             }
-            *o = best;
+            (vo[ox], ao[ox]) = best;
         }
     }
+}
+
+/// True when `planes` planes of `work` elements each are worth splitting over threads (the
+/// rule of [`for_each_plane`]).
+fn split_planes(planes: usize, work: usize) -> bool {
+    planes >= 2 && planes.saturating_mul(work) >= PAR_THRESHOLD && rayon::current_num_threads() >= 2
 }
 
 fn max_pool_run<T: Float>(input: &Tensor<T>, p: &Plan) -> Result<MaxPoolOutput<T>> {
@@ -210,43 +220,56 @@ fn max_pool_run<T: Float>(input: &Tensor<T>, p: &Plan) -> Result<MaxPoolOutput<T
     let x = input.contiguous();
     let src = x.as_slice().expect("contiguous"); // ok: made contiguous above
     let n_out: usize = p.out_shape.iter().product();
-    // Values and indices are computed together, one plane at a time, into a buffer of pairs.
-    let mut out = vec![(T::ZERO, 0usize); n_out];
-    let work = g.out_len() * g.kh * g.kw;
+    let mut values = vec![T::ZERO; n_out];
+    let mut argmax = vec![0usize; n_out];
+    let (inp, out) = (g.in_len(), g.out_len());
+    if out == 0 {
+        return Ok(MaxPoolOutput {
+            values: Tensor::from_vec(values, &p.out_shape)?,
+            argmax,
+        });
+    }
     let pairs = p.is_pairs();
-    for_each_plane(
-        src,
-        g.in_len(),
-        &mut out,
-        g.out_len(),
-        work,
-        |plane, dst| {
-            if pairs {
-                return max_pairs(g, plane, dst);
-            }
-            for (y, &(r_lo, r_hi)) in p.rows.iter().enumerate() {
-                for (x, &(c_lo, c_hi)) in p.cols.iter().enumerate() {
-                    let mut best = usize::MAX;
-                    let mut best_v = T::NEG_INFINITY;
-                    for ki in r_lo..r_hi {
-                        let row = Plan::pos(y, ki, g.sh, g.dh, g.ph) * g.w;
-                        for kj in c_lo..c_hi {
-                            let i = row + Plan::pos(x, kj, g.sw, g.dw, g.pw);
-                            let v = plane[i];
-                            // First maximum wins; a NaN is never hidden.
-                            if best == usize::MAX || (v > best_v || v.is_nan()) && !best_v.is_nan()
-                            {
-                                best = i;
-                                best_v = v;
-                            }
+    // One plane: its maxima and their in-plane indices.
+    let plane = |(k, (vs, args)): (usize, (&mut [T], &mut [usize]))| {
+        let xs = &src[k * inp..(k + 1) * inp];
+        if pairs {
+            return max_pairs(g, xs, vs, args);
+        }
+        for (y, &(r_lo, r_hi)) in p.rows.iter().enumerate() {
+            for (x, &(c_lo, c_hi)) in p.cols.iter().enumerate() {
+                let mut best = usize::MAX;
+                let mut best_v = T::NEG_INFINITY;
+                for ki in r_lo..r_hi {
+                    let row = Plan::pos(y, ki, g.sh, g.dh, g.ph) * g.w;
+                    for kj in c_lo..c_hi {
+                        let i = row + Plan::pos(x, kj, g.sw, g.dw, g.pw);
+                        let v = xs[i];
+                        // First maximum wins; a NaN is never hidden.
+                        if best == usize::MAX || (v > best_v || v.is_nan()) && !best_v.is_nan() {
+                            best = i;
+                            best_v = v;
                         }
                     }
-                    dst[y * g.ow + x] = (best_v, best);
                 }
+                vs[y * g.ow + x] = best_v;
+                args[y * g.ow + x] = best;
             }
-        },
-    );
-    let (values, argmax): (Vec<T>, Vec<usize>) = out.into_iter().unzip();
+        }
+    };
+    if split_planes(n_out / out, out * g.kh * g.kw) {
+        values
+            .par_chunks_mut(out)
+            .zip(argmax.par_chunks_mut(out))
+            .enumerate()
+            .for_each(plane);
+    } else {
+        values
+            .chunks_mut(out)
+            .zip(argmax.chunks_mut(out))
+            .enumerate()
+            .for_each(plane);
+    }
     Ok(MaxPoolOutput {
         values: Tensor::from_vec(values, &p.out_shape)?,
         argmax,
@@ -314,20 +337,21 @@ fn max_pool_backward_run<T: Float>(
     let gy = upstream_grad.contiguous();
     let src = gy.as_slice().expect("contiguous"); // ok: made contiguous above
     let mut dx = vec![T::ZERO; total];
-    // Pair every upstream gradient with its index so that planes split cleanly.
-    let pairs: Vec<(T, usize)> = src.iter().copied().zip(argmax.iter().copied()).collect();
-    for_each_plane(
-        &pairs,
-        plane_out,
-        &mut dx,
-        plane_in,
-        plane_out,
-        |gp, dxp| {
-            for &(gv, i) in gp {
-                dxp[i] += gv;
-            }
-        },
-    );
+    if plane_in == 0 || plane_out == 0 {
+        return Tensor::from_vec(dx, input_shape);
+    }
+    // Each plane of dx receives its own plane's upstream gradients at their argmax.
+    let plane = |(k, dxp): (usize, &mut [T])| {
+        let range = k * plane_out..(k + 1) * plane_out;
+        for (&gv, &i) in src[range.clone()].iter().zip(&argmax[range]) {
+            dxp[i] += gv;
+        }
+    };
+    if split_planes(total / plane_in, plane_out) {
+        dx.par_chunks_mut(plane_in).enumerate().for_each(plane);
+    } else {
+        dx.chunks_mut(plane_in).enumerate().for_each(plane);
+    }
     Tensor::from_vec(dx, input_shape)
 }
 
