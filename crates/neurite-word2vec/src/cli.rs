@@ -216,6 +216,14 @@ pub fn run_train(t: &TrainArgs, out: &mut dyn Write) -> Result<()> {
             stats.threads,
             output.display()
         );
+        if stats.threads > 1 {
+            let t: Vec<String> = stats
+                .thread_seconds
+                .iter()
+                .map(|s| format!("{s:.2}"))
+                .collect();
+            let _ = writeln!(out, "Each thread finished after (s): {}", t.join(" "));
+        }
     }
     Ok(())
 }

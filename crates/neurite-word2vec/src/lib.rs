@@ -36,7 +36,8 @@
 //!
 //! * [`Corpus`] — a file streamed from disk (it need not fit in memory) or bytes in memory;
 //!   [`Corpus::embedded`] is a vendored 1M-word public-domain corpus. Each training thread
-//!   reads its own byte range.
+//!   reads its own byte ranges (no producer thread); Hogwild threads take parts of the
+//!   corpus as they go, so that they finish together.
 //! * [`Vocabulary`] — counts with word2vec.c's pruning of rare words while counting,
 //!   `min_count`, an optional maximum size, frequency order with ties broken by the word's
 //!   bytes (never by hashing), `</s>` at index 0; saved and loaded as `word count` lines.

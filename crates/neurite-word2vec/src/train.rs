@@ -1,7 +1,9 @@
 //! Training: CBOW and skip-gram with negative sampling and/or hierarchical softmax, by
 //! hand-derived sparse updates (no graph), on one thread or many.
 //!
-//! Each thread reads its own byte range of the corpus, cuts it into sentences (line breaks, or
+//! Each thread reads its own byte ranges of the corpus (one per epoch as word2vec.c does, or,
+//! in the Hogwild mode on several threads, parts of 1/16 of a thread's share handed out to
+//! whichever thread is free, so that the threads finish together), cuts them into sentences (line breaks, or
 //! `max_sentence_len` kept words), drops frequent words by sub-sampling, and for each target
 //! word draws an effective window. For an input vector h (the context mean in CBOW, one
 //! context word's vector in skip-gram) and an output unit v' with label y (1 for the target or
@@ -31,7 +33,7 @@
 //!   every copy. No memory is shared while threads run, so there is no race and the result
 //!   depends only on the seed and the thread count.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use neurite_tensor::Rng;
@@ -78,6 +80,9 @@ pub struct TrainStats {
     pub threads: usize,
     /// Bytes of model memory, as [`TrainConfig::memory_bytes`] computes them.
     pub memory_bytes: u64,
+    /// Seconds from the start of training until each thread had read its last word: their
+    /// spread is the load imbalance between threads (the run lasts as long as the slowest).
+    pub thread_seconds: Vec<f64>,
 }
 
 impl Word2Vec {
@@ -131,13 +136,17 @@ impl Word2Vec {
         };
 
         let shared = Shared::new(corpus, &vocab, config)?;
-        let file_len = corpus.len_bytes()?;
         let threads = config.threads;
         let mut workers: Vec<Worker> = (0..threads)
             .map(|t| {
-                let start = file_len * t as u64 / threads as u64;
-                let end = file_len * (t as u64 + 1) / threads as u64;
-                Worker::new(t, (start, end), &shared)
+                let range = match &shared.chunks {
+                    Some(chunks) => chunks.take().unwrap_or((0, 0)),
+                    None => (
+                        shared.file_len * t as u64 / threads as u64,
+                        shared.file_len * (t as u64 + 1) / threads as u64,
+                    ),
+                };
+                Worker::new(t, range, &shared)
             })
             .collect::<Result<_>>()?;
 
@@ -176,6 +185,13 @@ impl Word2Vec {
             eprintln!();
         }
         let seconds = started.elapsed().as_secs_f64();
+        let thread_seconds = workers
+            .iter()
+            .map(|w| {
+                w.finished_at
+                    .map_or(seconds, |t| t.duration_since(started).as_secs_f64())
+            })
+            .collect();
         let words: u64 = workers.iter().map(|w| w.words_read).sum();
         let corpus_words: u64 = workers.iter().map(|w| w.tokens_read).sum();
         let stats = TrainStats {
@@ -185,6 +201,7 @@ impl Word2Vec {
             words_per_sec: corpus_words as f64 / seconds.max(1e-9),
             threads,
             memory_bytes,
+            thread_seconds,
         };
         drop(shared);
         Ok((
@@ -473,12 +490,58 @@ struct Shared<'a> {
     /// `epochs · total_words + 1`, word2vec.c's denominator of progress.
     planned: u64,
     started: Instant,
+    /// Bytes in the corpus.
+    file_len: u64,
+    /// Hogwild on several threads: the parts of the corpus handed out as threads ask.
+    chunks: Option<Chunks>,
+}
+
+/// Parts of the corpus for Hogwild threads, handed out in order to whichever thread asks next
+/// (an atomic counter over all epochs' parts), so that the threads finish within one part of
+/// each other. With fixed ranges (one per thread, as word2vec.c has) a thread whose range
+/// holds more frequent words or wider windows runs on alone at the end, and the run lasts as
+/// long as its slowest thread.
+struct Chunks {
+    /// `parts + 1` byte offsets; part `i` is `[bounds[i], bounds[i + 1])`.
+    bounds: Vec<u64>,
+    /// Parts handed out so far, over all epochs.
+    next: AtomicUsize,
+    /// `epochs · parts`.
+    total: usize,
+}
+
+/// Parts per thread and epoch in the Hogwild mode: the threads finish within 1/16 of an
+/// epoch's share of each other.
+const CHUNKS_PER_THREAD: usize = 16;
+
+impl Chunks {
+    fn new(file_len: u64, threads: usize, epochs: usize) -> Self {
+        let parts = threads * CHUNKS_PER_THREAD;
+        Chunks {
+            bounds: (0..=parts as u64)
+                .map(|i| file_len * i / parts as u64)
+                .collect(),
+            next: AtomicUsize::new(0),
+            total: epochs * parts,
+        }
+    }
+
+    /// The next part to train, or `None` when every epoch's parts have been handed out.
+    fn take(&self) -> Option<(u64, u64)> {
+        let k = self.next.fetch_add(1, Ordering::Relaxed);
+        if k >= self.total {
+            return None;
+        }
+        let i = k % (self.bounds.len() - 1);
+        Some((self.bounds[i], self.bounds[i + 1]))
+    }
 }
 
 impl<'a> Shared<'a> {
     fn new(corpus: &'a Corpus, vocab: &'a Vocabulary, config: &'a TrainConfig) -> Result<Self> {
         let counts = vocab.counts();
         let total = vocab.total_words();
+        let file_len = corpus.len_bytes()?;
         let negatives = if config.negative == 0 {
             Negatives::None
         } else if config.reference_parity {
@@ -523,6 +586,9 @@ impl<'a> Shared<'a> {
             words_done: AtomicU64::new(0),
             planned: config.epochs as u64 * total + 1,
             started: Instant::now(),
+            file_len,
+            chunks: (config.thread_mode == ThreadMode::Hogwild && config.threads > 1)
+                .then(|| Chunks::new(file_len, config.threads, config.epochs)),
         })
     }
 }
@@ -551,6 +617,7 @@ struct Worker {
     neu1e: Vec<f32>,
     dirty: Option<Box<[Dirty; 3]>>,
     finished: bool,
+    finished_at: Option<Instant>,
     last_report: Instant,
 }
 
@@ -579,6 +646,7 @@ impl Worker {
             neu1e: vec![0.0; config.dim],
             dirty: None,
             finished: false,
+            finished_at: None,
             last_report: Instant::now(),
         })
     }
@@ -661,14 +729,24 @@ impl Worker {
         }
     }
 
+    /// The end of this thread's range: the end of its epoch, or (Hogwild on several threads)
+    /// of one part of the corpus, when it takes the next part.
     fn end_epoch(&mut self, shared: &Shared) -> Result<()> {
         let delta = self.word_count - self.last_word_count;
         shared.words_done.fetch_add(delta, Ordering::Relaxed);
-        self.epochs_left -= 1;
-        if self.epochs_left == 0 {
+        let next = match &shared.chunks {
+            Some(chunks) => chunks.take(),
+            None => {
+                self.epochs_left -= 1;
+                (self.epochs_left > 0).then_some(self.range)
+            }
+        };
+        let Some(range) = next else {
             self.finished = true;
+            self.finished_at = Some(Instant::now());
             return Ok(());
-        }
+        };
+        self.range = range;
         self.word_count = 0;
         self.last_word_count = 0;
         self.need_read = true;
@@ -749,9 +827,10 @@ impl Worker {
         }
     }
 
-    /// One output unit: score, upstream gradient, and the two downstream updates. `skip_outside`
-    /// chooses word2vec.c's treatment of |score| ≥ 6: hierarchical softmax skips the unit,
-    /// negative sampling clamps σ to 0 or 1. The asymmetry is the original's, kept on purpose.
+    /// One output unit: score, upstream gradient, and the two downstream updates; false when
+    /// the unit was skipped. `skip_outside` chooses word2vec.c's treatment of |score| ≥ 6:
+    /// hierarchical softmax skips the unit, negative sampling clamps σ to 0 or 1. The
+    /// asymmetry is the original's, kept on purpose.
     #[inline(always)]
     fn output_unit<const PARITY: bool>(
         shared: &Shared,
@@ -945,8 +1024,21 @@ impl Worker {
                 };
                 // SAFETY: one syn1neg row slice at a time, distinct from `h`.
                 let out = unsafe { w.syn1neg.row(target) };
-                Self::output_unit::<PARITY>(shared, alpha, h, &mut self.neu1e, out, label, false);
-                self.mark(2, target);
+                // word2vec.c gives a saturated sample (|score| ≥ 6) the full gradient of a
+                // wrong answer (σ taken as exactly 0 or 1); gensim skips it, as both tools do
+                // in hierarchical softmax. The default follows gensim: a score that far out is
+                // a sample the model is sure of, and its one-sided full-size step is noise.
+                if Self::output_unit::<PARITY>(
+                    shared,
+                    alpha,
+                    h,
+                    &mut self.neu1e,
+                    out,
+                    label,
+                    !PARITY,
+                ) {
+                    self.mark(2, target);
+                }
             }
         }
     }
@@ -1034,6 +1126,39 @@ mod tests {
         let (m, stats) = Word2Vec::train(&corpus, &c).unwrap();
         assert_eq!(stats.words, 2 * m.vocabulary().total_words());
         assert!(m.input_vectors().iter().all(|x| x.is_finite()));
+    }
+
+    #[test]
+    fn hogwild_parts_cover_the_corpus_once_per_epoch() {
+        let chunks = Chunks::new(1003, 2, 3);
+        let mut seen = Vec::new();
+        while let Some(r) = chunks.take() {
+            seen.push(r);
+        }
+        assert_eq!(seen.len(), 3 * 2 * CHUNKS_PER_THREAD);
+        for epoch in seen.chunks(2 * CHUNKS_PER_THREAD) {
+            assert_eq!(epoch[0].0, 0);
+            assert_eq!(epoch[epoch.len() - 1].1, 1003);
+            assert!(epoch
+                .windows(2)
+                .all(|p| p[0].1 == p[1].0 && p[0].0 < p[0].1));
+        }
+        assert_eq!(chunks.take(), None);
+        // Several threads take distinct parts.
+        let chunks = Chunks::new(10_000, 4, 2);
+        let taken: Vec<Vec<(u64, u64)>> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..4)
+                .map(|_| s.spawn(|| std::iter::from_fn(|| chunks.take()).collect()))
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut all: Vec<(u64, u64)> = taken.into_iter().flatten().collect();
+        all.sort();
+        assert_eq!(all.len(), 2 * 4 * CHUNKS_PER_THREAD);
+        assert!(
+            all.chunks(2).all(|p| p[0] == p[1]),
+            "each part once per epoch"
+        );
     }
 
     #[test]
