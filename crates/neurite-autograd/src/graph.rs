@@ -260,6 +260,7 @@ impl<T: Float> Gradients<T> {
 impl<T: Float> Graph<T> {
     /// A graph that records operations for back-propagation.
     pub fn new() -> Self {
+        neurite_tensor::parallel::retain_freed_memory();
         Graph {
             inner: RefCell::new(Inner {
                 nodes: Vec::new(),
