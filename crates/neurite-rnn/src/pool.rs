@@ -68,15 +68,18 @@ fn raise_trim_threshold() {
     });
 }
 
-/// Returns a buffer to the pool (dropped when the pool is full or the buffer is empty).
+/// Returns a buffer to the pool (dropped when the pool is full, gone or the buffer empty).
 pub(crate) fn give<T: Float>(v: Vec<T>) {
     if v.capacity() == 0 {
         return;
     }
-    POOL.with(|p| {
-        let mut p = p.borrow_mut();
-        if p.len() < KEEP {
-            p.push(Box::new(v));
+    // While the thread exits (other thread-locals dropping buffers), the pool may already
+    // be gone: the buffer is then simply freed.
+    let _ = POOL.try_with(|p| {
+        if let Ok(mut p) = p.try_borrow_mut() {
+            if p.len() < KEEP {
+                p.push(Box::new(v));
+            }
         }
     });
 }

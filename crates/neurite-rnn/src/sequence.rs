@@ -27,7 +27,7 @@ use crate::kernels::{
     rnn_forward_row, Nonlinearity,
 };
 use crate::pool;
-use crate::smallgemm::{gemm_strided, PackedB, Start};
+use crate::smallgemm::{gemm_strided, transposed_cached, PackedB, Start};
 
 /// The recurrent cell type of a layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,8 +267,8 @@ pub(crate) fn forward<T: Float>(
     let mut gh = pool::take_any(if is_gru { slots * bn * g } else { 0 });
     // W_ihᵀ [F, G·H] and W_hhᵀ [H, G·H], packed once for the per-step kernel.
     let feat = w_ih.len() / g.max(1);
-    let w_it = PackedB::transposed(w_ih, g, feat);
-    let w_t = PackedB::transposed(w_hh, g, hn);
+    let w_it = transposed_cached(w_ih, g, feat);
+    let w_t = transposed_cached(w_hh, g, hn);
     // RNN and LSTM add both biases to the pre-activations; the GRU keeps b_hh inside r⊙(·).
     let bias: Vec<T> = if is_gru {
         b_hh.to_vec()

@@ -7,7 +7,9 @@
 //! more than one thread in the current rayon pool, large products are split by panels over two
 //! threads.
 
-use std::any::TypeId;
+use std::any::{Any, TypeId};
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use neurite_tensor::Float;
 
@@ -68,14 +70,20 @@ impl<T: Float> PackedB<T> {
         if !fast_path::<T>() {
             return Self::new(k, n, |p, j| w[j * k + p]);
         }
-        // Row j of W is column j of B: read each row once, contiguously, and scatter it down
-        // its panel column (a panel is k × 64 and stays in L1).
+        // Panel by panel, row p of the panel gathers element p of 64 rows of W (16 at a time
+        // with AVX-512 gathers): the rows being read stay in L1, the panel is written in order.
         let mut data = panel_buffer(n, k);
-        for (j, row) in w.chunks_exact(k).take(n).enumerate() {
-            let panel = &mut data[(j / NR) * k * NR..(j / NR + 1) * k * NR];
-            for (dst, &x) in panel[j % NR..].iter_mut().step_by(NR).zip(row) {
-                *dst = x;
-            }
+        assert!(w.len() >= n * k, "PackedB::transposed: W size"); // ok: internal sizes
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the fast path means T is f32 and AVX-512F is available; W holds n rows of k
+        // (asserted) and `data` ⌈n/64⌉ panels of k × 64.
+        unsafe {
+            x86::pack_transposed(
+                w.as_ptr() as *const f32,
+                n,
+                k,
+                data.as_mut_ptr() as *mut f32,
+            );
         }
         PackedB {
             k,
@@ -104,6 +112,65 @@ impl<T: Float> PackedB<T> {
             data,
         }
     }
+}
+
+/// Packed Wᵀ kept per thread, each with the W it was made from.
+const KEEP_PACKS: usize = 8;
+
+thread_local! {
+    static PACKS: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A cached pack and the exact W behind it.
+struct CachedPack<T: Float> {
+    n: usize,
+    k: usize,
+    src: Vec<T>,
+    packed: Rc<PackedB<T>>,
+}
+
+/// [`PackedB::transposed`], reusing the pack of an earlier call when W has the same shape and
+/// the same bits (an inference loop packs its weights once; a training step, whose weights
+/// changed, packs again after a comparison that usually stops at the first element).
+pub(crate) fn transposed_cached<T: Float>(w: &[T], n: usize, k: usize) -> Rc<PackedB<T>> {
+    if !fast_path::<T>() || w.len() < n * k {
+        return Rc::new(PackedB::transposed(w, n, k));
+    }
+    let w = &w[..n * k];
+    // Bitwise equality (0.0 and −0.0 differ, a NaN equals its own bits): T is f32 here.
+    let bits = |a: &[T]| {
+        // SAFETY: on the fast path T is f32 (TypeId checked), which has the size and
+        // alignment of u32 and no invalid bit patterns either way.
+        unsafe { std::slice::from_raw_parts(a.as_ptr() as *const u32, a.len()) }
+    };
+    let same = |a: &[T], b: &[T]| bits(a) == bits(b);
+    PACKS.with(|c| {
+        let mut c = c.borrow_mut();
+        let hit = c.iter().position(|e| {
+            e.downcast_ref::<CachedPack<T>>()
+                .is_some_and(|e| e.n == n && e.k == k && same(&e.src, w))
+        });
+        if let Some(pos) = hit {
+            let e = c.remove(pos);
+            let packed = e.downcast_ref::<CachedPack<T>>().map(|e| e.packed.clone());
+            c.insert(0, e);
+            if let Some(p) = packed {
+                return p;
+            }
+        }
+        let packed = Rc::new(PackedB::transposed(w, n, k));
+        c.insert(
+            0,
+            Box::new(CachedPack {
+                n,
+                k,
+                src: w.to_vec(),
+                packed: packed.clone(),
+            }),
+        );
+        c.truncate(KEEP_PACKS);
+        packed
+    })
 }
 
 /// A buffer for ⌈n/64⌉ panels of k × 64, from the buffer pool: the packed weights of every
@@ -297,6 +364,37 @@ mod x86 {
         }
     }
 
+    /// Packs B = Wᵀ for a row-major W [n, k] into ⌈n/64⌉ panels of k × 64 (padding columns
+    /// are left as they are).
+    ///
+    /// # Safety
+    /// AVX-512F; `w` holds n × k values, `out` ⌈n/64⌉ · k · 64.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn pack_transposed(w: *const f32, n: usize, k: usize, out: *mut f32) {
+        let kk = k as i32;
+        let idx = _mm512_mullo_epi32(
+            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+            _mm512_set1_epi32(kk),
+        );
+        let mut j = 0;
+        while j < n {
+            let live = (n - j).min(16);
+            let m: __mmask16 = if live == 16 {
+                u16::MAX
+            } else {
+                (1u16 << live) - 1
+            };
+            let (jb, q) = (j / NR, j % NR);
+            let src = w.add(j * k);
+            let dst = out.add(jb * k * NR + q);
+            for p in 0..k {
+                let v = _mm512_mask_i32gather_ps::<4>(_mm512_setzero_ps(), m, idx, src.add(p));
+                _mm512_mask_storeu_ps(dst.add(p * NR), m, v);
+            }
+            j += 16;
+        }
+    }
+
     /// Lane masks of the four 16-wide column groups of a block of `cols` ≤ 64 columns.
     fn col_masks(cols: usize) -> [__mmask16; 4] {
         let mut m = [0u16; 4];
@@ -372,6 +470,24 @@ mod tests {
                 c[i * n + j] += s as f32;
             }
         }
+    }
+
+    #[test]
+    fn packs_are_reused_only_for_the_same_bits() {
+        let mut w: Vec<f32> = (0..24).map(|i| i as f32 - 3.0).collect();
+        let a = transposed_cached(&w, 4, 6);
+        let b = transposed_cached(&w.clone(), 4, 6);
+        assert_eq!(Rc::ptr_eq(&a, &b), fast_path::<f32>());
+        let c = transposed_cached(&w, 6, 4); // another shape
+        assert!(!Rc::ptr_eq(&a, &c));
+        w[3] = -0.0; // was 0.0
+        let d = transposed_cached(&w, 4, 6);
+        assert!(!Rc::ptr_eq(&a, &d));
+        let (mut c1, mut c2) = (vec![0.0f32; 4], vec![0.0f32; 4]);
+        let x = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0];
+        gemm_acc(1, &x, &d, &mut c1, false);
+        gemm_acc(1, &x, &PackedB::transposed(&w, 4, 6), &mut c2, false);
+        assert_eq!(c1, c2);
     }
 
     #[test]
