@@ -116,6 +116,8 @@ impl<T: Float> PackedB<T> {
 
 /// Packed Wᵀ kept per thread, each with the W it was made from.
 const KEEP_PACKS: usize = 8;
+/// Elements (W and its pack) the cache of a thread holds at most: 64 MiB of f32.
+const CACHE_ELEMS: usize = 1 << 24;
 
 thread_local! {
     static PACKS: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
@@ -168,7 +170,19 @@ pub(crate) fn transposed_cached<T: Float>(w: &[T], n: usize, k: usize) -> Rc<Pac
                 packed: packed.clone(),
             }),
         );
-        c.truncate(KEEP_PACKS);
+        // At most KEEP_PACKS packs, and at most CACHE_ELEMS elements (W and pack) in all.
+        let mut total = 0;
+        let keep = c
+            .iter()
+            .take(KEEP_PACKS)
+            .take_while(|e| {
+                total += e
+                    .downcast_ref::<CachedPack<T>>()
+                    .map_or(0, |e| e.src.len() + e.packed.data.len());
+                total <= CACHE_ELEMS
+            })
+            .count();
+        c.truncate(keep);
         packed
     })
 }
