@@ -275,15 +275,26 @@ pub(crate) fn forward<T: Float>(
     } else {
         b_ih.iter().zip(b_hh).map(|(&a, &b)| a + b).collect()
     };
+    // The input projection of all time steps: one GEMM [T·B, F]·[F, G·H] onto the biases
+    // that go with it (RNN, LSTM: both; GRU: b_ih), split over the threads of the pool.
+    let mut gx = pool::take_any(tn * bn * g);
+    let x_bias = if is_gru { b_ih } else { &bias[..] };
+    gemm_strided(
+        tn * bn,
+        x,
+        feat,
+        &w_it,
+        &mut gx,
+        g,
+        Start::Bias(x_bias),
+        true,
+    );
     let n = row_chunks(spec);
     let run = ForwardRun {
         spec,
-        x,
-        feat,
-        w_it: &w_it,
+        gx: &gx,
         w_t: &w_t,
         bias: &bias,
-        b_ih,
         h0,
         c0,
         save,
@@ -300,6 +311,8 @@ pub(crate) fn forward<T: Float>(
         // SAFETY: chunk c touches only the batch rows b0..b1 of every buffer.
         unsafe { run.rows(b0, b1) }
     });
+    drop(run);
+    pool::give(gx);
     let saved = Saved {
         act,
         hprev,
@@ -318,12 +331,9 @@ pub(crate) fn forward<T: Float>(
 /// The inputs and shared buffers of one forward recurrence.
 struct ForwardRun<'a, T: Float> {
     spec: &'a SeqSpec,
-    x: &'a [T],
-    feat: usize,
-    w_it: &'a PackedB<T>,
+    gx: &'a [T],
     w_t: &'a PackedB<T>,
     bias: &'a [T],
-    b_ih: &'a [T],
     h0: &'a [T],
     c0: Option<&'a [T]>,
     save: bool,
@@ -357,9 +367,6 @@ impl<T: Float> ForwardRun<'_, T> {
             (true, Some(c)) => c[b0 * hn..b1 * hn].to_vec(),
             (true, None) => vec![T::ZERO; nb * hn],
         };
-        // GRU: the input projection of the step's rows with b_ih, [nb, G·H].
-        let mut gx = vec![T::ZERO; if is_gru { nb * g } else { 0 }];
-        let (f, xs) = (self.feat, spec.batch_stride() * self.feat);
         // Saved rows follow the layout of gx; without saving, one slot [B, ·] is reused.
         let ss = if self.save { spec.batch_stride() } else { 1 };
         let srow = |t: usize, b: usize| if self.save { spec.row(t, b) } else { b };
@@ -370,24 +377,19 @@ impl<T: Float> ForwardRun<'_, T> {
             for (b, hr) in h_run.chunks_exact(hn).enumerate() {
                 hp[b * ss * hn..b * ss * hn + hn].copy_from_slice(hr);
             }
-            // The step's products for all gates: the input projection [B, F]·[F, G·H] onto
-            // the bias, then the recurrent [B, H]·[H, G·H] (the GRU keeps them apart).
-            let xt = &self.x[spec.row(t, b0) * f..];
-            let acc = if is_gru {
-                self.gh.part(r0 * g, (span - 1) * g + g)
+            // The one GEMM of the step, for all gates: [B, H]·[H, G·H] onto the input
+            // projection (RNN, LSTM), or onto b_hh (the GRU keeps the two apart).
+            let (acc, start) = if is_gru {
+                (
+                    self.gh.part(r0 * g, (span - 1) * g + g),
+                    Start::Bias(self.bias),
+                )
             } else {
-                self.act.part(r0 * g, (span - 1) * g + g)
-            };
-            let (dst, ldd, start) = if is_gru {
-                (&mut gx[..], g, Start::Bias(self.b_ih))
-            } else {
-                (&mut acc[..], ss * g, Start::Bias(self.bias))
-            };
-            gemm_strided(nb, xt, xs, self.w_it, dst, ldd, start, self.split);
-            let start = if is_gru {
-                Start::Bias(self.bias)
-            } else {
-                Start::Acc
+                let start = Start::Rows {
+                    x: &self.gx[spec.row(t, b0) * g..],
+                    ldx: spec.batch_stride() * g,
+                };
+                (self.act.part(r0 * g, (span - 1) * g + g), start)
             };
             gemm_strided(nb, hp, ss * hn, self.w_t, acc, ss * g, start, self.split);
             let (gates, ghs): (&mut [T], &[T]) = if is_gru {
@@ -409,7 +411,7 @@ impl<T: Float> ForwardRun<'_, T> {
                         h_run[r.clone()].copy_from_slice(ar);
                     }
                     CellKind::Gru => {
-                        let gxr = &gx[b * g..(b + 1) * g];
+                        let gxr = &self.gx[spec.row(t, b0 + b) * g..][..g];
                         gru_forward_row(gxr, &ghs[rg], &hp[rh], ar, &mut h_run[r.clone()]);
                     }
                     CellKind::Lstm => {

@@ -220,6 +220,8 @@ pub(crate) enum Start<'a, T> {
     Acc,
     /// A row vector: C = bias + A·B.
     Bias(&'a [T]),
+    /// Rows of X, row i at `x[i·ldx]`: C = X + A·B.
+    Rows { x: &'a [T], ldx: usize },
 }
 
 /// C = start + A·B with row strides: row i of A starts at `a[i·lda]`, row i of C at
@@ -247,6 +249,10 @@ pub(crate) fn gemm_strided<T: Float>(
     match start {
         Start::Acc => {}
         Start::Bias(bias) => assert!(bias.len() >= n, "gemm_strided: bias size"), // ok: internal sizes
+        Start::Rows { x, ldx } => assert!(
+            ldx >= n && x.len() >= (m - 1) * ldx + n,
+            "gemm_strided: start sizes"
+        ), // ok: internal sizes
     }
     #[cfg(target_arch = "x86_64")]
     if b.panels {
@@ -259,9 +265,10 @@ pub(crate) fn gemm_strided<T: Float>(
                 c.as_mut_ptr() as *mut f32,
             );
             let np = n.div_ceil(NR);
-            let bias = match start {
-                Start::Acc => std::ptr::null::<f32>(),
-                Start::Bias(bias) => bias.as_ptr() as *const f32,
+            let (from, lds) = match start {
+                Start::Acc => (std::ptr::null::<f32>(), 0),
+                Start::Bias(bias) => (bias.as_ptr() as *const f32, 0),
+                Start::Rows { x, ldx } => (x.as_ptr() as *const f32, ldx),
             };
             let sh = x86::Shape {
                 m,
@@ -269,7 +276,8 @@ pub(crate) fn gemm_strided<T: Float>(
                 n,
                 lda,
                 ldc,
-                bias: SendPtr(bias as *mut f32),
+                start: SendPtr(from as *mut f32),
+                lds,
             };
             if split && m * n * k >= 1 << 19 && np >= 2 && rayon::current_num_threads() > 1 {
                 let half = np / 2;
@@ -290,6 +298,7 @@ pub(crate) fn gemm_strided<T: Float>(
         match start {
             Start::Acc => {}
             Start::Bias(bias) => row.copy_from_slice(&bias[..n]),
+            Start::Rows { x, ldx } => row.copy_from_slice(&x[i * ldx..i * ldx + n]),
         }
     }
     if lda == k && ldc == n {
@@ -329,15 +338,17 @@ mod x86 {
 
     const MR: usize = 6;
 
-    /// Sizes and row strides of a product, and its start: C = C + A·B when `bias` is null,
-    /// else C = bias + A·B.
+    /// Sizes and row strides of a product, and its start.
     pub(super) struct Shape {
         pub m: usize,
         pub k: usize,
         pub n: usize,
         pub lda: usize,
         pub ldc: usize,
-        pub bias: SendPtr,
+        /// Where C starts: null for C itself, else row i of the start at `start[i·lds]`
+        /// (lds = 0 for a bias row).
+        pub start: SendPtr,
+        pub lds: usize,
     }
 
     /// C[m×n] += A[m×k]·B for the panels `from..to` of a packed B.
@@ -355,23 +366,27 @@ mod x86 {
         to: usize,
     ) {
         let (m, k, n, lda, ldc) = (sh.m, sh.k, sh.n, sh.lda, sh.ldc);
-        let bias = sh.bias.0 as *const f32;
+        let (start, lds) = (sh.start.0 as *const f32, sh.lds);
         for jb in from..to {
             let j = jb * NR;
             let masks = col_masks(NR.min(n - j));
             let panel = b.add(jb * k * NR);
-            let bj = if bias.is_null() { bias } else { bias.add(j) };
             let mut i = 0;
             while i < m {
                 let rows = MR.min(m - i);
                 let (ap, cp) = (a.add(i * lda), c.add(i * ldc + j));
+                let sp = if start.is_null() {
+                    start
+                } else {
+                    start.add(i * lds + j)
+                };
                 match rows {
-                    6 => kernel::<6>(k, ap, lda, panel, cp, ldc, masks, bj),
-                    5 => kernel::<5>(k, ap, lda, panel, cp, ldc, masks, bj),
-                    4 => kernel::<4>(k, ap, lda, panel, cp, ldc, masks, bj),
-                    3 => kernel::<3>(k, ap, lda, panel, cp, ldc, masks, bj),
-                    2 => kernel::<2>(k, ap, lda, panel, cp, ldc, masks, bj),
-                    _ => kernel::<1>(k, ap, lda, panel, cp, ldc, masks, bj),
+                    6 => kernel::<6>(k, ap, lda, panel, cp, ldc, masks, sp, lds),
+                    5 => kernel::<5>(k, ap, lda, panel, cp, ldc, masks, sp, lds),
+                    4 => kernel::<4>(k, ap, lda, panel, cp, ldc, masks, sp, lds),
+                    3 => kernel::<3>(k, ap, lda, panel, cp, ldc, masks, sp, lds),
+                    2 => kernel::<2>(k, ap, lda, panel, cp, ldc, masks, sp, lds),
+                    _ => kernel::<1>(k, ap, lda, panel, cp, ldc, masks, sp, lds),
                 }
                 i += rows;
             }
@@ -436,7 +451,8 @@ mod x86 {
         c: *mut f32,
         ldc: usize,
         masks: [__mmask16; 4],
-        bias: *const f32,
+        start: *const f32,
+        lds: usize,
     ) {
         let mut acc = [[_mm512_setzero_ps(); 4]; R];
         for p in 0..k {
@@ -458,12 +474,13 @@ mod x86 {
             let row = c.wrapping_add(r * ldc);
             for q in 0..4 {
                 let p = row.wrapping_add(q * 16);
-                // C itself, or the bias (null: accumulate onto C).
-                let old = if bias.is_null() {
-                    _mm512_maskz_loadu_ps(masks[q], p)
+                // C itself (null start), or the start's row r.
+                let from = if start.is_null() {
+                    p as *const f32
                 } else {
-                    _mm512_maskz_loadu_ps(masks[q], bias.wrapping_add(q * 16))
+                    start.wrapping_add(r * lds + q * 16)
                 };
+                let old = _mm512_maskz_loadu_ps(masks[q], from);
                 _mm512_mask_storeu_ps(p, masks[q], _mm512_add_ps(old, acc_r[q]));
             }
         }
@@ -575,6 +592,17 @@ mod tests {
             let start = Start::Bias(&bias);
             gemm_strided(m, &a, lda, &packed, &mut got_b, ldc, start, false);
             assert_eq!(got_b, want_b, "bias start");
+            // A start of other rows is the same as adding onto a copy of them.
+            let ldx = n + 5;
+            let x: Vec<f32> = (0..m * ldx).map(|_| rng.normal() as f32).collect();
+            let (mut want_x, mut got_x) = (c0.clone(), c0.clone());
+            for i in 0..m {
+                want_x[i * ldc..i * ldc + n].copy_from_slice(&x[i * ldx..i * ldx + n]);
+            }
+            gemm_strided(m, &a, lda, &packed, &mut want_x, ldc, Start::Acc, false);
+            let start = Start::Rows { x: &x, ldx };
+            gemm_strided(m, &a, lda, &packed, &mut got_x, ldc, start, false);
+            assert_eq!(got_x, want_x, "rows start");
             let a64: Vec<f64> = a.iter().map(|&x| x as f64).collect();
             let b64: Vec<f64> = b.iter().map(|&x| x as f64).collect();
             let mut c64: Vec<f64> = c0.iter().map(|&x| x as f64).collect();
