@@ -1,9 +1,9 @@
 //! Sequence layers `Rnn`, `Gru`, `Lstm`: several layers, dropout between layers, bidirectional,
 //! batch-first or time-first input, initial states, variable-length batches, truncated BPTT.
 //!
-//! Per layer and direction the forward is: one matmul for the input projection of all time
-//! steps, then one recorded sequence op ([`crate::sequence`]) that runs the recurrence with one
-//! GEMM and one fused gate kernel per step and back-propagates through time by hand.
+//! Per layer and direction the forward is one recorded sequence op ([`crate::sequence`]): one
+//! GEMM for the input projection of all time steps, then the recurrence with one GEMM and one
+//! fused gate kernel per step; it back-propagates through time by hand.
 
 use std::cell::RefCell;
 use std::ops::{Deref, DerefMut};

@@ -1,16 +1,26 @@
 //! The recurrence over a whole sequence as ONE recorded op per layer and direction, with a
 //! hand-written back-propagation through time.
 //!
-//! Inputs: the input projection of every time step `gx` = x·W_ihᵀ [T·B, G·H] (one matmul, done
-//! by the caller in the graph; rows time-major, or batch-major when the layer's input is
-//! batch-first, which spares a transposed copy of the input), `weight_hh` [G·H, H], `bias_ih` [G·H], `bias_hh` [G·H], `h0`
-//! [B, H] and, for the LSTM, `c0` [B, H]. Both biases are added here (∂J/∂b is a column sum
-//! of the gate gradients), which spares the graph a broadcast add over [T·B, G·H]. Output: [T + 1, B, H] (RNN, GRU) or [T + 2, B, H] (LSTM): the outputs of every
+//! Inputs: the layer input `x` [T·B, F] (rows time-major, t·B + b, or batch-major, b·T + t,
+//! when the layer's input is batch-first: no transposed copy of it is made), `weight_ih`
+//! [G·H, F], `weight_hh` [G·H, H], `bias_ih`, `bias_hh` [G·H], `h0` [B, H] and, for the LSTM,
+//! `c0` [B, H]. Output: [T + 1, B, H] (RNN, GRU) or [T + 2, B, H] (LSTM): the outputs of every
 //! step, then the final hidden state, then the final cell state.
 //!
-//! Each step is one GEMM for all gates (h_prev·W_hhᵀ) and one fused gate kernel per batch row
+//! Forward: the input projection of all time steps is one GEMM x·W_ihᵀ onto the biases (into
+//! a pooled buffer; ∂J/∂b is a column sum of the gate gradients, so the graph needs no
+//! broadcast add over [T·B, G·H]). Then each step is one GEMM for all gates (h_prev·W_hhᵀ,
+//! started from that projection) and one fused gate kernel per batch row
 //! ([`crate::kernels`]). Backward walks the steps in reverse with one GEMM per step for the
-//! hidden-state gradient, then gets ∂J/∂W_hh for all steps at once with one large GEMM.
+//! hidden-state gradient, then gets ∂J/∂W_hh, ∂J/∂W_ih and ∂J/∂x for all steps at once with
+//! one large GEMM each.
+//!
+//! Threads: a batch row's recurrence never reads another row, so on a rayon pool of several
+//! threads the batch is cut into one block of rows per thread and each thread runs the whole
+//! sequence (forward, and back-propagation through time) for its rows, with no meeting
+//! between steps; the large GEMMs before and after are split over the threads as well. Every
+//! value is computed by the same instructions in the same order whatever the split, so the
+//! results keep their bits on any number of threads (tested).
 //! Sequences of a batch may have different lengths: at a padded step (t ≥ length) the state is
 //! carried unchanged, the output is zero, and no gradient reaches that step's input. A reverse
 //! direction reads each sequence backwards from its own last step, as PyTorch's packed
@@ -311,7 +321,6 @@ pub(crate) fn forward<T: Float>(
         // SAFETY: chunk c touches only the batch rows b0..b1 of every buffer.
         unsafe { run.rows(b0, b1) }
     });
-    drop(run);
     pool::give(gx);
     let saved = Saved {
         act,
