@@ -886,9 +886,11 @@ fn two_threads_give_the_same_bits_as_one() {
         CellKind::Gru,
         CellKind::Rnn(Nonlinearity::Tanh),
     ] {
+        // Two layers: the first reads batch-major rows, the second time-major ones.
         let config = RecurrentConfig {
             input_size: 8,
             hidden_size: 64,
+            num_layers: 2,
             bidirectional: true,
             batch_first: true,
             ..Default::default()
