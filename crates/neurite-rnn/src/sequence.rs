@@ -7,9 +7,9 @@
 //! `c0` [B, H]. Output: [T + 1, B, H] (RNN, GRU) or [T + 2, B, H] (LSTM): the outputs of every
 //! step, then the final hidden state, then the final cell state.
 //!
-//! Forward: the input projection of all time steps is one GEMM x·W_ihᵀ onto the biases (into
-//! a pooled buffer; ∂J/∂b is a column sum of the gate gradients, so the graph needs no
-//! broadcast add over [T·B, G·H]). Then each step is one GEMM for all gates (h_prev·W_hhᵀ,
+//! Forward: the input projection of all time steps is one GEMM x·W_ihᵀ onto the biases (per
+//! block of batch rows, into a pooled buffer; ∂J/∂b is a column sum of the gate gradients, so
+//! the graph needs no broadcast add over [T·B, G·H]). Then each step is one GEMM for all gates (h_prev·W_hhᵀ,
 //! started from that projection) and one fused gate kernel per batch row
 //! ([`crate::kernels`]). Backward walks the steps in reverse with one GEMM per step for the
 //! hidden-state gradient, then gets ∂J/∂W_hh, ∂J/∂W_ih and ∂J/∂x for all steps at once with
@@ -17,8 +17,9 @@
 //!
 //! Threads: a batch row's recurrence never reads another row, so on a rayon pool of several
 //! threads the batch is cut into one block of rows per thread and each thread runs the whole
-//! sequence (forward, and back-propagation through time) for its rows, with no meeting
-//! between steps; the large GEMMs before and after are split over the threads as well. Every
+//! sequence (its input projection, the forward steps, back-propagation through time) for its
+//! rows, with no meeting between steps; the weight-gradient GEMMs after it are split over the
+//! threads as well. Every
 //! value is computed by the same instructions in the same order whatever the split, so the
 //! results keep their bits on any number of threads (tested).
 //! Sequences of a batch may have different lengths: at a padded step (t ≥ length) the state is
@@ -285,24 +286,17 @@ pub(crate) fn forward<T: Float>(
     } else {
         b_ih.iter().zip(b_hh).map(|(&a, &b)| a + b).collect()
     };
-    // The input projection of all time steps: one GEMM [T·B, F]·[F, G·H] onto the biases
-    // that go with it (RNN, LSTM: both; GRU: b_ih), split over the threads of the pool.
+    // The input projection of all time steps [T·B, G·H], made by the row blocks themselves.
     let mut gx = pool::take_any(tn * bn * g);
     let x_bias = if is_gru { b_ih } else { &bias[..] };
-    gemm_strided(
-        tn * bn,
-        x,
-        feat,
-        &w_it,
-        &mut gx,
-        g,
-        Start::Bias(x_bias),
-        true,
-    );
     let n = row_chunks(spec);
     let run = ForwardRun {
         spec,
-        gx: &gx,
+        x,
+        feat,
+        w_it: &w_it,
+        x_bias,
+        gx: Rows::new(&mut gx),
         w_t: &w_t,
         bias: &bias,
         h0,
@@ -340,7 +334,11 @@ pub(crate) fn forward<T: Float>(
 /// The inputs and shared buffers of one forward recurrence.
 struct ForwardRun<'a, T: Float> {
     spec: &'a SeqSpec,
-    gx: &'a [T],
+    x: &'a [T],
+    feat: usize,
+    w_it: &'a PackedB<T>,
+    x_bias: &'a [T],
+    gx: Rows<T>,
     w_t: &'a PackedB<T>,
     bias: &'a [T],
     h0: &'a [T],
@@ -370,6 +368,21 @@ impl<T: Float> ForwardRun<'_, T> {
         }
         let is_lstm = spec.kind == CellKind::Lstm;
         let is_gru = spec.kind == CellKind::Gru;
+        // The input projection of the block's rows for all time steps, onto the biases that
+        // go with it (RNN, LSTM: both; GRU: b_ih): one GEMM [T·nb, F]·[F, G·H] when the rows
+        // are contiguous (batch-major, or the whole batch), else one per step.
+        let f = self.feat;
+        let blocks = if spec.batch_major || nb == bn {
+            vec![(spec.row(0, b0), nb * tn)]
+        } else {
+            (0..tn).map(|t| (spec.row(t, b0), nb)).collect()
+        };
+        for (r0, rows) in blocks {
+            let gx = self.gx.part(r0 * g, rows * g);
+            let xr = &self.x[r0 * f..(r0 + rows) * f];
+            let start = Start::Bias(self.x_bias);
+            gemm_strided(rows, xr, f, self.w_it, gx, g, start, self.split);
+        }
         let mut h_run = self.h0[b0 * hn..b1 * hn].to_vec();
         let mut c_run = match (is_lstm, self.c0) {
             (false, _) => Vec::new(),
@@ -394,9 +407,10 @@ impl<T: Float> ForwardRun<'_, T> {
                     Start::Bias(self.bias),
                 )
             } else {
+                let ldx = spec.batch_stride() * g;
                 let start = Start::Rows {
-                    x: &self.gx[spec.row(t, b0) * g..],
-                    ldx: spec.batch_stride() * g,
+                    x: self.gx.part(spec.row(t, b0) * g, (nb - 1) * ldx + g),
+                    ldx,
                 };
                 (self.act.part(r0 * g, (span - 1) * g + g), start)
             };
@@ -420,7 +434,7 @@ impl<T: Float> ForwardRun<'_, T> {
                         h_run[r.clone()].copy_from_slice(ar);
                     }
                     CellKind::Gru => {
-                        let gxr = &self.gx[spec.row(t, b0 + b) * g..][..g];
+                        let gxr = &*self.gx.part(spec.row(t, b0 + b) * g, g);
                         gru_forward_row(gxr, &ghs[rg], &hp[rh], ar, &mut h_run[r.clone()]);
                     }
                     CellKind::Lstm => {
