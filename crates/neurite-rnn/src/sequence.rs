@@ -7,9 +7,10 @@
 //! `c0` [B, H]. Output: [T + 1, B, H] (RNN, GRU) or [T + 2, B, H] (LSTM): the outputs of every
 //! step, then the final hidden state, then the final cell state.
 //!
-//! Forward: the input projection of all time steps is one GEMM x·W_ihᵀ onto the biases (per
-//! block of batch rows, into a pooled buffer; ∂J/∂b is a column sum of the gate gradients, so
-//! the graph needs no broadcast add over [T·B, G·H]). Then each step is one GEMM for all gates (h_prev·W_hhᵀ,
+//! Forward: the input projection of all time steps is one GEMM x·W_ihᵀ onto the biases, into
+//! a pooled buffer (∂J/∂b is a column sum of the gate gradients, so the graph needs no
+//! broadcast add over [T·B, G·H]); on several threads, one GEMM per block of batch rows, or
+//! one per step and block when the rows are time-major and so not contiguous per block. Then each step is one GEMM for all gates (h_prev·W_hhᵀ,
 //! started from that projection) and one fused gate kernel per batch row
 //! ([`crate::kernels`]). Backward walks the steps in reverse with one GEMM per step for the
 //! hidden-state gradient, then gets ∂J/∂W_hh, ∂J/∂W_ih and ∂J/∂x for all steps at once with
