@@ -29,7 +29,8 @@ pub(crate) fn take_any<T: Float>(len: usize) -> Vec<T> {
     if len == 0 {
         return Vec::new();
     }
-    raise_trim_threshold();
+    // Keeps glibc from returning a step's buffers to the system at every step.
+    neurite_tensor::parallel::retain_freed_memory();
     let reused = POOL.with(|p| {
         let mut p = p.borrow_mut();
         // The smallest buffer that fits, so that buffers of different sizes keep their users.
@@ -51,21 +52,6 @@ pub(crate) fn take_any<T: Float>(len: usize) -> Vec<T> {
         }
         None => vec![T::ZERO; len],
     }
-}
-
-/// Once per process, allocates and frees one 16 MiB block. glibc serves blocks above its
-/// mmap threshold (128 KiB at start) with fresh mappings, and when such a block is freed it
-/// raises that threshold to the block's size and its heap trim threshold to twice that
-/// (mallopt(3), M_MMAP_THRESHOLD). Without it, the graph's own buffers of a training step
-/// (outputs, gradients: a few MiB, freed together when the graph drops) are given back to the
-/// system at every step and faulted in again at the next, which costs a tenth of a W4 step.
-/// Other allocators just see one short-lived allocation.
-fn raise_trim_threshold() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let block: Vec<u8> = vec![0; 16 << 20];
-        drop(std::hint::black_box(block));
-    });
 }
 
 /// Returns a buffer to the pool (dropped when the pool is full, gone or the buffer empty).
