@@ -4,7 +4,6 @@
 //!
 //! `cargo run --release --example mlp_binary -- [--epochs N] [--quick] [--plot FILE.svg] …`
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use neurite::autograd::Graph;
@@ -31,62 +30,20 @@ options:
   --quick          a short run (the tour)
   --help           this text";
 
-struct Args {
-    data: PathBuf,
-    epochs: usize,
-    hidden: usize,
-    lr: f64,
-    batch: usize,
-    seed: u64,
-    plot: Option<PathBuf>,
-    csv: Option<PathBuf>,
-    save: Option<PathBuf>,
-}
+#[path = "common/mlp_flags.rs"]
+mod mlp_flags;
+use mlp_flags::Args;
 
 fn parse(args: &[String]) -> Result<Option<Args>, String> {
-    let mut a = Args {
-        data: PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/tabular/breast_cancer.csv"
-        )),
+    let defaults = Args {
         epochs: 60,
         hidden: 32,
-        lr: 1e-3,
-        batch: 32,
-        seed: 7,
-        plot: None,
-        csv: None,
-        save: None,
+        ..Args::with_data(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/tabular/breast_cancer.csv"
+        ))
     };
-    let mut quick = false;
-    let mut epochs = None;
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value\n\n{USAGE}"))
-        };
-        let num = |v: String| -> Result<f64, String> {
-            v.parse().map_err(|_| format!("{flag}: not a number: {v}"))
-        };
-        match flag.as_str() {
-            "--help" | "-h" => return Ok(None),
-            "--quick" => quick = true,
-            "--data" => a.data = value()?.into(),
-            "--epochs" => epochs = Some(num(value()?)? as usize),
-            "--hidden" => a.hidden = num(value()?)? as usize,
-            "--lr" => a.lr = num(value()?)?,
-            "--batch" => a.batch = num(value()?)? as usize,
-            "--seed" => a.seed = num(value()?)? as u64,
-            "--plot" => a.plot = Some(value()?.into()),
-            "--csv" => a.csv = Some(value()?.into()),
-            "--save" => a.save = Some(value()?.into()),
-            other => return Err(format!("unknown option {other}\n\n{USAGE}")),
-        }
-    }
-    a.epochs = epochs.unwrap_or(if quick { 15 } else { 60 });
-    Ok(Some(a))
+    mlp_flags::parse(args, USAGE, defaults, 15)
 }
 
 /// The model, its optimiser and the shuffling generator: what the training loop lends to

@@ -31,71 +31,26 @@ options:
   --quick          a short run (the tour)
   --help           this text";
 
-struct Args {
-    data: PathBuf,
-    target: PathBuf,
-    epochs: usize,
-    hidden: usize,
-    lr: f64,
-    weight_decay: f64,
-    batch: usize,
-    seed: u64,
-    plot: Option<PathBuf>,
-    csv: Option<PathBuf>,
-    save: Option<PathBuf>,
-}
+#[path = "common/mlp_flags.rs"]
+mod mlp_flags;
+use mlp_flags::Args;
 
 fn parse(args: &[String]) -> Result<Option<Args>, String> {
-    let mut a = Args {
-        data: PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/tabular/diabetes_data_raw.csv.gz"
-        )),
-        target: PathBuf::from(concat!(
+    let defaults = Args {
+        target: Some(PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/data/tabular/diabetes_target.csv.gz"
-        )),
-        epochs: 0,
+        ))),
+        epochs: 150,
         hidden: 16,
         lr: 3e-3,
-        weight_decay: 0.01,
-        batch: 32,
-        seed: 7,
-        plot: None,
-        csv: None,
-        save: None,
+        weight_decay: Some(0.01),
+        ..Args::with_data(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/tabular/diabetes_data_raw.csv.gz"
+        ))
     };
-    let mut quick = false;
-    let mut epochs = None;
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value\n\n{USAGE}"))
-        };
-        let num = |v: String| -> Result<f64, String> {
-            v.parse().map_err(|_| format!("{flag}: not a number: {v}"))
-        };
-        match flag.as_str() {
-            "--help" | "-h" => return Ok(None),
-            "--quick" => quick = true,
-            "--data" => a.data = value()?.into(),
-            "--target" => a.target = value()?.into(),
-            "--epochs" => epochs = Some(num(value()?)? as usize),
-            "--hidden" => a.hidden = num(value()?)? as usize,
-            "--lr" => a.lr = num(value()?)?,
-            "--weight-decay" => a.weight_decay = num(value()?)?,
-            "--batch" => a.batch = num(value()?)? as usize,
-            "--seed" => a.seed = num(value()?)? as u64,
-            "--plot" => a.plot = Some(value()?.into()),
-            "--csv" => a.csv = Some(value()?.into()),
-            "--save" => a.save = Some(value()?.into()),
-            other => return Err(format!("unknown option {other}\n\n{USAGE}")),
-        }
-    }
-    a.epochs = epochs.unwrap_or(if quick { 40 } else { 150 });
-    Ok(Some(a))
+    mlp_flags::parse(args, USAGE, defaults, 40)
 }
 
 /// The model, its optimiser and the shuffling generator: what the training loop lends to
@@ -141,7 +96,7 @@ pub fn train(args: &[String]) -> Result<Option<f64>, Box<dyn std::error::Error>>
         skip_rows: 0,
     };
     let x = read_csv::<f32>(&args.data, &ws)?;
-    let y = read_csv::<f32>(&args.target, &ws)?;
+    let y = read_csv::<f32>(args.target.as_deref().ok_or("no --target file")?, &ws)?;
     let data = Dataset::regression(x, y)?;
     let (train, test) = data.split(0.2, args.seed)?;
     // Standardise features and target with the statistics of the training part only.
@@ -174,7 +129,12 @@ pub fn train(args: &[String]) -> Result<Option<f64>, Box<dyn std::error::Error>>
     println!("model: {}", model.describe());
     let mut state = State {
         model,
-        opt: Adam::with_options(args.lr, (0.9, 0.999), 1e-8, args.weight_decay)?,
+        opt: Adam::with_options(
+            args.lr,
+            (0.9, 0.999),
+            1e-8,
+            args.weight_decay.unwrap_or(0.0),
+        )?,
         rng,
     };
     let lr = args.lr;

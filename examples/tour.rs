@@ -7,7 +7,10 @@
 //! the example of the same name with `--quick`; run that example alone for the full version.
 //! `--only NAME` runs one section; `--list` lists them.
 
-#![allow(dead_code)] // the included examples' own `main`s are not used here
+#![allow(dead_code)]
+// the included examples' own `main`s are not used here
+// Each MLP example includes the shared flag module itself, so that it also builds on its own.
+#![allow(clippy::duplicate_mod)]
 
 #[path = "backprop.rs"]
 mod backprop;

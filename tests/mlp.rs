@@ -1,6 +1,9 @@
 //! The MLP examples reach their held-out floors on the vendored tabular data (run in release:
 //! `cargo test --release --test mlp`; each takes well under a second there).
 
+// Each example includes the shared flag module itself, so that it also builds on its own.
+#![allow(clippy::duplicate_mod)]
+
 #[path = "../examples/mlp_binary.rs"]
 mod mlp_binary;
 #[path = "../examples/mlp_multiclass.rs"]
