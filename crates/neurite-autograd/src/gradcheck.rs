@@ -137,6 +137,45 @@ impl GradcheckReport {
     }
 }
 
+/// Runs every case of a crate's suite and checks that every op name in `ops` was exercised by
+/// some case: `Ok(number of cases)`, or an error listing each case that failed or could not
+/// run and each op no case covers. Each crate's own test calls it on its cases and `OPS`.
+pub fn check_suite(
+    cases: &[GradCase],
+    ops: &[&str],
+    opts: &GradcheckOptions,
+) -> std::result::Result<usize, String> {
+    let mut covered = BTreeSet::new();
+    let mut problems = Vec::new();
+    for case in cases {
+        match case.run(opts) {
+            Ok(report) => {
+                covered.extend(report.ops.iter().copied());
+                if !report.passed() {
+                    problems.push(format!(
+                        "{} {}: abs {:.2e} rel {:.2e}",
+                        case.name,
+                        case.shapes,
+                        report.max_abs(),
+                        report.max_rel()
+                    ));
+                }
+            }
+            Err(e) => problems.push(format!("{} {}: {e}", case.name, case.shapes)),
+        }
+    }
+    problems.extend(
+        ops.iter()
+            .filter(|op| !covered.contains(**op))
+            .map(|op| format!("{op}: no gradient check exercises this op")),
+    );
+    if problems.is_empty() {
+        Ok(cases.len())
+    } else {
+        Err(format!("gradcheck failures:\n{}", problems.join("\n")))
+    }
+}
+
 fn projected(out: &Tensor<f64>, r: &Tensor<f64>) -> f64 {
     out.to_vec()
         .iter()

@@ -46,7 +46,7 @@ pub mod registry;
 
 pub use error::{AutogradError, Result};
 pub use functional::{grad, jacobian};
-pub use gradcheck::{gradcheck, GradCase, GradcheckOptions, GradcheckReport};
+pub use gradcheck::{check_suite, gradcheck, GradCase, GradcheckOptions, GradcheckReport};
 pub use graph::{
     Backward, BackwardContext, BackwardOptions, Gradients, Graph, ParamId, Parameter, Var,
 };

@@ -5,41 +5,17 @@
 use std::collections::BTreeSet;
 
 use neurite_autograd::{
-    concat, grad, jacobian, registry, AutogradError, BackwardOptions, GradcheckOptions, Graph,
-    Parameter, OPS,
+    check_suite, concat, grad, jacobian, registry, AutogradError, BackwardOptions,
+    GradcheckOptions, Graph, Parameter, OPS,
 };
 use neurite_tensor::{Rng, Tensor};
 
 #[test]
 fn every_registered_case_passes_and_every_op_is_covered() {
-    let opts = GradcheckOptions::default();
-    let mut covered = BTreeSet::new();
-    let mut failures = Vec::new();
-    for case in registry::cases() {
-        let report = case
-            .run(&opts)
-            .unwrap_or_else(|e| panic!("{} {}: {e}", case.name, case.shapes));
-        covered.extend(report.ops.iter().copied());
-        if !report.passed() {
-            failures.push(format!(
-                "{} {}: abs {:.2e} rel {:.2e}",
-                case.name,
-                case.shapes,
-                report.max_abs(),
-                report.max_rel()
-            ));
-        }
+    let cases = registry::cases();
+    if let Err(e) = check_suite(&cases, OPS, &GradcheckOptions::default()) {
+        panic!("{e}");
     }
-    assert!(
-        failures.is_empty(),
-        "gradcheck failures:\n{}",
-        failures.join("\n")
-    );
-    let missing: Vec<_> = OPS.iter().filter(|op| !covered.contains(*op)).collect();
-    assert!(
-        missing.is_empty(),
-        "ops without a gradient check: {missing:?}"
-    );
 }
 
 #[test]
@@ -262,4 +238,16 @@ fn memory_stays_flat_over_200_steps() {
         last_loss < 0.2 * first_loss.unwrap(),
         "loss did not fall: {first_loss:?} → {last_loss}"
     );
+}
+
+#[test]
+fn check_suite_reports_failures_and_uncovered_ops() {
+    let x = Tensor::from_vec(vec![0.5, -1.0, 2.0], &[3]).unwrap();
+    let cases = vec![neurite_autograd::GradCase::new("tanh", vec![x], |_, v| {
+        v[0].tanh()
+    })];
+    let opts = GradcheckOptions::default();
+    assert_eq!(check_suite(&cases, &[], &opts), Ok(1));
+    let e = check_suite(&cases, &["no_such_op"], &opts).unwrap_err();
+    assert!(e.contains("no_such_op") && !e.contains("tanh [3]"), "{e}");
 }
