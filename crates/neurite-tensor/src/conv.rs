@@ -257,10 +257,12 @@ pub(crate) fn lift(win: &Window1d) -> Window2d {
     }
 }
 
-/// Product of dimensions, or a typed error on overflow.
+/// Product of dimensions, or a typed error when it overflows or when a buffer of that many
+/// `f64` could not exist (more than `isize::MAX` bytes: `vec!` would panic).
 pub(crate) fn checked_len(op: &'static str, dims: &[usize]) -> Result<usize> {
     dims.iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| n <= isize::MAX as usize / std::mem::size_of::<f64>())
         .ok_or_else(|| TensorError::invalid(op, format!("shape {dims:?} has too many elements")))
 }
 
@@ -469,7 +471,7 @@ impl Im2col {
 }
 
 fn check_buffer(op: &'static str, len: usize, shape: &[usize]) -> Result<()> {
-    if shape.iter().product::<usize>() != len {
+    if checked_len(op, shape).ok() != Some(len) {
         return Err(TensorError::BadLength {
             op,
             len,
@@ -497,6 +499,8 @@ pub(crate) fn rank<const R: usize>(
 fn plan_2d(op: &'static str, shape: [usize; 4], win: &Window2d) -> Result<(Plane, [usize; 3])> {
     let [n, c, h, w] = shape;
     let out = win.output_size_for(op, &shape)?;
+    // The input's own size: a plan (e.g. `Im2col::new_2d`) may be made from dimensions alone.
+    checked_len(op, &shape)?;
     let g = Plane::new([h, w], out, win);
     let rows = checked_len(op, &[c, g.kh, g.kw])?;
     checked_len(op, &[n, rows, g.out_len()])?;
@@ -507,6 +511,7 @@ fn plan_2d(op: &'static str, shape: [usize; 4], win: &Window2d) -> Result<(Plane
 fn plan_1d(op: &'static str, shape: [usize; 3], win: &Window1d) -> Result<(Plane, [usize; 3])> {
     let [n, c, l] = shape;
     let out = win.output_size_for(op, &shape)?;
+    checked_len(op, &shape)?;
     let g = Plane::new([1, l], [1, out[0]], &lift(win));
     let rows = checked_len(op, &[c, g.kw])?;
     checked_len(op, &[n, rows, g.out_len()])?;

@@ -27,7 +27,7 @@ pub enum TensorError {
         ndim: usize,
     },
     /// A reshape to a shape with a different element count.
-    #[error("reshape: cannot view {from:?} ({} elements) as {to:?} ({} elements)", .from.iter().product::<usize>(), .to.iter().product::<usize>())]
+    #[error("reshape: cannot view {from:?} ({} elements) as {to:?} ({} elements)", element_count(.from), element_count(.to))]
     BadReshape {
         /// The shape of the tensor.
         from: Vec<usize>,
@@ -35,7 +35,7 @@ pub enum TensorError {
         to: Vec<usize>,
     },
     /// A data buffer whose length does not match the shape it should fill.
-    #[error("{op}: {len} values cannot fill shape {shape:?} ({} elements)", .shape.iter().product::<usize>())]
+    #[error("{op}: {len} values cannot fill shape {shape:?} ({} elements)", element_count(.shape))]
     BadLength {
         /// The operation.
         op: &'static str,
@@ -72,6 +72,14 @@ pub enum TensorError {
         /// What was wrong, with the value that came.
         message: String,
     },
+}
+
+/// The element count of a shape for a message; a shape from bad input may overflow `usize`.
+fn element_count(shape: &[usize]) -> String {
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .map_or_else(|| "too many".to_string(), |n| n.to_string())
 }
 
 fn detail_suffix(detail: &str) -> String {

@@ -324,7 +324,8 @@ fn max_pool_backward_run<T: Float>(
             shape: g_shape.to_vec(),
         });
     }
-    let plane_in: usize = input_shape[2..].iter().product();
+    let total = checked_len(op, input_shape)?;
+    let plane_in: usize = input_shape[2..].iter().product(); // ≤ total: cannot overflow
     if let Some(&bad) = argmax.iter().find(|&&i| i >= plane_in) {
         return Err(TensorError::IndexOutOfRange {
             op,
@@ -332,7 +333,6 @@ fn max_pool_backward_run<T: Float>(
             bound: plane_in,
         });
     }
-    let total = checked_len(op, input_shape)?;
     let plane_out: usize = g_shape[2..].iter().product();
     let gy = upstream_grad.contiguous();
     let src = gy.as_slice().expect("contiguous"); // ok: made contiguous above
@@ -524,7 +524,11 @@ pub fn avg_pool1d_backward<T: Float>(
 /// Adaptive bins: output `o` of `out` averages input `floor(o·n/out) .. ceil((o+1)·n/out)`.
 fn adaptive_bins(n: usize, out: usize) -> Vec<(usize, usize)> {
     (0..out)
-        .map(|o| (o * n / out, ((o + 1) * n).div_ceil(out)))
+        // In u128: o·n may overflow usize for a large requested output size.
+        .map(|o| {
+            let (o, n, out) = (o as u128, n as u128, out as u128);
+            ((o * n / out) as usize, ((o + 1) * n).div_ceil(out) as usize)
+        })
         .collect()
 }
 

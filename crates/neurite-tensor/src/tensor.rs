@@ -109,7 +109,18 @@ impl<T: Float> Tensor<T> {
                 format!("need finite bounds and a non-zero step, got start={start} end={end} step={step}"),
             ));
         }
-        let n = ((end - start) / step).ceil().max(0.0) as usize;
+        let count = ((end - start) / step).ceil().max(0.0);
+        // More elements than a buffer can hold is an error, not an allocation panic.
+        let max = (isize::MAX as usize / std::mem::size_of::<T>()) as f64;
+        if count >= max {
+            return Err(TensorError::invalid(
+                "arange_step",
+                format!(
+                    "start={start} end={end} step={step} gives {count} elements, more than a tensor can hold"
+                ),
+            ));
+        }
+        let n = count as usize;
         let v = (0..n)
             .map(|i| T::from_f64(start + step * i as f64))
             .collect();
@@ -280,7 +291,9 @@ impl<T: Float> Tensor<T> {
 
     /// The same elements in a new shape (row-major order); no copy when contiguous.
     pub fn reshape(&self, shape: &[usize]) -> Result<Self> {
-        if shape.iter().product::<usize>() != self.len() {
+        // A product that overflows cannot equal the element count either.
+        let count = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+        if count != Some(self.len()) {
             return Err(TensorError::BadReshape {
                 from: self.shape().to_vec(),
                 to: shape.to_vec(),
@@ -474,7 +487,8 @@ impl<T: Float> Tensor<T> {
     /// Splits `axis` into pieces of the given sizes (views, no copies).
     pub fn split(&self, axis: usize, sizes: &[usize]) -> Result<Vec<Self>> {
         self.check_axis("split", axis)?;
-        if sizes.iter().sum::<usize>() != self.shape()[axis] {
+        let total = sizes.iter().try_fold(0usize, |acc, &s| acc.checked_add(s));
+        if total != Some(self.shape()[axis]) {
             return Err(TensorError::invalid(
                 "split",
                 format!(
