@@ -39,6 +39,11 @@ pub struct BackwardContext<'a, T: Float> {
 
 impl<'a, T: Float> BackwardContext<'a, T> {
     /// The forward value of input `i`.
+    ///
+    /// # Panics
+    /// If `i` is not below [`BackwardContext::num_inputs`]: the op's own backward rule chose
+    /// the index (its inputs are fixed when it is recorded), so that is a bug in the rule, not
+    /// bad user data.
     pub fn input(&self, i: usize) -> &'a Tensor<T> {
         self.inputs[i]
     }
@@ -47,6 +52,9 @@ impl<'a, T: Float> BackwardContext<'a, T> {
         self.output
     }
     /// True when input `i` leads to a parameter or gradient-requiring leaf.
+    ///
+    /// # Panics
+    /// If `i` is not below [`BackwardContext::num_inputs`] (as [`BackwardContext::input`]).
     pub fn needs_grad(&self, i: usize) -> bool {
         self.needs[i]
     }

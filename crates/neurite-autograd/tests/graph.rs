@@ -147,6 +147,25 @@ fn typed_errors() {
 }
 
 #[test]
+fn sizes_that_overflow_are_typed_errors() {
+    let g = Graph::<f64>::new();
+    let x = g.variable(Tensor::ones(&[2, 3]));
+    // Split sizes whose sum overflows usize (a debug-build panic before).
+    assert!(matches!(
+        x.split(1, &[usize::MAX, 4]),
+        Err(AutogradError::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        x.reshape(&[usize::MAX, 2]),
+        Err(AutogradError::Tensor(_))
+    ));
+    assert!(matches!(
+        x.narrow(1, usize::MAX, 2),
+        Err(AutogradError::Tensor(_))
+    ));
+}
+
+#[test]
 fn backward_with_upstream_and_retained_graph() {
     let g = Graph::<f64>::new();
     let x = g.variable(Tensor::from_vec(vec![1.0, 2.0], &[2]).unwrap());

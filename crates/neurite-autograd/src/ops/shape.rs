@@ -331,7 +331,8 @@ impl<'g, T: Float> Var<'g, T> {
             axis,
             ndim: self.shape().len(),
         })?;
-        if sizes.iter().sum::<usize>() != dim {
+        // A sum that overflows cannot add up to `dim` either.
+        if sizes.iter().try_fold(0usize, |acc, &s| acc.checked_add(s)) != Some(dim) {
             return Err(AutogradError::invalid(
                 "split",
                 format!("sizes {sizes:?} do not add up to {dim}"),
