@@ -49,14 +49,15 @@ impl<T: Float> Embedding<T> {
         })
     }
 
-    /// Number of rows.
+    /// Number of rows (0 if `weight` was replaced by a value that is not [num, dim]; a
+    /// lookup then reports it).
     pub fn num_embeddings(&self) -> usize {
-        self.weight.shape()[0]
+        self.weight.shape().first().copied().unwrap_or(0)
     }
 
-    /// Vector size.
+    /// Vector size (0 if `weight` is not [num, dim], as for [`Embedding::num_embeddings`]).
     pub fn embedding_dim(&self) -> usize {
-        self.weight.shape()[1]
+        self.weight.shape().get(1).copied().unwrap_or(0)
     }
 
     /// Looks up `indices`: [n] → [n, dim]. An index ≥ num_embeddings is an
@@ -81,7 +82,8 @@ impl<T: Float> Embedding<T> {
         indices: &[usize],
         shape: &[usize],
     ) -> Result<Var<'g, T>> {
-        if shape.iter().product::<usize>() != indices.len() {
+        // A product that overflows cannot equal the number of indices either.
+        if shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) != Some(indices.len()) {
             return Err(NnError::BadInput {
                 layer: self.describe(),
                 expected: format!("a shape holding {} indices", indices.len()),
@@ -171,6 +173,22 @@ mod tests {
             grads.wrt(&e.weight).unwrap().to_vec(),
             vec![1.0, 1.0, 0.0, 0.0, 2.0, 2.0]
         );
+    }
+
+    #[test]
+    fn an_overflowing_shape_or_a_reshaped_weight_is_an_error() {
+        let mut rng = Rng::new(3);
+        let mut e = Embedding::<f32>::new(5, 4, &mut rng).unwrap();
+        let g = Graph::new();
+        assert!(matches!(
+            e.lookup_shaped(&g, &[0, 1], &[usize::MAX, 2]),
+            Err(NnError::BadInput { .. })
+        ));
+        // The weight is a public parameter: a value of another rank is reported, not indexed.
+        *e.weight.value_mut() = Tensor::zeros(&[5]);
+        assert_eq!((e.num_embeddings(), e.embedding_dim()), (5, 0));
+        let g = Graph::new();
+        assert!(matches!(e.lookup(&g, &[1]), Err(NnError::BadInput { .. })));
     }
 
     #[test]

@@ -49,14 +49,15 @@ impl<T: Float> Linear<T> {
         Ok(Linear { weight, bias })
     }
 
-    /// Input features.
+    /// Input features (0 if `weight` was replaced by a value that is not [out, in]; the
+    /// forward pass then reports it).
     pub fn in_features(&self) -> usize {
-        self.weight.shape()[1]
+        self.weight.shape().get(1).copied().unwrap_or(0)
     }
 
-    /// Output features.
+    /// Output features (0 if `weight` is not [out, in], as for [`Linear::in_features`]).
     pub fn out_features(&self) -> usize {
-        self.weight.shape()[0]
+        self.weight.shape().first().copied().unwrap_or(0)
     }
 }
 
@@ -287,5 +288,18 @@ mod tests {
         let err = l.forward(&g, x).unwrap_err();
         assert!(err.to_string().contains("[.., 4]"), "{err}");
         assert!(Linear::<f32>::new(0, 2, &mut rng).is_err());
+    }
+
+    #[test]
+    fn a_weight_replaced_by_another_rank_is_a_typed_error() {
+        let mut rng = Rng::new(5);
+        let mut l = Linear::<f32>::new(4, 2, &mut rng).unwrap();
+        *l.weight.value_mut() = Tensor::zeros(&[8]);
+        assert_eq!((l.in_features(), l.out_features()), (0, 8));
+        let g = Graph::new();
+        for x in [Tensor::zeros(&[3, 4]), Tensor::zeros(&[3, 0])] {
+            let err = l.forward(&g, g.constant(x)).unwrap_err();
+            assert!(matches!(err, NnError::BadInput { .. }), "{err}");
+        }
     }
 }

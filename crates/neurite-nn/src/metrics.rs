@@ -70,7 +70,16 @@ impl ConfusionMatrix {
                 });
             }
         }
-        let mut counts = vec![0; classes * classes];
+        let cells = classes
+            .checked_mul(classes)
+            .filter(|&n| n <= isize::MAX as usize / std::mem::size_of::<usize>())
+            .ok_or_else(|| {
+                NnError::config(
+                    "ConfusionMatrix",
+                    format!("{classes} classes: a {classes}×{classes} table cannot be held"),
+                )
+            })?;
+        let mut counts = vec![0; cells];
         for (&p, &l) in predicted.iter().zip(labels) {
             counts[l * classes + p] += 1;
         }
@@ -80,8 +89,12 @@ impl ConfusionMatrix {
     pub fn classes(&self) -> usize {
         self.classes
     }
-    /// Samples of class `actual` predicted as `predicted`.
+    /// Samples of class `actual` predicted as `predicted`; 0 when either is outside
+    /// `0..classes` (no such sample was counted: [`ConfusionMatrix::new`] rejects them).
     pub fn count(&self, actual: usize, predicted: usize) -> usize {
+        if actual >= self.classes || predicted >= self.classes {
+            return 0;
+        }
         self.counts[actual * self.classes + predicted]
     }
     /// Accuracy: the diagonal over the total.
@@ -90,12 +103,12 @@ impl ConfusionMatrix {
         let diag: usize = (0..self.classes).map(|c| self.count(c, c)).sum();
         diag as f64 / total.max(1) as f64
     }
-    /// Recall of class c: right / actual c (NaN when the class never occurs).
+    /// Recall of class c: right / actual c (NaN when the class never occurs, as for c ≥ classes).
     pub fn recall(&self, c: usize) -> f64 {
         let actual: usize = (0..self.classes).map(|p| self.count(c, p)).sum();
         self.count(c, c) as f64 / actual as f64
     }
-    /// Precision of class c: right / predicted c (NaN when never predicted).
+    /// Precision of class c: right / predicted c (NaN when never predicted, as for c ≥ classes).
     pub fn precision(&self, c: usize) -> f64 {
         let predicted: usize = (0..self.classes).map(|a| self.count(a, c)).sum();
         self.count(c, c) as f64 / predicted as f64
@@ -208,6 +221,25 @@ mod tests {
             predict_binary(&Tensor::from_vec(vec![-1.0f32, 2.0], &[2]).unwrap()),
             vec![0, 1]
         );
+    }
+
+    #[test]
+    fn confusion_matrix_outside_its_classes_does_not_panic() {
+        let cm = ConfusionMatrix::new(&[0, 1], &[0, 0], 2).unwrap();
+        // Out of range: nothing was counted there (and no neighbouring cell is read).
+        assert_eq!(cm.count(0, 2), 0);
+        assert_eq!(cm.count(5, 0), 0);
+        assert!(cm.recall(7).is_nan());
+        assert!(cm.precision(7).is_nan());
+        // A table of classes² cells that cannot exist is an error, not an overflow panic.
+        assert!(matches!(
+            ConfusionMatrix::new(&[0], &[0], usize::MAX),
+            Err(NnError::InvalidConfig { .. })
+        ));
+        assert!(matches!(
+            ConfusionMatrix::new(&[0], &[0], 1 << 40),
+            Err(NnError::InvalidConfig { .. })
+        ));
     }
 
     #[test]

@@ -54,12 +54,12 @@ fn check_nonneg(what: &'static str, name: &str, v: f64) -> Result<()> {
     }
 }
 
-/// Calls `f(parameter, gradient slice)` for every parameter of `model` that has a gradient,
+/// Calls `f(name, parameter, gradient slice)` for every parameter of `model` that has a gradient,
 /// stopping at the first error. The gradient must have the parameter's shape.
 fn for_each_param<T: Float>(
     model: &mut dyn Module<T>,
     grads: &Gradients<T>,
-    mut f: impl FnMut(&mut Parameter<T>, &[T]) -> Result<()>,
+    mut f: impl FnMut(&str, &mut Parameter<T>, &[T]) -> Result<()>,
 ) -> Result<()> {
     let mut err = None;
     model.visit_params_mut("", &mut |name, p| {
@@ -83,7 +83,7 @@ fn for_each_param<T: Float>(
                 owned.as_slice().expect("contiguous") // ok: made contiguous above
             }
         };
-        if let Err(e) = f(p, gs) {
+        if let Err(e) = f(name, p, gs) {
             err = Some(e);
         }
     });
@@ -91,8 +91,36 @@ fn for_each_param<T: Float>(
 }
 
 /// One state buffer per parameter, created as zeros on first use.
-fn state<'a, T: Float>(map: &'a mut HashMap<ParamId, Vec<T>>, p: &Parameter<T>) -> &'a mut Vec<T> {
-    map.entry(p.id()).or_insert_with(|| vec![T::ZERO; p.len()])
+fn state<'a, T: Float>(
+    map: &'a mut HashMap<ParamId, Vec<T>>,
+    what: &'static str,
+    name: &str,
+    p: &Parameter<T>,
+) -> Result<&'a mut Vec<T>> {
+    let s = map.entry(p.id()).or_insert_with(|| vec![T::ZERO; p.len()]);
+    check_state_len(what, name, p, s.len())?;
+    Ok(s)
+}
+
+/// The state kept for a parameter must still fit it: `Parameter::value_mut` can replace a value
+/// by one of another size, which would misalign (or overrun) the running averages.
+fn check_state_len<T: Float>(
+    what: &'static str,
+    name: &str,
+    p: &Parameter<T>,
+    len: usize,
+) -> Result<()> {
+    if p.len() != len {
+        return Err(NnError::BadInput {
+            layer: format!("{what} step for {name}"),
+            expected: format!(
+                "a parameter of {len} elements, as at the optimiser's first step (make a new \
+                 optimiser after changing a parameter's size)"
+            ),
+            got: p.shape().to_vec(),
+        });
+    }
+    Ok(())
 }
 
 /// Stochastic gradient descent with optional momentum (classical or Nesterov) and L2 weight
@@ -139,7 +167,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         let mu = T::from_f64(self.momentum);
         let (momentum, nesterov) = (self.momentum > 0.0, self.nesterov);
         let velocity = &mut self.velocity;
-        for_each_param(model, grads, |p, g| {
+        for_each_param(model, grads, |name, p, g| {
             if !momentum && wd == T::ZERO {
                 // Plain SGD: one fused pass θ ← θ − α·g.
                 let theta = p.value_mut().as_slice_mut();
@@ -147,7 +175,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
                 return Ok(());
             }
             let v = if momentum {
-                Some(state(velocity, p))
+                Some(state(velocity, "Sgd", name, p)?)
             } else {
                 None
             };
@@ -257,12 +285,13 @@ impl<T: Float> Optimizer<T> for Adam<T> {
         let (b1, b2) = (self.beta1, self.beta2);
         let (lr, eps, wd, decoupled) = (self.lr, self.eps, self.weight_decay, self.decoupled);
         let moments = &mut self.moments;
-        for_each_param(model, grads, |p, g| {
+        for_each_param(model, grads, |name, p, g| {
             let st = moments.entry(p.id()).or_insert_with(|| Moments {
                 step: 0,
                 m: vec![T::ZERO; p.len()],
                 v: vec![T::ZERO; p.len()],
             });
+            check_state_len("Adam", name, p, st.m.len())?;
             st.step += 1;
             let c1 = 1.0 - b1.powi(st.step);
             let c2 = 1.0 - b2.powi(st.step);
@@ -354,10 +383,10 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
         let (mu, wd) = (T::from_f64(self.momentum), T::from_f64(self.weight_decay));
         let use_momentum = self.momentum > 0.0;
         let (sq, buf) = (&mut self.square_avg, &mut self.buffer);
-        for_each_param(model, grads, |p, g| {
-            let v = state(sq, p);
+        for_each_param(model, grads, |name, p, g| {
+            let v = state(sq, "RmsProp", name, p)?;
             let mut b = if use_momentum {
-                Some(state(buf, p))
+                Some(state(buf, "RmsProp", name, p)?)
             } else {
                 None
             };
@@ -426,8 +455,8 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
             T::from_f64(self.weight_decay),
         );
         let sums = &mut self.sum_sq;
-        for_each_param(model, grads, |p, g| {
-            let s = state(sums, p);
+        for_each_param(model, grads, |name, p, g| {
+            let s = state(sums, "Adagrad", name, p)?;
             let theta = p.value_mut().as_slice_mut();
             for ((t, &g), s) in theta.iter_mut().zip(g).zip(s.iter_mut()) {
                 let g = g + wd * *t;
@@ -533,6 +562,36 @@ mod tests {
         for (x, y) in a.iter().zip(b) {
             assert!((x - y).abs() < 1e-10, "{a:?} vs {b:?}");
         }
+    }
+
+    /// One step of Σθ² on `m`.
+    fn step_once(opt: &mut dyn Optimizer<f64>, m: &mut Theta) -> Result<()> {
+        let g = Graph::new();
+        let t = m.forward(&g, g.constant(Tensor::zeros(&[1])))?;
+        let grads = t.square()?.sum()?.backward()?;
+        opt.step(m, &grads)
+    }
+
+    #[test]
+    fn a_parameter_resized_after_the_first_step_is_an_error() -> Result<()> {
+        let optimisers: Vec<Box<dyn Optimizer<f64>>> = vec![
+            Box::new(Sgd::with_options(0.1, 0.9, false, 0.0)?),
+            Box::new(Adam::new(0.1)?),
+            Box::new(RmsProp::with_options(0.1, 0.99, 1e-8, 0.9, 0.0)?),
+            Box::new(RmsProp::new(0.1)?),
+            Box::new(Adagrad::new(0.1)?),
+        ];
+        for mut opt in optimisers {
+            let mut m = Theta(Parameter::new(Tensor::ones(&[1])));
+            step_once(&mut *opt, &mut m)?;
+            // `value_mut` can replace the value by one of another size; the running state no
+            // longer fits it (RmsProp indexed past its end before).
+            *m.0.value_mut() = Tensor::ones(&[3]);
+            let e = step_once(&mut *opt, &mut m).unwrap_err();
+            assert!(matches!(e, NnError::BadInput { .. }), "{e}");
+            assert!(e.to_string().contains("first step"), "{e}");
+        }
+        Ok(())
     }
 
     #[test]

@@ -413,10 +413,19 @@ impl PaddedBatch {
         [self.lengths.len(), self.len]
     }
 
-    /// The ids as a float tensor [batch, len] (for layers that take ids as values).
-    pub fn ids_tensor<T: Float>(&self) -> Tensor<T> {
+    /// The ids as a float tensor [batch, len] (for layers that take ids as values). The
+    /// fields are public: `ids` not holding batch·len values is an [`NnError::BadInput`].
+    pub fn ids_tensor<T: Float>(&self) -> Result<Tensor<T>> {
+        let shape = self.shape();
+        if shape[0].checked_mul(shape[1]) != Some(self.ids.len()) {
+            return Err(NnError::BadInput {
+                layer: "PaddedBatch::ids_tensor".into(),
+                expected: format!("{} ids (batch · len)", shape[0].saturating_mul(shape[1])),
+                got: vec![self.ids.len()],
+            });
+        }
         let data = self.ids.iter().map(|&i| T::from_f64(i as f64)).collect();
-        Tensor::from_vec(data, &self.shape()).expect("ids has batch·len elements")
+        Ok(Tensor::from_vec(data, &shape)?)
     }
 
     /// 1 where a position holds a token, 0 on padding [batch, len].
@@ -431,7 +440,8 @@ impl PaddedBatch {
                 }
             }));
         }
-        Tensor::from_vec(data, &self.shape()).expect("mask has batch·len elements")
+        // Built above as lengths.len() rows of `len` values: the shape [batch, len] exactly.
+        Tensor::from_vec(data, &self.shape()).expect("mask has batch·len elements by construction")
     }
 }
 
@@ -597,9 +607,16 @@ mod tests {
         assert_eq!(b.labels, [1, 0]);
         assert_eq!(b.mask::<f32>().to_vec(), [1.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
         assert_eq!(
-            b.ids_tensor::<f64>().to_vec(),
+            b.ids_tensor::<f64>().unwrap().to_vec(),
             [8.0, 0.0, 0.0, 5.0, 6.0, 7.0]
         );
+        // Public fields edited out of step: a typed error, not a panic.
+        let mut edited = b.clone();
+        edited.ids.pop();
+        assert!(matches!(
+            edited.ids_tensor::<f64>(),
+            Err(NnError::BadInput { .. })
+        ));
         let p = Padding {
             min_len: 5,
             max_len: None,

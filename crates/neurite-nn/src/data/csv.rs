@@ -79,7 +79,7 @@ pub fn read_csv<T: Float>(path: impl AsRef<Path>, opts: &CsvOptions) -> Result<T
     }
     let cols = cols.ok_or_else(|| NnError::Parse {
         path: path.to_path_buf(),
-        location: format!("line {}", opts.skip_rows + 1),
+        location: format!("line {}", opts.skip_rows.saturating_add(1)),
         message: "no data rows".into(),
     })?;
     Ok(Tensor::from_vec(data, &[rows, cols])?)
@@ -143,5 +143,12 @@ mod tests {
         assert!(matches!(missing, Err(NnError::Io { .. })));
         let p = tmp("e.csv", "\n\n");
         assert!(read_csv::<f64>(&p, &CsvOptions::default()).is_err());
+        // Skipping every line: "no data rows", the line number saturating (not overflowing).
+        let skip_all = CsvOptions {
+            skip_rows: usize::MAX,
+            ..Default::default()
+        };
+        let e = read_csv::<f64>(tmp("f.csv", "1,2\n"), &skip_all).unwrap_err();
+        assert!(matches!(e, NnError::Parse { .. }), "{e}");
     }
 }

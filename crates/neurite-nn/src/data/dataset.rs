@@ -139,9 +139,43 @@ impl<T: Float> Dataset<T> {
         Self::regression(features, Tensor::from_vec(col, &[n, 1])?)
     }
 
-    /// Number of samples.
+    /// Number of samples (the first axis of `features`; 0 for a 0-dimensional one, which
+    /// [`Dataset::batches`] and [`Dataset::subset`] reject).
     pub fn len(&self) -> usize {
-        self.features.shape()[0]
+        self.features.shape().first().copied().unwrap_or(0)
+    }
+
+    /// The fields are public, so a set may have been built or edited by hand: features must
+    /// be [n, ..] with one target per sample, labels in 0..classes.
+    fn check_consistent(&self, op: &'static str) -> Result<()> {
+        let (n, what) = match &self.targets {
+            Targets::Classes { labels, classes } => {
+                if let Some((position, &label)) =
+                    labels.iter().enumerate().find(|(_, &l)| l >= *classes)
+                {
+                    return Err(NnError::LabelOutOfRange {
+                        op,
+                        label,
+                        position,
+                        classes: *classes,
+                    });
+                }
+                (Some(labels.len()), "labels")
+            }
+            Targets::Values(t) => (t.shape().first().copied(), "target rows"),
+        };
+        if self.features.ndim() == 0 || n != Some(self.len()) {
+            return Err(NnError::BadInput {
+                layer: op.into(),
+                expected: format!(
+                    "features [n, ..] with n = the number of {what} ({})",
+                    n.map_or("none: targets are 0-dimensional".to_string(), |n| n
+                        .to_string())
+                ),
+                got: self.features.shape().to_vec(),
+            });
+        }
+        Ok(())
     }
 
     /// True when there are no samples.
@@ -184,6 +218,7 @@ impl<T: Float> Dataset<T> {
 
     /// The samples at `indices`, in that order.
     pub fn subset(&self, indices: &[usize]) -> Result<Self> {
+        self.check_consistent("Dataset::subset")?;
         if let Some((position, &i)) = indices.iter().enumerate().find(|(_, &i)| i >= self.len()) {
             return Err(NnError::IndexOutOfRange {
                 layer: "Dataset::subset".into(),
@@ -252,6 +287,8 @@ impl<T: Float> Dataset<T> {
                 "batch size must be ≥ 1, got 0",
             ));
         }
+        // The iterator indexes the targets by sample: they must agree with the features.
+        self.check_consistent("Dataset::batches")?;
         let mut order: Vec<usize> = (0..self.len()).collect();
         if let Some(rng) = rng {
             rng.shuffle(&mut order);
@@ -306,9 +343,9 @@ pub struct Batch<T: Float> {
 }
 
 impl<T: Float> Batch<T> {
-    /// Number of samples.
+    /// Number of samples (0 for 0-dimensional features).
     pub fn len(&self) -> usize {
-        self.features.shape()[0]
+        self.features.shape().first().copied().unwrap_or(0)
     }
     /// True when empty.
     pub fn is_empty(&self) -> bool {
@@ -340,7 +377,8 @@ impl<T: Float> Iterator for Batches<'_, T> {
         let end = (self.pos + self.batch_size).min(self.order.len());
         let idx = &self.order[self.pos..end];
         self.pos = end;
-        // Indices come from 0..len: the selections cannot fail.
+        // Indices come from 0..len and `batches` checked that the targets agree with the
+        // features: the selections and `labels[i]` cannot fail.
         let features = self.data.features.index_select(0, idx).ok()?;
         let (labels, targets) = match &self.data.targets {
             Targets::Classes { labels, .. } => (idx.iter().map(|&i| labels[i]).collect(), None),
@@ -366,6 +404,46 @@ mod tests {
     fn toy(n: usize) -> Dataset<f64> {
         let x = Tensor::from_vec((0..n * 2).map(|v| v as f64).collect(), &[n, 2]).unwrap();
         Dataset::classification(x, (0..n).map(|i| i % 3).collect(), 3).unwrap()
+    }
+
+    #[test]
+    fn a_hand_built_inconsistent_set_is_an_error() {
+        let x = Tensor::<f64>::zeros(&[4, 2]);
+        let short = Dataset {
+            features: x.clone(),
+            targets: Targets::Classes {
+                labels: vec![0, 1],
+                classes: 2,
+            },
+        };
+        assert!(matches!(
+            short.batches(2, None, false),
+            Err(NnError::BadInput { .. })
+        ));
+        assert!(matches!(short.subset(&[3]), Err(NnError::BadInput { .. })));
+        assert!(short.split(0.5, 1).is_err());
+        let bad_label = Dataset {
+            features: x.clone(),
+            targets: Targets::Classes {
+                labels: vec![0, 1, 5, 0],
+                classes: 2,
+            },
+        };
+        assert!(matches!(
+            bad_label.batches(2, None, false),
+            Err(NnError::LabelOutOfRange { label: 5, .. })
+        ));
+        let values = Dataset {
+            features: x,
+            targets: Targets::Values(Tensor::zeros(&[3, 1])),
+        };
+        assert!(values.batches(2, None, false).is_err());
+        let scalar = Dataset {
+            features: Tensor::scalar(1.0),
+            targets: Targets::Values(Tensor::zeros(&[1, 1])),
+        };
+        assert_eq!(scalar.len(), 0);
+        assert!(scalar.batches(1, None, false).is_err());
     }
 
     #[test]

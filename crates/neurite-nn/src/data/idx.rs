@@ -62,9 +62,32 @@ pub struct IdxArray {
 }
 
 impl IdxArray {
-    /// Number of elements.
+    /// Number of elements (`usize::MAX` for a `shape` whose product overflows: `shape` is a
+    /// public field, and [`IdxArray::to_tensor`] rejects such a shape).
     pub fn len(&self) -> usize {
-        self.shape.iter().product()
+        self.shape
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .unwrap_or(usize::MAX)
+    }
+    /// `shape` (a public field) must still describe the bytes read from the file.
+    fn check_shape(&self, op: &str) -> Result<()> {
+        let need = self
+            .shape
+            .iter()
+            .try_fold(self.dtype.size(), |a, &d| a.checked_mul(d));
+        if need != Some(self.data.len()) {
+            return Err(NnError::BadInput {
+                layer: format!("IdxArray::{op} ({})", self.path.display()),
+                expected: format!(
+                    "a shape of {} {:?} values (the data read from the file)",
+                    self.data.len() / self.dtype.size(),
+                    self.dtype
+                ),
+                got: self.shape.clone(),
+            });
+        }
+        Ok(())
     }
     /// True when there are no elements.
     pub fn is_empty(&self) -> bool {
@@ -86,6 +109,7 @@ impl IdxArray {
     /// The values as a tensor of the same shape, each multiplied by `scale` (e.g. 1/255 to map
     /// bytes to [0, 1]).
     pub fn to_tensor<T: Float>(&self, scale: f64) -> Result<Tensor<T>> {
+        self.check_shape("to_tensor")?;
         let v = if self.dtype == IdxType::U8 {
             let s = T::from_f64(scale);
             self.data
@@ -101,16 +125,19 @@ impl IdxArray {
     }
     /// The values as class labels (whole numbers ≥ 0).
     pub fn to_labels(&self) -> Result<Vec<usize>> {
+        self.check_shape("to_labels")?;
         (0..self.len())
             .map(|i| {
                 let v = self.value(i);
-                if v >= 0.0 && v.fract() == 0.0 {
+                // Below 2⁵³ a whole f64 is exact and `as usize` keeps it (above, it would
+                // saturate, and a label of usize::MAX overflows `classes = max + 1`).
+                if v >= 0.0 && v.fract() == 0.0 && v < 9_007_199_254_740_992.0 {
                     Ok(v as usize)
                 } else {
                     Err(NnError::Parse {
                         path: self.path.clone(),
                         location: format!("element {i}"),
-                        message: format!("label {v} is not a whole number ≥ 0"),
+                        message: format!("label {v} is not a whole number in 0..2^53"),
                     })
                 }
             })
@@ -302,6 +329,27 @@ mod tests {
         let full = std::fs::read(write("f.gz", &images(50), true)).unwrap();
         std::fs::write(dir.join("g.gz"), &full[..full.len() / 2]).unwrap();
         assert!(read_idx(dir.join("g.gz")).is_err());
+    }
+
+    #[test]
+    fn an_edited_shape_or_a_huge_label_is_an_error() {
+        let mut a = read_idx(write("h-idx3", &images(2), false)).unwrap();
+        a.shape = vec![3, 2, 3]; // more values than the file held
+        assert!(matches!(a.to_labels(), Err(NnError::BadInput { .. })));
+        assert!(matches!(
+            a.to_tensor::<f32>(1.0),
+            Err(NnError::BadInput { .. })
+        ));
+        a.shape = vec![usize::MAX, 2];
+        assert_eq!(a.len(), usize::MAX);
+        assert!(matches!(a.to_labels(), Err(NnError::BadInput { .. })));
+        // One f64 label of 1e30: whole, but not a usable class index.
+        let mut b = vec![0, 0, 0x0E, 1];
+        b.extend(1u32.to_be_bytes());
+        b.extend(1e30f64.to_be_bytes());
+        let l = read_idx(write("i-idx1", &b, false)).unwrap();
+        let e = l.to_labels().unwrap_err();
+        assert!(matches!(e, NnError::Parse { .. }), "{e}");
     }
 
     #[test]

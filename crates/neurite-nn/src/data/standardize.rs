@@ -16,7 +16,7 @@ pub struct Standardizer<T: Float> {
 }
 
 fn as_rows<T: Float>(what: &'static str, x: &Tensor<T>) -> Result<(usize, usize, Tensor<T>)> {
-    if x.ndim() < 2 || x.shape()[0] == 0 {
+    if x.ndim() < 2 || x.is_empty() {
         return Err(NnError::BadInput {
             layer: what.into(),
             expected: "a non-empty [n, features..] tensor".into(),
@@ -123,5 +123,13 @@ mod tests {
         let wrong = Tensor::<f64>::zeros(&[1, 3]);
         assert!(s.transform(&wrong).is_err());
         assert!(Standardizer::<f64>::fit(&Tensor::zeros(&[0, 2])).is_err());
+        // Rows of zero features (a chunk size of 0 panicked before).
+        let empty_rows = Tensor::<f64>::zeros(&[3, 0]);
+        assert!(matches!(
+            Standardizer::<f64>::fit(&empty_rows),
+            Err(NnError::BadInput { .. })
+        ));
+        assert!(s.transform(&empty_rows).is_err());
+        assert!(s.inverse(&empty_rows).is_err());
     }
 }
