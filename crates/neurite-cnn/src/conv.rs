@@ -106,14 +106,15 @@ impl<const D: usize> ConvConfig<D> {
         s
     }
 
-    /// Padding (before, after) per axis.
+    /// Padding (before, after) per axis (after [`ConvConfig::validate`]: the "same" extent
+    /// does not overflow).
     fn pads(&self) -> [(usize, usize); D] {
         let mut p = [(0, 0); D];
         for (i, pi) in p.iter_mut().enumerate() {
             *pi = match self.padding {
                 Padding::Explicit(q) => (q[i], q[i]),
                 Padding::Same => {
-                    let total = self.dilation[i] * (self.kernel[i].saturating_sub(1));
+                    let total = self.dilation[i].saturating_mul(self.kernel[i].saturating_sub(1));
                     (total / 2, total - total / 2)
                 }
             };
@@ -147,6 +148,11 @@ impl<const D: usize> ConvConfig<D> {
     pub fn validate(&self) -> Result<()> {
         let layer = self.describe();
         let bad = |m: String| Err(CnnError::config(layer.clone(), m));
+        if D != 1 && D != 2 {
+            return bad(format!(
+                "only 1-D and 2-D convolutions are supported, got {D} spatial axes"
+            ));
+        }
         if self.in_channels == 0 || self.out_channels == 0 {
             return bad(format!(
                 "channel counts must be positive, got {} → {}",
@@ -183,6 +189,25 @@ impl<const D: usize> ConvConfig<D> {
                 self.stride
             ));
         }
+        // Sizes derived from the hyper-parameters must be representable (an overflow panicked
+        // in debug builds and gave wrong shapes in release ones).
+        if (0..D).any(|i| dilated_extent(self.kernel[i], self.dilation[i]).is_none()) {
+            return bad(format!(
+                "the dilated kernel extent overflows (kernel {:?}, dilation {:?})",
+                self.kernel, self.dilation
+            ));
+        }
+        let weight_len = self
+            .weight_shape()
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .filter(|&n| n <= isize::MAX as usize / std::mem::size_of::<f64>());
+        if weight_len.is_none() {
+            return bad(format!(
+                "a weight of shape {:?} is too large to hold",
+                self.weight_shape()
+            ));
+        }
         Ok(())
     }
 
@@ -214,8 +239,12 @@ impl<const D: usize> ConvConfig<D> {
         let mut out = [0usize; D];
         let (mut padded, mut extent) = ([0usize; D], [0usize; D]);
         for i in 0..D {
-            padded[i] = input[2 + i] + pads[i].0 + pads[i].1;
-            extent[i] = self.dilation[i] * (self.kernel[i] - 1) + 1;
+            // Saturating: a padded size beyond usize cannot be held by any input; the
+            // Im2col plan below rejects the geometry with a typed error.
+            padded[i] = input[2 + i]
+                .saturating_add(pads[i].0)
+                .saturating_add(pads[i].1);
+            extent[i] = dilated_extent(self.kernel[i], self.dilation[i]).unwrap_or(usize::MAX);
         }
         if (0..D).any(|i| extent[i] > padded[i]) {
             return Err(CnnError::KernelTooLarge {
@@ -275,6 +304,13 @@ impl<const D: usize> ConvConfig<D> {
             vec![g.n, g.c_out, oh, ow]
         })
     }
+}
+
+/// The span of a dilated kernel, dilation·(kernel − 1) + 1, or None when it overflows.
+fn dilated_extent(kernel: usize, dilation: usize) -> Option<usize> {
+    dilation
+        .checked_mul(kernel.saturating_sub(1))
+        .and_then(|e| e.checked_add(1))
 }
 
 /// A convolution layer with `D` spatial axes; use the aliases [`Conv1d`] and [`Conv2d`].
@@ -536,6 +572,38 @@ mod tests {
         assert_eq!(c.output_shape(&[2, 3, 9, 10]).unwrap(), [2, 8, 9, 10]);
         let c = ConvConfig::new(4, 6, [5]).with_stride([2]);
         assert_eq!(c.output_shape(&[1, 4, 11]).unwrap(), [1, 6, 4]);
+    }
+
+    #[test]
+    fn overflowing_or_unsupported_configs_are_typed_errors() {
+        let mut rng = Rng::new(1);
+        for bad in [
+            // dilation·(kernel − 1) + 1 overflows (a debug-build panic before).
+            ConvConfig::new(1, 1, [3]).with_dilation([usize::MAX]),
+            ConvConfig::new(1, 1, [usize::MAX]).with_dilation([2]),
+            // A weight of more elements than memory.
+            ConvConfig::new(1, 1 << 40, [1 << 40]),
+        ] {
+            let e = Conv1d::<f32>::new(bad, &mut rng).err().unwrap();
+            assert!(matches!(e, CnnError::InvalidConfig { .. }), "{e}");
+            assert!(bad.output_shape(&[1, 1, 4]).is_err());
+        }
+        let same = ConvConfig::new(1, 1, [3])
+            .same()
+            .with_dilation([usize::MAX]);
+        assert!(same.output_shape(&[1, 1, 4]).is_err());
+        // Padding that overflows the padded size: a typed error from the geometry check.
+        let pad = ConvConfig::new(1, 1, [3]).with_padding([usize::MAX]);
+        let conv = Conv1d::<f32>::new(pad, &mut rng).unwrap();
+        let graph = Graph::new();
+        let x = graph.constant(Tensor::zeros(&[1, 1, 4]));
+        assert!(conv.try_forward(&graph, x).is_err());
+        assert!(conv.apply(&Tensor::zeros(&[1, 1, 4])).is_err());
+        // Three spatial axes: the kernels exist for 1-D and 2-D only.
+        let e = Conv::<f32, 3>::new(ConvConfig::new(1, 1, [1, 1, 1]), &mut rng)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("1-D and 2-D"), "{e}");
     }
 
     #[test]

@@ -82,7 +82,12 @@ fn gemm<T: Float>(
     beta: T,
     c: &mut [T],
 ) {
-    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
+    // Invariant (the unsafe call below relies on it): every caller slices a, b and c from
+    // buffers sized by the checked ConvGeom, so they hold m·k, k·n and m·n elements.
+    assert!(
+        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
+        "conv gemm: buffers sized by the checked geometry"
+    );
     // (row stride, column stride) of each operand, in elements.
     let (a_rs, a_cs) = if ta { (1, m as isize) } else { (k as isize, 1) };
     let (b_rs, b_cs) = if tb { (1, k as isize) } else { (n as isize, 1) };

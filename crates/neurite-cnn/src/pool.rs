@@ -46,6 +46,7 @@ impl<const D: usize> PoolConfig<D> {
         self
     }
     fn validate(&self, layer: &str) -> Result<()> {
+        check_axes::<D>(layer)?;
         if self.kernel.contains(&0) || self.stride.contains(&0) {
             return Err(CnnError::config(
                 layer,
@@ -55,7 +56,8 @@ impl<const D: usize> PoolConfig<D> {
                 ),
             ));
         }
-        if (0..D).any(|i| 2 * self.padding[i] > self.kernel[i]) {
+        // p ≤ ⌊k/2⌋ ⇔ 2p ≤ k, without the overflow of 2p.
+        if (0..D).any(|i| self.padding[i] > self.kernel[i] / 2) {
             return Err(CnnError::config(
                 layer,
                 format!(
@@ -66,6 +68,17 @@ impl<const D: usize> PoolConfig<D> {
         }
         Ok(())
     }
+}
+
+/// Pooling runs on 1-D and 2-D inputs only (`D` is a public const parameter of the configs).
+fn check_axes<const D: usize>(layer: &str) -> Result<()> {
+    if D != 1 && D != 2 {
+        return Err(CnnError::config(
+            layer,
+            format!("only 1-D and 2-D pooling is supported, got {D} spatial axes"),
+        ));
+    }
+    Ok(())
 }
 
 fn rank_error<const D: usize>(layer: String, got: &[usize]) -> CnnError {
@@ -100,18 +113,21 @@ fn windowed_plan<const D: usize>(
         return Err(rank_error::<D>(layer, shape));
     }
     let mut out = [0usize; D];
-    for i in 0..D {
-        let padded = shape[2 + i] + 2 * c.padding[i];
+    // Saturating: padding ≤ kernel/2, so a sum beyond usize needs an input no tensor has; the
+    // kernel then fits and the tensor-level plan reports the impossible geometry.
+    let padded_len = |j: usize| shape[2 + j].saturating_add(c.padding[j].saturating_mul(2));
+    for (i, o) in out.iter_mut().enumerate() {
+        let padded = padded_len(i);
         if c.kernel[i] > padded {
             return Err(CnnError::KernelTooLarge {
                 layer,
                 kernel: c.kernel.to_vec(),
                 extent: c.kernel.to_vec(),
-                padded: (0..D).map(|j| shape[2 + j] + 2 * c.padding[j]).collect(),
+                padded: (0..D).map(padded_len).collect(),
                 input: shape.to_vec(),
             });
         }
-        out[i] = (padded - c.kernel[i]) / c.stride[i] + 1;
+        *o = (padded - c.kernel[i]) / c.stride[i] + 1;
     }
     let lift = |a: [usize; D], one: usize| if D == 1 { [one, a[0]] } else { [a[0], a[1]] };
     let window = Window2d::new(lift(c.kernel, 1))
@@ -321,6 +337,7 @@ fn adaptive_plan<const D: usize>(
     output: &[usize; D],
     shape: &[usize],
 ) -> Result<([usize; 2], Vec<usize>)> {
+    check_axes::<D>(&layer)?;
     if output.contains(&0) {
         return Err(CnnError::config(
             layer,
@@ -542,6 +559,30 @@ mod tests {
             Err(CnnError::InvalidConfig { .. })
         ));
         assert!(AdaptiveAvgPool1d::new([0]).try_forward(x).is_err());
+        // Padding of usize::MAX: 2·padding overflowed before the "half the kernel" check.
+        let bad = MaxPool1d::with_config(PoolConfig::new([2]).with_padding([usize::MAX]));
+        assert!(matches!(
+            bad.try_forward(x),
+            Err(CnnError::InvalidConfig { .. })
+        ));
+        // Huge but legal padding: the padded size saturates and the geometry is refused.
+        let huge =
+            MaxPool1d::with_config(PoolConfig::new([usize::MAX]).with_padding([usize::MAX / 2]));
+        assert!(huge.try_forward(x).is_err());
+        // Pooling exists for 1-D and 2-D inputs only.
+        let x3 = g.constant(Tensor::zeros(&[1, 1, 2, 2, 2]));
+        for e in [
+            MaxPool::<3>::new([1, 1, 1]).try_forward(x3).unwrap_err(),
+            AvgPool::<3>::new([1, 1, 1]).try_forward(x3).unwrap_err(),
+            AdaptiveMaxPool::<3>::new([1, 1, 1])
+                .try_forward(x3)
+                .unwrap_err(),
+            AdaptiveAvgPool::<3>::new([1, 1, 1])
+                .try_forward(x3)
+                .unwrap_err(),
+        ] {
+            assert!(e.to_string().contains("1-D and 2-D"), "{e}");
+        }
         let v = g.constant(Tensor::zeros(&[2, 3]));
         assert!(GlobalMaxPool.try_forward(v).is_err());
     }
