@@ -142,6 +142,29 @@ pub(crate) fn check_vars<T: Float>(
     Ok(())
 }
 
+/// The weights of a cell with G gates, [G·H, input] and [G·H, hidden], must be representable
+/// (a product that overflows panicked in debug builds, and no buffer could hold them anyway).
+pub(crate) fn check_sizes(
+    what: &'static str,
+    gates: usize,
+    input: usize,
+    hidden: usize,
+) -> Result<()> {
+    let largest = gates
+        .checked_mul(hidden)
+        .and_then(|g| g.checked_mul(input.max(hidden)))
+        .filter(|&n| n <= isize::MAX as usize / std::mem::size_of::<f64>());
+    if largest.is_none() {
+        return Err(RnnError::config(
+            what,
+            format!(
+                "weights of {gates} gates × hidden_size {hidden} × input_size {input} are too large to hold"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn check_config(what: &'static str, kind: CellKind, c: &CellConfig) -> Result<()> {
     if c.input_size == 0 || c.hidden_size == 0 {
         return Err(RnnError::config(
@@ -158,7 +181,7 @@ fn check_config(what: &'static str, kind: CellKind, c: &CellConfig) -> Result<()
             "only the plain RNN takes a nonlinearity (GRU and LSTM gates are fixed)",
         ));
     }
-    Ok(())
+    check_sizes(what, kind.gates(), c.input_size, c.hidden_size)
 }
 
 /// Checks x [B, input] and an optional state [B, hidden]; returns B.

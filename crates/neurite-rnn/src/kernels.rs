@@ -9,6 +9,12 @@
 //! masked tail), so every element of a row goes through the same instructions; elsewhere the
 //! portable code below runs. Either way a row's result depends only on that row, never on how
 //! the batch is split over threads.
+//!
+//! # Panics
+//! These are per-row building blocks: they take buffers that the cell and sequence ops size
+//! from shapes they have already checked, and return nothing to test on the hot path. A row
+//! function given buffers shorter than its documented sizes panics (the forward rows assert it
+//! before their unsafe AVX-512 code); user data reaches them only through the checked ops.
 
 use std::any::TypeId;
 
@@ -143,6 +149,9 @@ pub fn rnn_backward_row<T: Float>(h: &[T], dh: &[T], dpre: &mut [T], nl: Nonline
 /// LSTM forward for one row. `gates` [4H] holds the pre-activations i, f, g, o (PyTorch order)
 /// and is overwritten with the activations σ(i), σ(f), tanh(g), σ(o); then
 /// c = f⊙c_prev + i⊙g, `tc` = tanh(c), h = o⊙tanh(c).
+///
+/// # Panics
+/// If a buffer is shorter than stated above (see the [module docs](self)).
 #[inline]
 pub fn lstm_forward_row<T: Float>(
     gates: &mut [T],
@@ -226,6 +235,9 @@ pub fn lstm_backward_row<T: Float>(
 /// W_h·h_prev + b_h, both in the order r, z, n. Writes the activations r, z, n to `act` [3H]:
 /// r = σ(gx_r + gh_r), z = σ(gx_z + gh_z), n = tanh(gx_n + r⊙gh_n) — the reset gate applied
 /// to W_hn·h + b_hn — and h = (1 − z)⊙n + z⊙h_prev.
+///
+/// # Panics
+/// If a buffer is shorter than stated above (see the [module docs](self)).
 #[inline]
 pub fn gru_forward_row<T: Float>(gx: &[T], gh: &[T], h_prev: &[T], act: &mut [T], h: &mut [T]) {
     let hs = h_prev.len();

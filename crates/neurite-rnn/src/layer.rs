@@ -12,7 +12,7 @@ use neurite_autograd::{concat, Graph, Parameter, Var};
 use neurite_nn::Module;
 use neurite_tensor::{Float, Rng, Tensor};
 
-use crate::cell::{check_vars, CellParams, CellVars};
+use crate::cell::{check_sizes, check_vars, CellParams, CellVars};
 use crate::error::{Result, RnnError};
 use crate::kernels::Nonlinearity;
 use crate::sequence::{self, data, CellKind, SeqSpec, SequenceOp};
@@ -168,12 +168,30 @@ impl<T: Float> Recurrent<T> {
             ));
         }
         let d = config.directions();
-        let mut cells = Vec::with_capacity(config.num_layers * d);
+        let deep_input = d.checked_mul(config.hidden_size).ok_or_else(|| {
+            RnnError::config(
+                what,
+                format!("hidden_size {} is too large", config.hidden_size),
+            )
+        })?;
+        check_sizes(what, kind.gates(), config.input_size, config.hidden_size)?;
+        check_sizes(what, kind.gates(), deep_input, config.hidden_size)?;
+        let cell_count = config
+            .num_layers
+            .checked_mul(d)
+            .filter(|&n| n <= isize::MAX as usize / std::mem::size_of::<CellParams<T>>());
+        let Some(cell_count) = cell_count else {
+            return Err(RnnError::config(
+                what,
+                format!("num_layers {} is too large", config.num_layers),
+            ));
+        };
+        let mut cells = Vec::with_capacity(cell_count);
         for l in 0..config.num_layers {
             let input = if l == 0 {
                 config.input_size
             } else {
-                d * config.hidden_size
+                deep_input
             };
             for _ in 0..d {
                 cells.push(CellParams::new(
@@ -323,13 +341,16 @@ impl<T: Float> Recurrent<T> {
     fn check_weights(&self, weights: &[CellVars<'_, T>]) -> Result<()> {
         let c = &self.config;
         let d = c.directions();
-        if weights.len() != self.cells.len() {
+        // Against the configuration, not `self.cells` (a public field): the forward pass
+        // indexes one weight set per layer and direction.
+        let want = c.num_layers * d;
+        if weights.len() != want {
             return Err(RnnError::config(
                 "forward_seq_with",
                 format!(
-                    "{} weight sets for {} layer directions",
+                    "{} weight sets for {want} layer directions ({} layers × {d})",
                     weights.len(),
-                    self.cells.len()
+                    c.num_layers
                 ),
             ));
         }
@@ -413,6 +434,8 @@ impl<T: Float> Recurrent<T> {
             ));
         }
         let weights = self.bind(graph);
+        // `cells` is public: the bound weights must still have the configured shapes.
+        self.check_weights(&weights)?;
         let (seq, batch) = self.check_input(&x)?;
         if let Some(l) = lengths {
             self.check_lengths(l, seq, batch)?;

@@ -869,6 +869,71 @@ fn bad_input_is_a_typed_error() {
         .is_err());
 }
 
+#[test]
+fn edited_cells_and_oversized_configs_are_typed_errors() {
+    let mut rng = Rng::new(7);
+    let config = RecurrentConfig {
+        input_size: 3,
+        hidden_size: 4,
+        num_layers: 2,
+        ..Default::default()
+    };
+    let g = Graph::<f32>::new();
+    let x = g.constant(Tensor::zeros(&[5, 2, 3]));
+    // `cells` is public: one removed (the forward pass indexed past the end before).
+    let mut short = Lstm::<f32>::new(&config, &mut rng).unwrap();
+    short.cells.pop();
+    for e in [
+        short.forward_seq(&g, x, None, None).unwrap_err(),
+        short.forward_tbptt(&g, x, 2, None, None).unwrap_err(),
+    ] {
+        assert!(matches!(e, RnnError::InvalidConfig { .. }), "{e}");
+    }
+    // A weight replaced by one of another shape: truncated BPTT checks it too now.
+    let mut edited = Gru::<f32>::new(&config, &mut rng).unwrap();
+    *edited.cells[0].weight_ih.value_mut() = Tensor::zeros(&[12, 2]);
+    for e in [
+        edited.forward_seq(&g, x, None, None).unwrap_err(),
+        edited.forward_tbptt(&g, x, 2, None, None).unwrap_err(),
+    ] {
+        assert!(matches!(e, RnnError::BadInput { .. }), "{e}");
+    }
+    // Sizes whose weights could never be held (a usize overflow panicked in debug builds).
+    for c in [
+        RecurrentConfig {
+            input_size: 3,
+            hidden_size: usize::MAX / 2,
+            ..Default::default()
+        },
+        RecurrentConfig {
+            input_size: 1 << 40,
+            hidden_size: 1 << 30,
+            ..Default::default()
+        },
+        RecurrentConfig {
+            input_size: 3,
+            hidden_size: 4,
+            num_layers: usize::MAX,
+            bidirectional: true,
+            ..Default::default()
+        },
+    ] {
+        assert!(matches!(
+            Lstm::<f32>::new(&c, &mut rng),
+            Err(RnnError::InvalidConfig { .. })
+        ));
+    }
+    let huge = CellConfig {
+        input_size: 1 << 40,
+        hidden_size: 1 << 30,
+        ..Default::default()
+    };
+    assert!(matches!(
+        LstmCell::<f32>::new(&huge, &mut rng),
+        Err(RnnError::InvalidConfig { .. })
+    ));
+}
+
 // ---- threads ---------------------------------------------------------------------------------
 
 /// Σ v ⊙ R in f32.
