@@ -451,8 +451,11 @@ impl Im2col {
     pub fn im2col<T: Float>(&self, sample: &[T], cols: &mut [T]) -> Result<()> {
         self.check("Im2col::im2col", sample.len(), cols.len())?;
         let (inp, col) = (self.plane.in_len(), self.plane.col_len());
-        for (x, c) in sample.chunks_exact(inp).zip(cols.chunks_exact_mut(col)) {
-            im2col_plane(&self.plane, x, c);
+        // By channel index, not chunks: a plane may be empty (H or W = 0 with padding), and
+        // chunks of size 0 panic.
+        for ch in 0..self.channels {
+            let x = &sample[ch * inp..(ch + 1) * inp];
+            im2col_plane(&self.plane, x, &mut cols[ch * col..(ch + 1) * col]);
         }
         Ok(())
     }
@@ -463,8 +466,9 @@ impl Im2col {
     pub fn col2im_add<T: Float>(&self, cols: &[T], sample: &mut [T]) -> Result<()> {
         self.check("Im2col::col2im_add", sample.len(), cols.len())?;
         let (inp, col) = (self.plane.in_len(), self.plane.col_len());
-        for (c, x) in cols.chunks_exact(col).zip(sample.chunks_exact_mut(inp)) {
-            col2im_plane(&self.plane, c, x);
+        for ch in 0..self.channels {
+            let x = &mut sample[ch * inp..(ch + 1) * inp];
+            col2im_plane(&self.plane, &cols[ch * col..(ch + 1) * col], x);
         }
         Ok(())
     }

@@ -294,13 +294,15 @@ impl<T: Float> Tensor<T> {
             ));
         }
         let batch = broadcast_shape("matmul", &self.shape()[..ra - 2], &other.shape()[..rb - 2])?;
-        let nb: usize = batch.iter().product();
         let mut out_shape = batch.clone();
         out_shape.extend([m, n]);
-        let mut out = vec![T::ZERO; nb * m * n];
-        if m == 0 || n == 0 || nb == 0 {
+        // Broadcast batch axes of empty operands can describe more elements than exist.
+        let total = crate::conv::checked_len("matmul", &out_shape)?;
+        let mut out = vec![T::ZERO; total];
+        if total == 0 {
             return Tensor::from_vec(out, &out_shape);
         }
+        let nb: usize = batch.iter().product(); // a factor of `total` > 0: no overflow
         let mut shape_a = batch.clone();
         shape_a.extend([m, k]);
         let mut shape_b = batch.clone();

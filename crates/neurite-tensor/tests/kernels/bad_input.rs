@@ -65,3 +65,28 @@ fn adaptive_pool_to_an_impossible_output_size_is_an_error() {
     let e = adaptive_avg_pool1d(&x, usize::MAX).unwrap_err();
     assert!(e.to_string().contains("too many elements"), "{e}");
 }
+
+#[test]
+fn matmul_whose_broadcast_batch_overflows_is_an_error() {
+    // Empty operands whose batch axes broadcast to 2^33 × 2^33 products.
+    let a = Tensor::<f32>::zeros(&[1 << 33, 1, 1, 0]);
+    let b = Tensor::<f32>::zeros(&[1, 1 << 33, 0, 1]);
+    let e = a.matmul(&b).unwrap_err();
+    assert!(e.to_string().contains("too many elements"), "{e}");
+    // With an empty product as well: no element, yet ndarray refuses a shape whose non-zero
+    // axes multiply past isize::MAX — still a typed error, and the batch count never formed.
+    let b = Tensor::<f32>::zeros(&[1, 1 << 33, 0, 0]);
+    assert!(a.matmul(&b).is_err());
+    let b = Tensor::<f32>::zeros(&[1, 1 << 20, 0, 0]);
+    assert_eq!(a.matmul(&b).unwrap().shape(), &[1 << 33, 1 << 20, 1, 0]);
+}
+
+#[test]
+fn im2col_plan_over_an_empty_plane_writes_the_padding() {
+    // H = W = 0 with padding 1: every column entry is padding (chunks of 0 panicked).
+    let p = Im2col::new_2d([2, 0, 0], &Window2d::new([1, 1]).with_padding([1, 1])).unwrap();
+    let mut cols = vec![1.0f32; p.cols_len()];
+    p.im2col(&[], &mut cols).unwrap();
+    assert!(cols.iter().all(|&v| v == 0.0));
+    p.col2im_add(&cols, &mut []).unwrap();
+}
