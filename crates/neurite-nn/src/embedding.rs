@@ -3,7 +3,7 @@
 use neurite_autograd::{Graph, Parameter, Var};
 use neurite_tensor::{Float, Rng, Tensor};
 
-use crate::error::{NnError, Result};
+use crate::error::{checked_numel, NnError, Result};
 use crate::module::{join, Module};
 
 /// A table of `num_embeddings` vectors of size `embedding_dim`: weight [num, dim], named
@@ -25,6 +25,7 @@ impl<T: Float> Embedding<T> {
                 format!("sizes must be positive, got {num_embeddings} × {embedding_dim}"),
             ));
         }
+        checked_numel("Embedding", &[num_embeddings, embedding_dim])?;
         Ok(Embedding {
             weight: Parameter::new(Tensor::rand_normal(
                 &[num_embeddings, embedding_dim],
@@ -189,6 +190,11 @@ mod tests {
         assert_eq!((e.num_embeddings(), e.embedding_dim()), (5, 0));
         let g = Graph::new();
         assert!(matches!(e.lookup(&g, &[1]), Err(NnError::BadInput { .. })));
+        // A table that cannot exist (ndarray panicked building it).
+        assert!(matches!(
+            Embedding::<f32>::new(1 << 40, 1 << 40, &mut rng),
+            Err(NnError::InvalidConfig { .. })
+        ));
     }
 
     #[test]

@@ -105,3 +105,17 @@ impl NnError {
 
 /// Result with an [`NnError`].
 pub type Result<T, E = NnError> = std::result::Result<T, E>;
+
+/// The element count of `dims`, or an [`NnError::InvalidConfig`] when it overflows or no
+/// buffer could hold that many `f64` (a tensor of it would panic in ndarray or the allocator).
+pub(crate) fn checked_numel(what: &'static str, dims: &[usize]) -> Result<usize> {
+    dims.iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .filter(|&n| n <= isize::MAX as usize / std::mem::size_of::<f64>())
+        .ok_or_else(|| {
+            NnError::config(
+                what,
+                format!("a tensor of shape {dims:?} is too large to hold"),
+            )
+        })
+}

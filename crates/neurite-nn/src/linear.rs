@@ -5,7 +5,7 @@ use neurite_autograd::{Backward, BackwardContext, Graph, Parameter, Var};
 use neurite_tensor::ndarray::{ArrayView2, Ix2};
 use neurite_tensor::{gemm, Float, Rng, Tensor};
 
-use crate::error::{NnError, Result};
+use crate::error::{checked_numel, NnError, Result};
 use crate::init;
 use crate::module::{join, Module};
 
@@ -39,6 +39,7 @@ impl<T: Float> Linear<T> {
                 format!("sizes must be positive, got {in_features} → {out_features}"),
             ));
         }
+        checked_numel("Linear", &[out_features, in_features])?;
         let weight = Parameter::new(init::pytorch_default(
             &[out_features, in_features],
             in_features,
@@ -288,6 +289,11 @@ mod tests {
         let err = l.forward(&g, x).unwrap_err();
         assert!(err.to_string().contains("[.., 4]"), "{err}");
         assert!(Linear::<f32>::new(0, 2, &mut rng).is_err());
+        // Sizes whose weight cannot exist (ndarray panicked building it).
+        assert!(matches!(
+            Linear::<f32>::new(1 << 40, 1 << 40, &mut rng),
+            Err(NnError::InvalidConfig { .. })
+        ));
     }
 
     #[test]

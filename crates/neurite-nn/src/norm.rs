@@ -3,7 +3,7 @@
 use neurite_autograd::{Graph, Parameter, Var};
 use neurite_tensor::{Float, Tensor};
 
-use crate::error::{NnError, Result};
+use crate::error::{checked_numel, NnError, Result};
 use crate::module::{join, Module};
 
 /// Layer normalisation over the trailing `normalized_shape` axes:
@@ -34,6 +34,7 @@ impl<T: Float> LayerNorm<T> {
                 format!("normalized shape must be non-empty with positive sizes, got {normalized_shape:?}"),
             ));
         }
+        checked_numel("LayerNorm", normalized_shape)?;
         if !(eps > 0.0 && eps.is_finite()) {
             return Err(NnError::config(
                 "LayerNorm",
@@ -142,5 +143,10 @@ mod tests {
         let bad = g.constant(Tensor::zeros(&[3, 7]));
         assert!(matches!(ln.forward(&g, bad), Err(NnError::BadInput { .. })));
         assert!(LayerNorm::<f64>::new(&[]).is_err());
+        // A shape no tensor can have (ndarray panicked building the weight).
+        assert!(matches!(
+            LayerNorm::<f64>::new(&[1 << 40, 1 << 40]),
+            Err(NnError::InvalidConfig { .. })
+        ));
     }
 }

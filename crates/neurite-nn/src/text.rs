@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use neurite_tensor::{Float, Rng, Tensor};
 
-use crate::error::{NnError, Result};
+use crate::error::{checked_numel, NnError, Result};
 
 /// The id of the padding token `<pad>`.
 pub const PAD: usize = 0;
@@ -480,7 +480,8 @@ pub fn pad_batch(
         .unwrap_or(0)
         .max(padding.min_len)
         .max(1);
-    let mut ids = vec![PAD; indices.len() * len];
+    // min_len is a user setting: batch · len must be a buffer that can exist.
+    let mut ids = vec![PAD; checked_numel("pad_batch", &[indices.len(), len])?];
     for (row, (&i, &l)) in indices.iter().zip(&lengths).enumerate() {
         ids[row * len..row * len + l].copy_from_slice(&examples[i].ids[..l]);
     }
@@ -635,5 +636,16 @@ mod tests {
         assert_eq!(all.len(), 2);
         assert_eq!(all[1].shape(), [1, 3]);
         assert!(batches(&ex, &[0], 0, Padding::default()).is_err());
+        // A min_len no buffer can hold: a typed error, not a capacity or overflow panic.
+        for min_len in [usize::MAX, usize::MAX / 2] {
+            let p = Padding {
+                min_len,
+                max_len: None,
+            };
+            assert!(matches!(
+                pad_batch(&ex, &[0, 1, 0, 1], p),
+                Err(NnError::InvalidConfig { .. })
+            ));
+        }
     }
 }
