@@ -40,6 +40,11 @@ Training:
     -seed <int>         seed of every random choice; default 1
     -deterministic <int> 1 = bit-identical multi-threaded results (private copies merged in
                         thread order); default 0 (Hogwild)
+    -init-range <float> initial input vectors uniform in ±init-range/size; default 0.5
+    -private-rows <int> Hogwild threads train private copies of this many most-used rows per
+                        matrix, exchanged every 10000 words; default 1024 (0 = all shared)
+    -sync-words <int>   deterministic mode: words each thread trains between merges;
+                        default 100000
     -reference <int>    reproduce word2vec.c's arithmetic and random numbers bit for bit (one
                         thread, 400 MB unigram table), as GCC 12 -O3 built it: 1 = with
                         -ffp-contract=off (or without FMA); 2 = -march=native on an AMD
@@ -144,6 +149,9 @@ pub fn parse_train_args(args: &[String]) -> Result<TrainArgs> {
                     ThreadMode::Hogwild
                 }
             }
+            "init-range" => c.init_range = parse("init-range", value)?,
+            "private-rows" => c.private_rows = parse("private-rows", value)?,
+            "sync-words" => c.sync_words = parse("sync-words", value)?,
             "reference" => {
                 let level = parse::<u8>("reference", value)?;
                 c.reference_parity = level > 0;

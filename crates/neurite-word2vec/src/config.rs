@@ -115,8 +115,17 @@ pub struct TrainConfig {
     pub thread_mode: ThreadMode,
     /// Words per thread between two merges in [`ThreadMode::Deterministic`] (default 100,000).
     pub sync_words: u64,
+    /// Hogwild on several threads: each thread trains its own copy of this many of the
+    /// most-used rows of each matrix (the most frequent words, the Huffman nodes nearest the
+    /// root) and exchanges its changes with the shared model every 10,000 words, so that the
+    /// rows every thread writes all the time do not bounce between cores (`-private-rows`,
+    /// default 1024; 0: every row shared, as word2vec.c).
+    pub private_rows: usize,
     /// Seed of every random choice (initial vectors, windows, sub-sampling, negative samples).
     pub seed: u64,
+    /// Input vectors start uniform in [−`init_range`/dim, `init_range`/dim) (`-init-range`,
+    /// default 0.5 as word2vec.c; gensim 4 uses 1.0). Ignored in the reference-parity mode.
+    pub init_range: f32,
     /// Reproduce word2vec.c (2015 release) exactly: its generator seeded as there, its sigmoid
     /// table index, its 1e8-slot unigram table (400 MB), left-to-right sums, its learning-rate
     /// schedule and its end-of-file quirks. Single thread only; `seed` is ignored.
@@ -155,7 +164,9 @@ impl Default for TrainConfig {
             threads: 1,
             thread_mode: ThreadMode::Hogwild,
             sync_words: 100_000,
+            private_rows: 1024,
             seed: 1,
+            init_range: 0.5,
             reference_parity: false,
             reference_fma: ReferenceFma::Off,
             max_sentence_len: 1000,
@@ -217,6 +228,13 @@ impl TrainConfig {
         }
         if self.threads == 0 {
             return Err(Error::config("threads", self.threads, "at least 1"));
+        }
+        if !(self.init_range > 0.0 && self.init_range.is_finite()) {
+            return Err(Error::config(
+                "init_range",
+                self.init_range,
+                "a finite number > 0",
+            ));
         }
         if self.sync_words == 0 {
             return Err(Error::config("sync_words", self.sync_words, "at least 1"));

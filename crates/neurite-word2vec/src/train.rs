@@ -27,11 +27,17 @@
 //!   slices live for one kernel call; nothing else ever reads the training buffers until every
 //!   thread has been joined; and users who need a race-free run choose one thread or
 //!   [`ThreadMode::Deterministic`].
+//!   The most-used rows (`private_rows` of each matrix: the most frequent words, the Huffman
+//!   nodes nearest the root) are the exception: each thread trains its own copy of them and
+//!   every 10,000 words adds its changes into the shared rows and takes the result back (see
+//!   `Stage`), so that these rows, which every thread writes all the time, do not bounce
+//!   between the cores' caches.
 //! * [`ThreadMode::Deterministic`]: each thread updates a private copy for a round of
 //!   `sync_words` words, marking the rows it touches; after all threads join, each touched
 //!   row becomes base + Σ_t (copy_t − base), summed in thread order, and is copied back into
-//!   every copy. No memory is shared while threads run, so there is no race and the result
-//!   depends only on the seed and the thread count.
+//!   every copy (the threads merge disjoint stripes of rows in parallel). No memory is shared
+//!   while threads run, so there is no race and the result depends only on the seed and the
+//!   thread count.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
@@ -156,6 +162,12 @@ impl Word2Vec {
             // SAFETY: this thread alone uses the weights until `run` returns.
             unsafe { run_worker(&mut workers[0], &shared, base, u64::MAX)? };
         } else if config.thread_mode == ThreadMode::Hogwild {
+            if config.private_rows > 0 {
+                for w in &mut workers {
+                    // SAFETY: no training thread runs yet.
+                    w.stage = Some(unsafe { Stage::new(base, config.private_rows) });
+                }
+            }
             let results: Vec<Result<()>> = std::thread::scope(|s| {
                 let handles: Vec<_> = workers
                     .iter_mut()
@@ -281,7 +293,8 @@ fn initial_input_vectors(v: usize, dim: usize, config: &TrainConfig) -> Vec<f32>
     } else {
         let mut r = Rng::new(config.seed);
         for x in &mut syn0 {
-            *x = ((r.next_u64() >> 40) as f32 / 16_777_216.0 - 0.5) / dim as f32;
+            let u = (r.next_u64() >> 40) as f32 / 16_777_216.0;
+            *x = (2.0 * u - 1.0) * config.init_range / dim as f32;
         }
     }
     syn0
@@ -305,6 +318,10 @@ unsafe fn run_worker(w: &mut Worker, shared: &Shared, weights: Weights, budget: 
 }
 
 /// Deterministic multi-threaded training: rounds of private updates, merged in thread order.
+///
+/// After each round the threads merge in parallel, each one the rows of its own stripe
+/// (blocks of [`MERGE_BLOCK`] rows dealt out in turn), so that no row is written by two
+/// threads and the arithmetic of a row does not depend on which thread merges it.
 fn train_deterministic(
     workers: &mut [Worker],
     shared: &Shared,
@@ -321,7 +338,12 @@ fn train_deterministic(
     for w in workers.iter_mut() {
         w.dirty = Some(Box::new(rows.map(Dirty::new)));
     }
-    let mut merged: [Vec<bool>; 3] = rows.map(|n| vec![false; n]);
+    let base = [
+        Rows::new(syn0, dim),
+        Rows::new(syn1, dim),
+        Rows::new(syn1neg, dim),
+    ];
+    let stripes = workers.len();
     while workers.iter().any(|w| !w.finished) {
         let results: Vec<Result<()>> = std::thread::scope(|s| {
             let handles: Vec<_> = workers
@@ -339,39 +361,75 @@ fn train_deterministic(
             handles.into_iter().map(join).collect()
         });
         results.into_iter().collect::<Result<Vec<()>>>()?;
-        let bases: [&mut [f32]; 3] = [&mut *syn0, &mut *syn1, &mut *syn1neg];
-        for (m, base) in bases.into_iter().enumerate() {
-            for worker in workers.iter() {
-                let dirty = &worker.dirty.as_ref().expect("set above")[m];
-                for &r in &dirty.list {
-                    let r = r as usize;
-                    if std::mem::replace(&mut merged[m][r], true) {
-                        continue;
-                    }
-                    let span = r * dim..(r + 1) * dim;
-                    for j in span.clone() {
-                        let b = base[j];
-                        let mut s = b;
-                        for c in &copies {
-                            s += c[m][j] - b;
-                        }
-                        base[j] = s;
-                    }
-                    for c in &mut copies {
-                        c[m][span.clone()].copy_from_slice(&base[span.clone()]);
-                    }
-                }
+        let copy_rows: Vec<[Rows; 3]> = copies
+            .iter_mut()
+            .map(|[c0, c1, c2]| [Rows::new(c0, dim), Rows::new(c1, dim), Rows::new(c2, dim)])
+            .collect();
+        let dirty: Vec<&[Dirty; 3]> = workers
+            .iter()
+            .map(|w| &**w.dirty.as_ref().expect("set above"))
+            .collect();
+        std::thread::scope(|s| {
+            for stripe in 0..stripes {
+                let (dirty, copy_rows) = (&dirty, &copy_rows);
+                // SAFETY: the stripes are disjoint sets of rows, so no row of the base or of a
+                // copy is reached by two threads; the training threads have joined.
+                s.spawn(move || unsafe { merge_stripe(stripe, stripes, dirty, base, copy_rows) });
             }
-            for w in workers.iter_mut() {
-                let dirty = &mut w.dirty.as_mut().expect("set above")[m];
-                for &r in &dirty.list {
-                    merged[m][r as usize] = false;
-                }
-                dirty.clear();
+        });
+        for w in workers.iter_mut() {
+            for d in w.dirty.as_mut().expect("set above").iter_mut() {
+                d.clear();
             }
         }
     }
     Ok(())
+}
+
+/// Rows per block of a merge stripe: 16 rows of 100 floats span whole cache lines at their
+/// ends only, so that two threads rarely write into one line.
+const MERGE_BLOCK: usize = 16;
+
+/// Merges the rows of stripe `stripe` of `stripes` touched in this round: each becomes
+/// base + Σ_t (copy_t − base), summed in thread order, and is copied into the base and every
+/// copy. A row is merged once, when the first thread that touched it is visited.
+///
+/// # Safety
+/// No other thread may use the rows of this stripe of `base` or of any copy meanwhile.
+unsafe fn merge_stripe(
+    stripe: usize,
+    stripes: usize,
+    dirty: &[&[Dirty; 3]],
+    base: [Rows; 3],
+    copies: &[[Rows; 3]],
+) {
+    let mut old = vec![0.0f32; base[0].dim];
+    for m in 0..3 {
+        for (t, d) in dirty.iter().enumerate() {
+            for &r in &d[m].list {
+                let r = r as usize;
+                if (r / MERGE_BLOCK) % stripes != stripe || dirty[..t].iter().any(|e| e[m].flags[r])
+                {
+                    continue;
+                }
+                // SAFETY: row `r` belongs to this stripe (the caller's contract); one slice of
+                // it per matrix is alive at a time.
+                let b = unsafe { base[m].row(r) };
+                old.copy_from_slice(b);
+                for c in copies {
+                    // SAFETY: as above.
+                    let c = unsafe { c[m].row(r) };
+                    for ((x, &o), &y) in b.iter_mut().zip(&old).zip(c.iter()) {
+                        *x += y - o;
+                    }
+                }
+                for c in copies {
+                    // SAFETY: as above.
+                    unsafe { c[m].row(r) }.copy_from_slice(b);
+                }
+            }
+        }
+    }
 }
 
 /// Rows touched by one thread during a round.
@@ -405,11 +463,17 @@ impl Dirty {
 }
 
 /// A row-major matrix reached through a raw pointer, so that Hogwild threads can share it.
+///
+/// Rows `hot_lo .. hot_lo + hot_len` may be staged: then they are read and written in a
+/// thread's private buffer at `hot` instead (see [`Stage`]).
 #[derive(Clone, Copy)]
 struct Rows {
     ptr: *mut f32,
     rows: usize,
     dim: usize,
+    hot: *mut f32,
+    hot_lo: usize,
+    hot_len: usize,
 }
 
 // SAFETY: `Rows` is a pointer to `f32` data; sending it to another thread is sound because
@@ -424,27 +488,146 @@ impl Rows {
             ptr: data.as_mut_ptr(),
             rows: data.len() / dim,
             dim,
+            hot: std::ptr::null_mut(),
+            hot_lo: 0,
+            hot_len: 0,
+        }
+    }
+
+    /// Where row `i` lives: the staged copy or the matrix.
+    #[inline(always)]
+    fn row_ptr(self, i: usize) -> *mut f32 {
+        let off = i.wrapping_sub(self.hot_lo);
+        if off < self.hot_len {
+            self.hot.wrapping_add(off * self.dim)
+        } else {
+            self.ptr.wrapping_add(i * self.dim)
         }
     }
 
     /// Starts loading row `i` into the cache (no access is made).
     #[inline(always)]
     fn prefetch(self, i: usize) {
-        crate::kernels::prefetch(self.ptr.wrapping_add(i * self.dim), self.dim);
+        crate::kernels::prefetch(self.row_ptr(i), self.dim);
     }
 
     /// Row `i` as a slice that lives for one kernel call.
     ///
     /// # Safety
-    /// The matrix must be alive, and within this thread no other slice of row `i` of this
-    /// matrix may be alive while the returned one is used. Other threads may use the row at the
-    /// same time only in Hogwild mode, as the module documentation describes.
+    /// The matrix (and the staged buffer, if any) must be alive, and within this thread no
+    /// other slice of row `i` of this matrix may be alive while the returned one is used.
+    /// Other threads may use the row at the same time only in Hogwild mode, as the module
+    /// documentation describes.
     #[inline]
     unsafe fn row<'a>(self, i: usize) -> &'a mut [f32] {
         assert!(i < self.rows, "row {i} of {}", self.rows);
-        // SAFETY: `i < rows`, so the `dim` elements from `i·dim` lie inside the allocation;
-        // the aliasing rules are the caller's contract.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(i * self.dim), self.dim) }
+        // SAFETY: `i < rows`, so the `dim` elements from `i·dim` lie inside the allocation
+        // (a staged row inside the staged buffer of `hot_len` rows); the aliasing rules are
+        // the caller's contract.
+        unsafe { std::slice::from_raw_parts_mut(self.row_ptr(i), self.dim) }
+    }
+}
+
+/// A Hogwild thread's private copies of the most-used rows of each matrix: the most frequent
+/// words' input and output vectors, and the Huffman tree's inner nodes nearest the root
+/// (which every hierarchical-softmax update passes through).
+///
+/// These rows are the ones both threads write many times a millisecond. Shared, every such
+/// write takes the cache line from the other core, and on a machine whose two cores are far
+/// apart that can double the time per word (skip-gram with negative sampling on corpus.txt,
+/// 2 threads: 1.7× the CPU-seconds of one thread in some runs; the same two threads on private
+/// copies keep the one-thread cost). So each thread trains these rows in its own copy, and
+/// every [`STAGE_SYNC_WORDS`] words adds what it changed since the last exchange into the
+/// shared rows and takes the shared values back (the other threads' changes included):
+/// for these rows, the merge of the deterministic mode, without its rounds. The adding is the
+/// same unsynchronised Hogwild race as every other update; the rest of the model is shared
+/// as before.
+struct Stage {
+    /// First staged row of each matrix.
+    lo: [usize; 3],
+    /// Staged rows of each matrix.
+    len: [usize; 3],
+    /// The thread's copies of the staged rows.
+    private: [Vec<f32>; 3],
+    /// The shared values at the last exchange.
+    snapshot: [Vec<f32>; 3],
+    /// Words read at the last exchange.
+    synced_at: u64,
+}
+
+/// Words between two exchanges of a [`Stage`] with the shared model.
+const STAGE_SYNC_WORDS: u64 = 10_000;
+
+impl Stage {
+    /// Stages the first `hot` rows of `syn0` and `syn1neg` and the last `hot` rows of `syn1`
+    /// (the inner nodes nearest the root; the root is the last), copied from `shared`.
+    ///
+    /// # Safety
+    /// No other thread may write the matrices during the call.
+    unsafe fn new(shared: Weights, hot: usize) -> Stage {
+        let m = [shared.syn0, shared.syn1, shared.syn1neg];
+        let len = m.map(|r| hot.min(r.rows));
+        let lo = [0, m[1].rows - len[1], 0];
+        let copy = |k: usize| -> Vec<f32> {
+            // SAFETY: rows `lo .. lo + len` lie inside the matrix; nothing writes it meanwhile.
+            unsafe { std::slice::from_raw_parts(m[k].ptr.add(lo[k] * m[k].dim), len[k] * m[k].dim) }
+                .to_vec()
+        };
+        let private = [copy(0), copy(1), copy(2)];
+        Stage {
+            lo,
+            len,
+            snapshot: private.clone(),
+            private,
+            synced_at: 0,
+        }
+    }
+
+    /// `shared` with the staged rows redirected to this thread's copies.
+    fn weights(&mut self, shared: Weights) -> Weights {
+        let mut m = [shared.syn0, shared.syn1, shared.syn1neg];
+        for (k, rows) in m.iter_mut().enumerate() {
+            rows.hot = self.private[k].as_mut_ptr();
+            rows.hot_lo = self.lo[k];
+            rows.hot_len = self.len[k];
+        }
+        let [syn0, syn1, syn1neg] = m;
+        Weights {
+            syn0,
+            syn1,
+            syn1neg,
+        }
+    }
+
+    /// Adds this thread's changes of the staged rows into `shared` and takes the shared
+    /// values back.
+    ///
+    /// # Safety
+    /// `shared` must point to the live matrices this stage was made from; other threads may
+    /// use them only in Hogwild mode (the documented race).
+    unsafe fn exchange(&mut self, shared: Weights) {
+        let m = [shared.syn0, shared.syn1, shared.syn1neg];
+        let parts = m
+            .iter()
+            .zip(self.lo.iter().zip(&self.len))
+            .zip(self.private.iter_mut().zip(&mut self.snapshot));
+        for ((rows, (&lo, &len)), (private, snapshot)) in parts {
+            // SAFETY: the staged rows lie inside the matrix; concurrent use by other Hogwild
+            // threads is the race the module documentation describes.
+            let shared_rows = unsafe {
+                std::slice::from_raw_parts_mut(rows.ptr.add(lo * rows.dim), len * rows.dim)
+            };
+            for ((x, p), s) in shared_rows
+                .iter_mut()
+                .zip(private.iter_mut())
+                .zip(snapshot.iter_mut())
+            {
+                let v = *x + (*p - *s);
+                *x = v;
+                *p = v;
+                *s = v;
+            }
+        }
     }
 }
 
@@ -614,6 +797,11 @@ impl<'a> Shared<'a> {
 }
 
 /// One training thread's state; it survives between the rounds of the deterministic mode.
+///
+/// Aligned to 128 bytes (two cache lines, the unit the adjacent-line prefetcher fetches) so
+/// that the threads' workers, which sit side by side in one `Vec` and whose generators and
+/// counters change at every word, never share a cache line.
+#[repr(align(128))]
 struct Worker {
     id: usize,
     range: (u64, u64),
@@ -636,6 +824,8 @@ struct Worker {
     neu1: Vec<f32>,
     neu1e: Vec<f32>,
     dirty: Option<Box<[Dirty; 3]>>,
+    /// Hogwild on several threads: this thread's copies of the most-used rows.
+    stage: Option<Stage>,
     finished: bool,
     finished_at: Option<Instant>,
     last_report: Instant,
@@ -665,6 +855,7 @@ impl Worker {
             neu1: vec![0.0; config.dim],
             neu1e: vec![0.0; config.dim],
             dirty: None,
+            stage: None,
             finished: false,
             finished_at: None,
             last_report: Instant::now(),
@@ -710,12 +901,27 @@ impl Worker {
                     continue;
                 }
             }
-            // SAFETY: forwarded from this function's contract.
-            unsafe { self.train_position::<PARITY>(shared, weights) };
+            let w = match &mut self.stage {
+                Some(stage) => {
+                    if self.words_read - stage.synced_at >= STAGE_SYNC_WORDS {
+                        stage.synced_at = self.words_read;
+                        // SAFETY: forwarded from this function's contract.
+                        unsafe { stage.exchange(weights) };
+                    }
+                    stage.weights(weights)
+                }
+                None => weights,
+            };
+            // SAFETY: forwarded from this function's contract; staged rows are this thread's.
+            unsafe { self.train_position::<PARITY>(shared, w) };
             self.pos += 1;
             if self.pos >= self.sentence.len() {
                 self.need_read = true;
             }
+        }
+        if let Some(stage) = &mut self.stage {
+            // SAFETY: forwarded from this function's contract.
+            unsafe { stage.exchange(weights) };
         }
         Ok(())
     }
@@ -1146,6 +1352,73 @@ mod tests {
         let (m, stats) = Word2Vec::train(&corpus, &c).unwrap();
         assert_eq!(stats.words, 2 * m.vocabulary().total_words());
         assert!(m.input_vectors().iter().all(|x| x.is_finite()));
+    }
+
+    #[test]
+    fn stage_exchange_adds_this_threads_changes_and_takes_the_shared_values() {
+        let dim = 2;
+        let mut syn0 = vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let mut syn1 = vec![10.0f32, 20.0, 30.0, 40.0];
+        let mut syn1neg = Vec::new();
+        let shared = Weights::new(&mut syn0, &mut syn1, &mut syn1neg, dim);
+        // SAFETY: one thread; the matrices outlive every use of `shared`.
+        let mut stage = unsafe { Stage::new(shared, 1) };
+        // The first row of syn0 and the last (root) row of syn1 are staged.
+        assert_eq!(stage.lo, [0, 1, 0]);
+        assert_eq!(stage.len, [1, 1, 0]);
+        let w = stage.weights(shared);
+        // SAFETY: as above; one slice at a time.
+        unsafe {
+            w.syn0.row(0)[0] += 0.5; // staged: private copy
+            w.syn0.row(2)[1] += 0.25; // not staged: shared
+            w.syn1.row(1)[1] -= 1.0; // staged
+        }
+        assert_eq!(syn0, [1.0, 2.0, 3.0, 4.0, 5.0, 6.25]);
+        // Another thread changed the staged shared rows meanwhile.
+        syn0[1] += 100.0;
+        syn1[2] += 7.0;
+        let shared = Weights::new(&mut syn0, &mut syn1, &mut syn1neg, dim);
+        // SAFETY: as above.
+        unsafe { stage.exchange(shared) };
+        assert_eq!(syn0, [1.5, 102.0, 3.0, 4.0, 5.0, 6.25]);
+        assert_eq!(syn1, [10.0, 20.0, 37.0, 39.0]);
+        assert_eq!(stage.private[0], [1.5, 102.0]);
+        assert_eq!(stage.snapshot[1], [37.0, 39.0]);
+    }
+
+    #[test]
+    fn hogwild_with_and_without_private_rows_trains_alike() {
+        let corpus = small_corpus(30_000);
+        let mut cfg = config(Architecture::SkipGram, true, 3);
+        cfg.threads = 2;
+        cfg.epochs = 3;
+        let (shared_only, stats) = Word2Vec::train(
+            &corpus,
+            &TrainConfig {
+                private_rows: 0,
+                ..cfg.clone()
+            },
+        )
+        .unwrap();
+        let (staged, staged_stats) = Word2Vec::train(
+            &corpus,
+            &TrainConfig {
+                private_rows: 64,
+                ..cfg
+            },
+        )
+        .unwrap();
+        assert_eq!(stats.words, staged_stats.words);
+        // The staged rows carry the training: the most frequent word's vector moved away from
+        // its initial value as much with staging as without (within a factor of 2).
+        let moved = |m: &Word2Vec| -> f32 {
+            let init = initial_input_vectors(m.vocabulary().len(), 16, m.config());
+            (16..32)
+                .map(|j| (m.input_vectors()[j] - init[j]).abs())
+                .sum()
+        };
+        let (a, b) = (moved(&shared_only), moved(&staged));
+        assert!(a > 0.0 && b > a / 2.0 && b < a * 2.0, "{a} vs {b}");
     }
 
     #[test]
