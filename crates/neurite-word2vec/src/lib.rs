@@ -50,7 +50,9 @@
 //!   mode ([`ThreadMode::Deterministic`]) that gives bit-identical vectors for a seed and
 //!   thread count. The default, [`ThreadMode::Hogwild`], shares one model without locks as
 //!   the original does (see the `train` module documentation for why and how that race is
-//!   confined).
+//!   confined), except the most-used rows, which each thread trains in its own copy and
+//!   exchanges every 10,000 words ([`TrainConfig::private_rows`]) so that they do not bounce
+//!   between the cores' caches.
 //! * [`KeyedVectors`] — cosine [`most_similar`](KeyedVectors::most_similar),
 //!   [`analogy`](KeyedVectors::analogy) (a − b + c), and the word2vec text and binary formats,
 //!   byte-compatible with word2vec.c and readable from gensim; [`KeyedVectors::to_tensor`]
