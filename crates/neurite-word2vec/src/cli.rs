@@ -40,7 +40,8 @@ Training:
     -seed <int>         seed of every random choice; default 1
     -deterministic <int> 1 = bit-identical multi-threaded results (private copies merged in
                         thread order); default 0 (Hogwild)
-    -init-range <float> initial input vectors uniform in ±init-range/size; default 0.5
+    -init-range <float> initial input vectors uniform in ±init-range/size; default 1.0
+                        (gensim's; word2vec.c's is 0.5)
     -private-rows <int> Hogwild threads train private copies of this many most-used rows per
                         matrix, exchanged every 10000 words; default 1024 (0 = all shared)
     -sync-words <int>   deterministic mode: words each thread trains between merges;

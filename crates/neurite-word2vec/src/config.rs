@@ -124,7 +124,7 @@ pub struct TrainConfig {
     /// Seed of every random choice (initial vectors, windows, sub-sampling, negative samples).
     pub seed: u64,
     /// Input vectors start uniform in [−`init_range`/dim, `init_range`/dim) (`-init-range`,
-    /// default 0.5 as word2vec.c; gensim 4 uses 1.0). Ignored in the reference-parity mode.
+    /// default 1.0 as gensim 4; word2vec.c uses 0.5, which the reference-parity mode keeps).
     pub init_range: f32,
     /// Reproduce word2vec.c (2015 release) exactly: its generator seeded as there, its sigmoid
     /// table index, its 1e8-slot unigram table (400 MB), left-to-right sums, its learning-rate
@@ -166,7 +166,7 @@ impl Default for TrainConfig {
             sync_words: 100_000,
             private_rows: 1024,
             seed: 1,
-            init_range: 0.5,
+            init_range: 1.0,
             reference_parity: false,
             reference_fma: ReferenceFma::Off,
             max_sentence_len: 1000,

@@ -275,14 +275,17 @@ impl Word2Vec {
     }
 }
 
-/// Input vectors before training: uniform in [−0.5/dim, 0.5/dim), drawn as word2vec.c does
-/// (its generator from 1, 16 bits per value) in the reference-parity mode.
+/// Input vectors before training: uniform in [−r/dim, r/dim) with r = `config.init_range`
+/// (default 1.0, gensim 4's range), or drawn as word2vec.c does (its generator from 1, 16 bits
+/// per value, r = 0.5) in the reference-parity mode.
 ///
-/// gensim 4 draws from twice that range. Measured on corpus.txt (5 epochs, analogies within
-/// the top 30,000 words, seeds 1–3): skip-gram with negative sampling 0.2934, 0.2942, 0.2906
-/// with gensim's range against 0.2876, 0.2908, 0.2854 with this one (WordSim-353 0.604
-/// against 0.605), CBOW unchanged (seeds 1–2). Not adopted yet: hierarchical softmax and
-/// other corpora are unmeasured.
+/// Measured on corpus.txt (5 epochs, 1 thread, analogies within the top 30,000 words,
+/// WordSim-353 on the same words), r = 1.0 against word2vec.c's 0.5: skip-gram with negative
+/// sampling 0.2934 / 0.2942 / 0.2906 against 0.2877 / 0.2895 / 0.2889 (seeds 1–3), WordSim-353
+/// 0.6075 / 0.6025 / 0.6006 against 0.6101 / 0.6045 / 0.5967; CBOW with negative sampling
+/// 0.2913 / 0.2912 / 0.2874 against 0.2901 / 0.2866 / 0.2866, WordSim-353 0.6165 / 0.6128 /
+/// 0.6320 against 0.6170 / 0.6137 / 0.6337. Analogies gain 0.2–0.5 points; WordSim-353 moves
+/// within its seed spread.
 fn initial_input_vectors(v: usize, dim: usize, config: &TrainConfig) -> Vec<f32> {
     let mut syn0 = vec![0.0f32; v * dim];
     if config.reference_parity {
