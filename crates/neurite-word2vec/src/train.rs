@@ -1,10 +1,11 @@
 //! Training: CBOW and skip-gram with negative sampling and/or hierarchical softmax, by
 //! hand-derived sparse updates (no graph), on one thread or many.
 //!
-//! Each thread reads its own byte ranges of the corpus (one per epoch as word2vec.c does, or,
-//! in the Hogwild mode on several threads, parts of 1/16 of a thread's share handed out to
-//! whichever thread is free, so that the threads finish together), cuts them into sentences (line breaks, or
-//! `max_sentence_len` kept words), drops frequent words by sub-sampling, and for each target
+//! Each thread reads its own byte ranges of the corpus (on one thread, the whole file once
+//! per epoch; on several, parts of 1/16 of a thread's share: in the Hogwild mode handed out to
+//! whichever thread is free, so that the threads finish together; in the deterministic mode
+//! on a fixed schedule that keeps the threads in neighbouring parts), cuts them into sentences
+//! (line breaks, or `max_sentence_len` kept words), drops frequent words by sub-sampling, and for each target
 //! word draws an effective window. For an input vector h (the context mean in CBOW, one
 //! context word's vector in skip-gram) and an output unit v' with label y (1 for the target or
 //! the branch taken in the Huffman tree, 0 for a negative sample), the loss is
@@ -146,6 +147,9 @@ impl Word2Vec {
         let mut workers: Vec<Worker> = (0..threads)
             .map(|t| {
                 let range = match &shared.chunks {
+                    Some(chunks) if config.thread_mode == ThreadMode::Deterministic => {
+                        chunks.static_part(t, 0).unwrap_or((0, 0))
+                    }
                     Some(chunks) => chunks.take().unwrap_or((0, 0)),
                     None => (
                         shared.file_len * t as u64 / threads as u64,
@@ -721,6 +725,20 @@ impl Chunks {
         }
     }
 
+    /// The deterministic mode's fixed schedule: part `k` (over all epochs) of thread `thread`,
+    /// or `None` after its last. Thread `t` trains parts t, t + T, t + 2T, … of each epoch, so
+    /// that in every round the threads work on neighbouring parts of the corpus, whose text
+    /// (and so speed) is alike: with one half of the corpus per thread, as word2vec.c splits
+    /// it, a round lasted as long as the slower half, and the other thread waited.
+    fn static_part(&self, thread: usize, k: usize) -> Option<(u64, u64)> {
+        if k >= self.total / self.threads {
+            return None;
+        }
+        let parts = self.bounds.len() - 1;
+        let i = (k % (parts / self.threads)) * self.threads + thread;
+        Some((self.bounds[i], self.bounds[i + 1]))
+    }
+
     /// The next part to train, or `None` when every epoch's parts have been handed out.
     ///
     /// Parts are handed out interleaved across the threads' shares (with 2 threads and 32
@@ -793,7 +811,7 @@ impl<'a> Shared<'a> {
             planned: config.epochs as u64 * total + 1,
             started: Instant::now(),
             file_len,
-            chunks: (config.thread_mode == ThreadMode::Hogwild && config.threads > 1)
+            chunks: (config.threads > 1)
                 .then(|| Chunks::new(file_len, config.threads, config.epochs)),
         })
     }
@@ -829,6 +847,8 @@ struct Worker {
     dirty: Option<Box<[Dirty; 3]>>,
     /// Hogwild on several threads: this thread's copies of the most-used rows.
     stage: Option<Stage>,
+    /// Deterministic mode: parts of the fixed schedule finished.
+    parts_done: usize,
     finished: bool,
     finished_at: Option<Instant>,
     last_report: Instant,
@@ -859,6 +879,7 @@ impl Worker {
             neu1e: vec![0.0; config.dim],
             dirty: None,
             stage: None,
+            parts_done: 0,
             finished: false,
             finished_at: None,
             last_report: Instant::now(),
@@ -964,6 +985,10 @@ impl Worker {
         let delta = self.word_count - self.last_word_count;
         shared.words_done.fetch_add(delta, Ordering::Relaxed);
         let next = match &shared.chunks {
+            Some(chunks) if shared.config.thread_mode == ThreadMode::Deterministic => {
+                self.parts_done += 1;
+                chunks.static_part(self.id, self.parts_done)
+            }
             Some(chunks) => chunks.take(),
             None => {
                 self.epochs_left -= 1;
@@ -1422,6 +1447,27 @@ mod tests {
         };
         let (a, b) = (moved(&shared_only), moved(&staged));
         assert!(a > 0.0 && b > a / 2.0 && b < a * 2.0, "{a} vs {b}");
+    }
+
+    #[test]
+    fn deterministic_schedule_covers_the_corpus_once_per_epoch_in_neighbouring_parts() {
+        let (threads, epochs) = (3, 2);
+        let chunks = Chunks::new(10_007, threads, epochs);
+        let per_epoch = threads * CHUNKS_PER_THREAD;
+        let mut seen = vec![0usize; per_epoch];
+        for t in 0..threads {
+            let mut k = 0;
+            while let Some(range) = chunks.static_part(t, k) {
+                let i = chunks.bounds.iter().position(|&b| b == range.0).unwrap();
+                assert_eq!(chunks.bounds[i + 1], range.1);
+                // Round k: the threads train parts k·T .. k·T + T − 1, side by side.
+                assert_eq!(i, (k % CHUNKS_PER_THREAD) * threads + t);
+                seen[i] += 1;
+                k += 1;
+            }
+            assert_eq!(k, epochs * CHUNKS_PER_THREAD);
+        }
+        assert!(seen.iter().all(|&n| n == epochs), "{seen:?}");
     }
 
     #[test]
