@@ -688,13 +688,13 @@ struct Shared<'a> {
     started: Instant,
     /// Bytes in the corpus.
     file_len: u64,
-    /// Hogwild on several threads: the parts of the corpus handed out as threads ask.
+    /// Several threads: the parts of the corpus.
     chunks: Option<Chunks>,
 }
 
-/// Parts of the corpus for Hogwild threads, handed out in order to whichever thread asks next
+/// Parts of the corpus for several threads. Hogwild threads get them in order as they ask
 /// (an atomic counter over all epochs' parts), so that the threads finish within one part of
-/// each other. With fixed ranges (one per thread, as word2vec.c has) a thread whose range
+/// each other; the deterministic mode follows a fixed schedule ([`Chunks::static_part`]). With fixed ranges (one per thread, as word2vec.c has) a thread whose range
 /// holds more frequent words or wider windows runs on alone at the end, and the run lasts as
 /// long as its slowest thread.
 struct Chunks {
