@@ -44,6 +44,7 @@ Training:
                         (gensim's; word2vec.c's is 0.5)
     -private-rows <int> Hogwild threads train private copies of this many most-used rows per
                         matrix, exchanged every 10000 words; default 1024 (0 = all shared)
+    -max-sentence <int> cut sentences after this many kept words; default 1000 (word2vec.c's)
     -sync-words <int>   deterministic mode: words each thread trains between merges;
                         default 100000
     -reference <int>    reproduce word2vec.c's arithmetic and random numbers bit for bit (one
@@ -152,6 +153,7 @@ pub fn parse_train_args(args: &[String]) -> Result<TrainArgs> {
             }
             "init-range" => c.init_range = parse("init-range", value)?,
             "private-rows" => c.private_rows = parse("private-rows", value)?,
+            "max-sentence" => c.max_sentence_len = parse("max-sentence", value)?,
             "sync-words" => c.sync_words = parse("sync-words", value)?,
             "reference" => {
                 let level = parse::<u8>("reference", value)?;
@@ -376,6 +378,29 @@ mod tests {
             (1e-4, 3, Some(0.03))
         );
         assert_eq!(t.save_vocab, Some(PathBuf::from("v.txt")));
+    }
+
+    #[test]
+    fn neurite_flags_parse() {
+        let t = parse_train_args(&args(
+            "-threads 2 -deterministic 1 -sync-words 5000 -private-rows 64 -init-range 0.5 -max-sentence 10000 -seed 7",
+        ))
+        .unwrap();
+        let c = &t.config;
+        assert_eq!(c.thread_mode, ThreadMode::Deterministic);
+        assert_eq!(
+            (c.sync_words, c.private_rows, c.max_sentence_len, c.seed),
+            (5000, 64, 10_000, 7)
+        );
+        assert_eq!(c.init_range, 0.5);
+        for bad in [
+            "-sync-words 0",
+            "-init-range 0",
+            "-init-range nan",
+            "-max-sentence 0",
+        ] {
+            assert!(parse_train_args(&args(bad)).is_err(), "{bad}");
+        }
     }
 
     #[test]
