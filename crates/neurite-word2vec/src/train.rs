@@ -35,9 +35,10 @@
 //!   between the cores' caches.
 //! * [`ThreadMode::Deterministic`]: each thread updates a private copy for a round of
 //!   `sync_words` words (on average; a round ends after the matching number of words kept
-//!   by sub-sampling, so that the threads' rounds cost about the same), marking the rows it touches in a bit set; after all threads join, each touched
-//!   row becomes base + Σ_t (copy_t − base), summed in thread order, and is copied back into
-//!   every copy (the threads merge disjoint stripes of rows in parallel). No memory is shared
+//!   by sub-sampling, so that the threads' rounds cost about the same), marking the rows it
+//!   touches in a bit set; after all threads join, each touched row becomes
+//!   base + Σ_t (copy_t − base), summed in thread order, and is copied back into every copy
+//!   (the threads merge disjoint stripes of rows in parallel). No memory is shared
 //!   while threads run, so there is no race and the result depends only on the seed and the
 //!   thread count.
 
