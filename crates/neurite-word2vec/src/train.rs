@@ -36,9 +36,10 @@
 //! * [`ThreadMode::Deterministic`]: each thread updates a private copy for a round of
 //!   `sync_words` words (on average; a round ends after the matching number of words kept
 //!   by sub-sampling, so that the threads' rounds cost about the same), marking the rows it
-//!   touches in a bit set; after all threads join, each touched row becomes
-//!   base + Σ_t (copy_t − base), summed in thread order, and is copied back into every copy
-//!   (the threads merge disjoint stripes of rows in parallel). No memory is shared
+//!   touches in a bit set; after all threads join, a row one thread touched takes its value,
+//!   a row several touched becomes base + Σ_t (copy_t − base), summed in thread order, and
+//!   the result is copied back into every copy (the threads merge disjoint stripes of rows in
+//!   parallel). No memory is shared
 //!   while threads run, so there is no race and the result depends only on the seed and the
 //!   thread count.
 
@@ -340,10 +341,27 @@ fn train_deterministic(
     dim: usize,
 ) -> Result<()> {
     let rows = [syn0.len() / dim, syn1.len() / dim, syn1neg.len() / dim];
-    let mut copies: Vec<[Vec<f32>; 3]> = workers
-        .iter()
-        .map(|_| [syn0.to_vec(), syn1.to_vec(), syn1neg.to_vec()])
-        .collect();
+    // Each thread makes its own copy, so that the copies are made in parallel (and their
+    // pages first touched by the core that trains on them).
+    let originals = (&*syn0, &*syn1, &*syn1neg);
+    let mut copies: Vec<[Vec<f32>; 3]> = std::thread::scope(|s| {
+        let handles: Vec<_> = workers
+            .iter()
+            .map(|_| {
+                s.spawn(move || {
+                    [
+                        originals.0.to_vec(),
+                        originals.1.to_vec(),
+                        originals.2.to_vec(),
+                    ]
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
     for w in workers.iter_mut() {
         w.dirty = Some(Box::new(rows.map(Dirty::new)));
     }
@@ -397,9 +415,10 @@ fn train_deterministic(
 /// 100-float rows a block spans 25,600 bytes, so two threads rarely write into one cache line.
 const MERGE_BLOCK: usize = 64;
 
-/// Merges the rows of stripe `stripe` of `stripes` touched in this round: each becomes
-/// base + Σ_t (copy_t − base), summed in thread order, and is copied into the base and every
-/// copy. The stripe's blocks are visited in row order, so that the rows stream through the
+/// Merges the rows of stripe `stripe` of `stripes` touched in this round: a row one thread
+/// touched takes that thread's value; a row several threads touched becomes
+/// base + Σ_t (copy_t − base), summed in thread order. The result is copied into the base and
+/// every copy. The stripe's blocks are visited in row order, so that the rows stream through the
 /// cache instead of arriving in the random order they were first touched.
 ///
 /// # Safety
@@ -415,13 +434,33 @@ unsafe fn merge_stripe(
     for m in 0..3 {
         let blocks = base[m].rows.div_ceil(MERGE_BLOCK);
         for block in (stripe..blocks).step_by(stripes) {
-            let mut touched = dirty.iter().fold(0u64, |acc, d| acc | d[m].bits[block]);
+            // Rows touched by any thread, and by more than one.
+            let (mut touched, mut shared) = (0u64, 0u64);
+            for d in dirty {
+                shared |= touched & d[m].bits[block];
+                touched |= d[m].bits[block];
+            }
             while touched != 0 {
+                let bit = touched & touched.wrapping_neg();
                 let r = block * MERGE_BLOCK + touched.trailing_zeros() as usize;
                 touched &= touched - 1;
                 // SAFETY: row `r` belongs to this stripe (the caller's contract); one slice of
                 // it per matrix is alive at a time.
                 let b = unsafe { base[m].row(r) };
+                let only = dirty.iter().position(|d| d[m].bits[block] & bit != 0);
+                if let (0, Some(t)) = (shared & bit, only) {
+                    // One thread's changes: its copy holds the result, and the sum's reads
+                    // of the base and the other copies are saved.
+                    // SAFETY: as above.
+                    b.copy_from_slice(unsafe { copies[t][m].row(r) });
+                    for (u, c) in copies.iter().enumerate() {
+                        if u != t {
+                            // SAFETY: as above.
+                            unsafe { c[m].row(r) }.copy_from_slice(b);
+                        }
+                    }
+                    continue;
+                }
                 old.copy_from_slice(b);
                 for c in copies {
                     // SAFETY: as above.
@@ -1398,6 +1437,63 @@ mod tests {
             // The merged model trained: it moved away from its initial vectors.
             let init = initial_input_vectors(a.vocabulary().len(), 16, &c);
             assert_ne!(a.input_vectors(), &init[..]);
+        }
+    }
+
+    #[test]
+    fn merge_takes_a_lone_threads_row_and_sums_shared_rows_in_thread_order() {
+        // 3 threads, 150 rows of 2 floats (three merge blocks), syn1 empty.
+        let (rows, dim, threads) = (150usize, 2usize, 3usize);
+        let init: Vec<f32> = (0..rows * dim).map(|i| i as f32 * 0.5).collect();
+        let mut base = [init.clone(), Vec::new(), init.clone()];
+        let mut copies: Vec<[Vec<f32>; 3]> = (0..threads).map(|_| base.clone()).collect();
+        let mut dirty: Vec<[Dirty; 3]> = (0..threads)
+            .map(|_| [Dirty::new(rows), Dirty::new(0), Dirty::new(rows)])
+            .collect();
+        // Thread t adds (t + 1) · 1000 to the rows it touches: row 3 by thread 1 alone, row
+        // 70 by threads 0 and 2, row 149 by all; syn1neg row 64 by thread 2 alone.
+        let touch = [(0, 3, 1), (0, 70, 0), (0, 70, 2), (2, 64, 2)];
+        let all = (0..threads).map(|t| (0, 149, t));
+        for (m, r, t) in touch.into_iter().chain(all) {
+            dirty[t][m].mark(r);
+            for x in &mut copies[t][m][r * dim..(r + 1) * dim] {
+                *x += (t + 1) as f32 * 1000.0;
+            }
+        }
+        let expect = |r: usize, by: &[usize]| -> Vec<f32> {
+            let mut v = init[r * dim..(r + 1) * dim].to_vec();
+            for &t in by {
+                for x in &mut v {
+                    *x += (t + 1) as f32 * 1000.0;
+                }
+            }
+            v
+        };
+        {
+            let [b0, b1, b2] = &mut base;
+            let base_rows = [Rows::new(b0, dim), Rows::new(b1, dim), Rows::new(b2, dim)];
+            let copy_rows: Vec<[Rows; 3]> = copies
+                .iter_mut()
+                .map(|[c0, c1, c2]| [Rows::new(c0, dim), Rows::new(c1, dim), Rows::new(c2, dim)])
+                .collect();
+            let dirty: Vec<&[Dirty; 3]> = dirty.iter().collect();
+            for stripe in 0..2 {
+                // SAFETY: one stripe at a time on this thread.
+                unsafe { merge_stripe(stripe, 2, &dirty, base_rows, &copy_rows) };
+            }
+        }
+        let mut want = [init.clone(), Vec::new(), init.clone()];
+        for (m, r, by) in [
+            (0, 3, &[1][..]),
+            (0, 70, &[0, 2]),
+            (0, 149, &[0, 1, 2]),
+            (2, 64, &[2]),
+        ] {
+            want[m][r * dim..(r + 1) * dim].copy_from_slice(&expect(r, by));
+        }
+        assert_eq!(base, want);
+        for c in &copies {
+            assert_eq!(c, &want, "every copy holds the merged model");
         }
     }
 
