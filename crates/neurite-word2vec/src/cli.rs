@@ -46,7 +46,7 @@ Training:
                         matrix, exchanged every 10000 words; default 1024 (0 = all shared)
     -max-sentence <int> cut sentences after this many kept words; default 1000 (word2vec.c's)
     -sync-words <int>   deterministic mode: words each thread reads between merges (on
-                        average); default 100000
+                        average); default 50000
     -reference <int>    reproduce word2vec.c's arithmetic and random numbers bit for bit (one
                         thread, 400 MB unigram table), as GCC 12 -O3 built it: 1 = with
                         -ffp-contract=off (or without FMA); 2 = -march=native on an AMD
