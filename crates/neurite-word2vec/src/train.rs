@@ -447,8 +447,10 @@ unsafe fn merge_stripe(
                 // SAFETY: row `r` belongs to this stripe (the caller's contract); one slice of
                 // it per matrix is alive at a time.
                 let b = unsafe { base[m].row(r) };
-                let only = dirty.iter().position(|d| d[m].bits[block] & bit != 0);
-                if let (0, Some(t)) = (shared & bit, only) {
+                let lone = (shared & bit == 0)
+                    .then(|| dirty.iter().position(|d| d[m].bits[block] & bit != 0))
+                    .flatten();
+                if let Some(t) = lone {
                     // One thread's changes: its copy holds the result, and the sum's reads
                     // of the base and the other copies are saved.
                     // SAFETY: as above.
@@ -817,10 +819,13 @@ impl<'a> Shared<'a> {
         } else {
             Negatives::Alias(AliasTable::unigram(counts))
         };
-        let keep_fast = counts
+        let keep: Vec<f64> = counts
             .iter()
-            .map(|&c| {
-                let p = keep_probability(c, config.sample, total);
+            .map(|&c| keep_probability(c, config.sample, total))
+            .collect();
+        let keep_fast = keep
+            .iter()
+            .map(|&p| {
                 if p >= 1.0 {
                     1 << 32
                 } else {
@@ -833,10 +838,7 @@ impl<'a> Shared<'a> {
             .map(|&c| reference_keep_threshold(c, config.sample as f32, total))
             .collect();
         // The share of words sub-sampling keeps, in expectation over the corpus.
-        let kept: f64 = counts
-            .iter()
-            .map(|&c| c as f64 * keep_probability(c, config.sample, total))
-            .sum();
+        let kept: f64 = counts.iter().zip(&keep).map(|(&c, &p)| c as f64 * p).sum();
         let round_kept =
             ((config.sync_words as f64 * kept / total.max(1) as f64).ceil() as u64).max(1);
         Ok(Shared {
