@@ -160,6 +160,8 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
 
 #[allow(dead_code)]
 fn main() {
+    // Keep freed training buffers for reuse (see `neurite::tensor::memory`).
+    neurite::tensor::keep_freed_memory();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Err(e) = run(&args) {
         eprintln!("cnn_digits: {e}");

@@ -828,6 +828,8 @@ fn available_cores() -> usize {
 
 #[allow(dead_code)]
 fn main() {
+    // Keep freed training buffers for reuse (see `neurite::tensor::memory`).
+    neurite::tensor::keep_freed_memory();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Err(e) = run(&args) {
         eprintln!("compare_cnn_rnn: {e}");

@@ -192,6 +192,8 @@ pub fn train(args: &[String]) -> Result<Option<f64>, Box<dyn std::error::Error>>
 
 #[allow(dead_code)]
 fn main() {
+    // Keep freed training buffers for reuse (see `neurite::tensor::memory`).
+    neurite::tensor::keep_freed_memory();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Err(e) = run(&args) {
         eprintln!("mlp_fashion_mnist: {e}");

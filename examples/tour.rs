@@ -61,6 +61,8 @@ fn sections() -> Vec<Section> {
 }
 
 fn main() {
+    // Keep freed training buffers for reuse (see `neurite::tensor::memory`).
+    neurite::tensor::keep_freed_memory();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut only: Option<String> = None;
     let mut it = args.iter();

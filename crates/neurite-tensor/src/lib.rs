@@ -17,7 +17,9 @@
 //! - convolution helpers ([`conv`]: im2col / col2im in 1-D and 2-D over a [`Window`] with
 //!   stride, asymmetric padding and dilation; the column layout makes a convolution one GEMM
 //!   per image; `_into` variants fill caller buffers) and pooling kernels ([`pool`]: max with
-//!   argmax, average with [`PadCount`], adaptive average, and their backward kernels).
+//!   argmax, average with [`PadCount`], adaptive average, and their backward kernels);
+//! - process settings: the thread count ([`set_num_threads`]) and [`keep_freed_memory`], which
+//!   stops glibc from handing training's large buffers back to the system after every step.
 //!
 //! Errors are typed ([`TensorError`]) and say what was expected and what came; user input never
 //! makes this crate panic. neurite-tensor knows nothing of gradients: autograd lives one layer up.
@@ -41,6 +43,7 @@ pub mod conv;
 mod error;
 mod float;
 mod matmul;
+pub mod memory;
 mod ops;
 pub mod parallel;
 pub mod pool;
@@ -52,6 +55,7 @@ pub use conv::{Window, Window1d, Window2d};
 pub use error::{Result, TensorError};
 pub use float::Float;
 pub use matmul::gemm;
+pub use memory::keep_freed_memory;
 pub use ndarray;
 pub use ops::broadcast_shape;
 pub use parallel::{num_threads, set_num_threads};
