@@ -12,8 +12,8 @@
 /// whether the setting was applied; elsewhere it does nothing and returns false.
 ///
 /// This is a process-wide setting, so the library never applies it by itself: call it once
-/// at the start of `main`. Measured on `cnn_fashion_mnist` at 1 thread (3 alternating runs
-/// each): a full epoch 14.3–14.6 s against 14.9–16.4 s with glibc's defaults, `--quick`
+/// at the start of `main`. Measured on `cnn_fashion_mnist` at 1 thread (3 runs each, the
+/// full epochs alternating): a full epoch 14.3–14.6 s against 14.9–16.4 s with glibc's defaults, `--quick`
 /// 2.9–3.4 s against 3.8–4.0 s; at 2 threads `--quick` 2.37–2.51 s against 2.74–3.00 s. The
 /// price is that the
 /// process's resident memory stays at its peak instead of shrinking when buffers are freed.
