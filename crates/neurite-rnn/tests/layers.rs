@@ -631,11 +631,8 @@ fn truncated_bptt_cuts_the_gradient_at_the_window() {
 fn inference_records_nothing_and_matches_training_mode() {
     let mut rng = Rng::new(5);
     let config = RecurrentConfig {
-        input_size: 3,
-        hidden_size: 4,
-        num_layers: 2,
         dropout: 0.5,
-        ..Default::default()
+        ..two_layers_3_to_4()
     };
     let mut lstm = Lstm::<f64>::new(&config, &mut rng).unwrap();
     lstm.set_training(false);
@@ -745,15 +742,20 @@ fn parameters_carry_pytorch_names_and_shapes() {
     assert_eq!(names, ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]);
 }
 
-#[test]
-fn bad_input_is_a_typed_error() {
-    let mut rng = Rng::new(7);
-    let config = RecurrentConfig {
+/// The small two-layer configuration of the error tests: 3 inputs, 4 hidden units.
+fn two_layers_3_to_4() -> RecurrentConfig {
+    RecurrentConfig {
         input_size: 3,
         hidden_size: 4,
         num_layers: 2,
         ..Default::default()
-    };
+    }
+}
+
+#[test]
+fn bad_input_is_a_typed_error() {
+    let mut rng = Rng::new(7);
+    let config = two_layers_3_to_4();
     let lstm = Lstm::<f32>::new(&config, &mut rng).unwrap();
     let g = Graph::<f32>::new();
     let x = g.constant(Tensor::zeros(&[5, 2, 3]));
@@ -872,12 +874,7 @@ fn bad_input_is_a_typed_error() {
 #[test]
 fn edited_cells_and_oversized_configs_are_typed_errors() {
     let mut rng = Rng::new(7);
-    let config = RecurrentConfig {
-        input_size: 3,
-        hidden_size: 4,
-        num_layers: 2,
-        ..Default::default()
-    };
+    let config = two_layers_3_to_4();
     let g = Graph::<f32>::new();
     let x = g.constant(Tensor::zeros(&[5, 2, 3]));
     // `cells` is public: one removed (the forward pass indexed past the end before).
