@@ -21,7 +21,7 @@ fn usage() -> &'static str {
      \x20              the tidy test included), the gradient-check suite, and quick smoke runs of the\n\
      \x20              benchmarks and of the tour; prints a summary, fails on any failure\n\
      \x20 gradcheck    finite-difference gradient checks of every op and layer (f64)\n\
-     \x20 bench [--json] [--threads N] [--only NAME] [--quick] [--corpus FILE]\n\
+     \x20 bench [--json] [--threads N] [--only NAME] [--quick] [--corpus FILE] [--malloc-defaults]\n\
      \x20              the workloads of ../shared/BENCHMARKS.md\n\
      \x20 tidy         the code-invariant checks (cargo test -p xtask)\n"
 }

@@ -30,6 +30,9 @@ pub struct Options {
     pub quick: bool,
     pub json: bool,
     pub corpus: Option<std::path::PathBuf>,
+    /// Leave glibc's allocator settings alone instead of calling
+    /// `neurite::tensor::keep_freed_memory()` first, as every example does.
+    pub malloc_defaults: bool,
 }
 
 /// Seconds taken by `f`.
@@ -65,6 +68,11 @@ fn all_workloads(opts: &Options) -> Vec<Workload> {
 }
 
 pub fn run(opts: Options) -> Result<(), String> {
+    if !opts.malloc_defaults {
+        // As every example does: keep freed training buffers instead of returning them to the
+        // system and faulting them in again at the next step.
+        neurite::tensor::keep_freed_memory();
+    }
     let workloads = all_workloads(&opts);
     let repeats = if opts.quick { 2 } else { 7 };
     if !opts.json {
@@ -113,7 +121,7 @@ pub fn run(opts: Options) -> Result<(), String> {
 }
 
 fn usage() -> &'static str {
-    "usage: cargo xtask bench [--json] [--threads N] [--only NAME] [--quick] [--corpus FILE]"
+    "usage: cargo xtask bench [--json] [--threads N] [--only NAME] [--quick] [--corpus FILE] [--malloc-defaults]"
 }
 
 /// Parses the options of `cargo xtask bench`.
@@ -124,6 +132,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         quick: false,
         json: false,
         corpus: None,
+        malloc_defaults: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -141,6 +150,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
                 opts.threads = vec![n];
             }
             "--only" => opts.only = Some(it.next().ok_or("--only needs a workload name")?.clone()),
+            "--malloc-defaults" => opts.malloc_defaults = true,
             "--corpus" => opts.corpus = Some(it.next().ok_or("--corpus needs a file")?.into()),
             "-h" | "--help" => return Err(usage().into()),
             other => return Err(format!("bench: unknown option {other}\n{}", usage())),
