@@ -37,3 +37,38 @@ pub fn keep_freed_memory() -> bool {
         false
     }
 }
+
+/// A vector of `len` copies of `value`, whose memory the kernel is asked to back with 2 MiB
+/// pages (Linux: `madvise(MADV_HUGEPAGE)` on the whole 2 MiB pages inside the allocation,
+/// before it is first written). Elsewhere, or when the kernel declines, it is an ordinary
+/// vector.
+///
+/// For large tables read at random rows — word vectors, embeddings — where every row read
+/// with 4 KiB pages is likely to miss the TLB as well as the cache. Linux backs memory with
+/// huge pages only on request by default (`transparent_hugepage` set to `madvise`).
+///
+/// ```
+/// let v = neurite_tensor::memory::huge_page_vec(1 << 20, 0.5f32);
+/// assert_eq!((v.len(), v[12_345]), (1 << 20, 0.5));
+/// ```
+pub fn huge_page_vec<T: Copy>(len: usize, value: T) -> Vec<T> {
+    let mut v: Vec<T> = Vec::with_capacity(len);
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        const HUGE: usize = 2 << 20;
+        let start = v.as_mut_ptr() as usize;
+        let end = start + len * std::mem::size_of::<T>();
+        let (lo, hi) = (start.next_multiple_of(HUGE), end / HUGE * HUGE);
+        if hi > lo {
+            // SAFETY: [lo, hi) lies inside the vector's allocation; MADV_HUGEPAGE changes only
+            // how the kernel backs those pages, never their contents or the mapping's access.
+            // A refusal (no transparent huge pages) leaves ordinary pages, so the result is
+            // ignored.
+            unsafe {
+                libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    v.resize(len, value);
+    v
+}

@@ -45,8 +45,12 @@ Training:
     -private-rows <int> Hogwild threads train private copies of this many most-used rows per
                         matrix, exchanged every 10000 words; default 1024 (0 = all shared)
     -max-sentence <int> cut sentences after this many kept words; default 1000 (word2vec.c's)
-    -sync-words <int>   deterministic mode: words each thread reads between merges (on
+    -sync-words <int>   deterministic mode: words each thread reads per round (on
                         average); default 50000
+    -sync-hot-rows <int> deterministic mode: most-used rows per matrix merged after every
+                        round; default 4096
+    -sync-cold-rounds <int> deterministic mode: the other rows are merged every this many
+                        rounds; default 4 (1 = every row after every round)
     -reference <int>    reproduce word2vec.c's arithmetic and random numbers bit for bit (one
                         thread, 400 MB unigram table), as GCC 12 -O3 built it: 1 = with
                         -ffp-contract=off (or without FMA); 2 = -march=native on an AMD
@@ -155,6 +159,8 @@ pub fn parse_train_args(args: &[String]) -> Result<TrainArgs> {
             "private-rows" => c.private_rows = parse("private-rows", value)?,
             "max-sentence" => c.max_sentence_len = parse("max-sentence", value)?,
             "sync-words" => c.sync_words = parse("sync-words", value)?,
+            "sync-hot-rows" => c.sync_hot_rows = parse("sync-hot-rows", value)?,
+            "sync-cold-rounds" => c.sync_cold_rounds = parse("sync-cold-rounds", value)?,
             "reference" => {
                 let level = parse::<u8>("reference", value)?;
                 c.reference_parity = level > 0;
@@ -383,11 +389,12 @@ mod tests {
     #[test]
     fn neurite_flags_parse() {
         let t = parse_train_args(&args(
-            "-threads 2 -deterministic 1 -sync-words 5000 -private-rows 64 -init-range 0.5 -max-sentence 10000 -seed 7",
+            "-threads 2 -deterministic 1 -sync-words 5000 -sync-hot-rows 100 -sync-cold-rounds 3 -private-rows 64 -init-range 0.5 -max-sentence 10000 -seed 7",
         ))
         .unwrap();
         let c = &t.config;
         assert_eq!(c.thread_mode, ThreadMode::Deterministic);
+        assert_eq!((c.sync_hot_rows, c.sync_cold_rounds), (100, 3));
         assert_eq!(
             (c.sync_words, c.private_rows, c.max_sentence_len, c.seed),
             (5000, 64, 10_000, 7)
@@ -395,6 +402,7 @@ mod tests {
         assert_eq!(c.init_range, 0.5);
         for bad in [
             "-sync-words 0",
+            "-sync-cold-rounds 0",
             "-init-range 0",
             "-init-range nan",
             "-max-sentence 0",

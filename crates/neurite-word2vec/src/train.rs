@@ -39,13 +39,17 @@
 //!   touches in a bit set; after all threads join, a row one thread touched takes its value,
 //!   a row several touched becomes base + Σ_t (copy_t − base), summed in thread order, and
 //!   the result is copied back into every copy (the threads merge disjoint stripes of rows in
-//!   parallel). No memory is shared
+//!   parallel). The `sync_hot_rows` most-used rows are merged after every round, the others
+//!   every `sync_cold_rounds` rounds, and after the last. A thread that ends its round before
+//!   the others reads ahead in its part of the corpus (words to vocabulary indices, no random
+//!   draw) instead of idling. No memory is shared
 //!   while threads run, so there is no race and the result depends only on the seed and the
 //!   thread count.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
+use neurite_tensor::memory::huge_page_vec;
 use neurite_tensor::Rng;
 
 use crate::config::{Architecture, ReferenceFma, ThreadMode, TrainConfig, REFERENCE_TABLE_SIZE};
@@ -135,12 +139,12 @@ impl Word2Vec {
         }
         let mut syn0 = initial_input_vectors(v, dim, config);
         let mut syn1 = if config.hs {
-            vec![0.0f32; v.saturating_sub(1) * dim]
+            huge_page_vec(v.saturating_sub(1) * dim, 0.0f32)
         } else {
             Vec::new()
         };
         let mut syn1neg = if config.negative > 0 {
-            vec![0.0f32; v * dim]
+            huge_page_vec(v * dim, 0.0f32)
         } else {
             Vec::new()
         };
@@ -294,7 +298,7 @@ impl Word2Vec {
 /// 0.6320 against 0.6170 / 0.6137 / 0.6337. Analogies gain 0.2–0.5 points; WordSim-353 moves
 /// within its seed spread.
 fn initial_input_vectors(v: usize, dim: usize, config: &TrainConfig) -> Vec<f32> {
-    let mut syn0 = vec![0.0f32; v * dim];
+    let mut syn0 = huge_page_vec(v * dim, 0.0f32);
     if config.reference_parity {
         let mut r = Lcg(1);
         for x in &mut syn0 {
@@ -349,11 +353,11 @@ fn train_deterministic(
             .iter()
             .map(|_| {
                 s.spawn(move || {
-                    [
-                        originals.0.to_vec(),
-                        originals.1.to_vec(),
-                        originals.2.to_vec(),
-                    ]
+                    [originals.0, originals.1, originals.2].map(|m| {
+                        let mut copy = huge_page_vec(m.len(), 0.0f32);
+                        copy.copy_from_slice(m);
+                        copy
+                    })
                 })
             })
             .collect();
@@ -371,16 +375,42 @@ fn train_deterministic(
         Rows::new(syn1neg, dim),
     ];
     let stripes = workers.len();
+    let all = rows.map(|r| 0..r.div_ceil(MERGE_BLOCK));
+    let cold_every = shared.config.sync_cold_rounds;
+    let hot_blocks = shared.config.sync_hot_rows.div_ceil(MERGE_BLOCK);
+    // syn0 and syn1neg: the most frequent words come first; syn1: the nodes nearest the root
+    // last (whole blocks of MERGE_BLOCK rows).
+    let hot = [
+        0..hot_blocks.min(all[0].end),
+        all[1].end.saturating_sub(hot_blocks)..all[1].end,
+        0..hot_blocks.min(all[2].end),
+    ];
+    let mut round = 0usize;
+    let threads = workers.len();
     while workers.iter().any(|w| !w.finished) {
+        round += 1;
+        shared.round_done.store(0, Ordering::Release);
         let results: Vec<Result<()>> = std::thread::scope(|s| {
             let handles: Vec<_> = workers
                 .iter_mut()
                 .zip(copies.iter_mut())
                 .map(|(w, [c0, c1, c2])| {
                     let weights = Weights::new(c0, c1, c2, dim);
-                    // SAFETY: each thread has its own copy of the weights; nothing else touches
-                    // a copy until the thread joins.
-                    s.spawn(move || unsafe { run_worker(w, shared, weights, shared.round_kept) })
+                    s.spawn(move || {
+                        // SAFETY: each thread has its own copy of the weights; nothing else
+                        // touches a copy until the thread joins.
+                        let trained = unsafe { run_worker(w, shared, weights, shared.round_kept) };
+                        // Until the last thread ends its round, read ahead instead of idling.
+                        shared.round_done.fetch_add(1, Ordering::AcqRel);
+                        while trained.is_ok()
+                            && shared.round_done.load(Ordering::Acquire) < threads
+                            && w.lookahead.len() < LOOKAHEAD_MAX
+                            && w.lookahead.back() != Some(&LOOKAHEAD_END)
+                        {
+                            w.read_ahead(shared, 1024)?;
+                        }
+                        trained
+                    })
                 })
                 .collect();
             handles.into_iter().map(join).collect()
@@ -394,22 +424,32 @@ fn train_deterministic(
             .iter()
             .map(|w| &**w.dirty.as_ref().expect("set above"))
             .collect();
+        let full = round.is_multiple_of(cold_every) || workers.iter().all(|w| w.finished);
+        let blocks = if full { &all } else { &hot };
         std::thread::scope(|s| {
             for stripe in 0..stripes {
                 let (dirty, copy_rows) = (&dirty, &copy_rows);
                 // SAFETY: the stripes are disjoint sets of rows, so no row of the base or of a
                 // copy is reached by two threads; the training threads have joined.
-                s.spawn(move || unsafe { merge_stripe(stripe, stripes, dirty, base, copy_rows) });
+                s.spawn(move || unsafe {
+                    merge_stripe(stripe, stripes, dirty, base, copy_rows, blocks)
+                });
             }
         });
         for w in workers.iter_mut() {
-            for d in w.dirty.as_mut().expect("set above").iter_mut() {
-                d.clear();
+            for (d, b) in w.dirty.as_mut().expect("set above").iter_mut().zip(blocks) {
+                d.clear(b.clone());
             }
         }
     }
     Ok(())
 }
+
+/// Look-ahead marker: the end of the thread's range.
+const LOOKAHEAD_END: u32 = u32::MAX;
+
+/// Word indices a deterministic-mode thread reads ahead at most (400 KB).
+const LOOKAHEAD_MAX: usize = 100_000;
 
 /// Rows per block of a merge stripe: the rows of one word of the [`Dirty`] bit sets. With
 /// 100-float rows a block spans 25,600 bytes, so two threads rarely write into one cache line.
@@ -429,11 +469,12 @@ unsafe fn merge_stripe(
     dirty: &[&[Dirty; 3]],
     base: [Rows; 3],
     copies: &[[Rows; 3]],
+    blocks: &[std::ops::Range<usize>; 3],
 ) {
     let mut old = vec![0.0f32; base[0].dim];
     for m in 0..3 {
-        let blocks = base[m].rows.div_ceil(MERGE_BLOCK);
-        for block in (stripe..blocks).step_by(stripes) {
+        let first = blocks[m].start + (stripe + stripes - blocks[m].start % stripes) % stripes;
+        for block in (first..blocks[m].end).step_by(stripes) {
             // Rows touched by any thread, and by more than one.
             let (mut touched, mut shared) = (0u64, 0u64);
             for d in dirty {
@@ -497,8 +538,9 @@ impl Dirty {
         self.bits[r / MERGE_BLOCK] |= 1 << (r % MERGE_BLOCK);
     }
 
-    fn clear(&mut self) {
-        self.bits.fill(0);
+    /// Clears the bits of blocks `blocks`.
+    fn clear(&mut self, blocks: std::ops::Range<usize>) {
+        self.bits[blocks].fill(0);
     }
 }
 
@@ -736,6 +778,8 @@ struct Shared<'a> {
     chunks: Option<Chunks>,
     /// Held while a Hogwild thread exchanges its staged rows (see [`Stage`]).
     exchange: std::sync::Mutex<()>,
+    /// Deterministic mode: threads that have finished the current round.
+    round_done: AtomicUsize,
 }
 
 /// Parts of the corpus for several threads. Hogwild threads get them in order as they ask
@@ -868,6 +912,7 @@ impl<'a> Shared<'a> {
             chunks: (config.threads > 1)
                 .then(|| Chunks::new(file_len, config.threads, config.epochs)),
             exchange: std::sync::Mutex::new(()),
+            round_done: AtomicUsize::new(0),
         })
     }
 
@@ -905,6 +950,9 @@ struct Worker {
     trained: u64,
     /// Word tokens read in all epochs, out-of-vocabulary ones included.
     tokens_read: u64,
+    /// Deterministic mode: word indices of this thread's range read ahead while it waited for
+    /// the other threads at the end of a round ([`LOOKAHEAD_END`] marks the range's end).
+    lookahead: std::collections::VecDeque<u32>,
     alpha: f32,
     neu1: Vec<f32>,
     neu1e: Vec<f32>,
@@ -939,6 +987,7 @@ impl Worker {
             words_read: 0,
             trained: 0,
             tokens_read: 0,
+            lookahead: std::collections::VecDeque::new(),
             alpha: config.starting_alpha(),
             neu1: vec![0.0; config.dim],
             neu1e: vec![0.0; config.dim],
@@ -1078,6 +1127,8 @@ impl Worker {
         self.need_read = true;
         self.pending_end = false;
         self.sentence.clear();
+        // Words read ahead belong to the range just left (reference parity ends a range early).
+        self.lookahead.clear();
         self.tokens =
             shared
                 .corpus
@@ -1091,16 +1142,13 @@ impl Worker {
         let max_len = shared.config.max_sentence_len;
         let sample_on = shared.config.sample > 0.0;
         loop {
-            let index = match self.tokens.next_token()? {
-                None => return Ok(true),
-                Some(Token::Newline) => 0,
-                Some(Token::Word(w)) => {
-                    self.tokens_read += 1;
-                    match shared.vocab.index_bytes(w) {
-                        Some(i) => i,
-                        None => continue,
-                    }
-                }
+            let index = match self.lookahead.pop_front() {
+                Some(LOOKAHEAD_END) => return Ok(true),
+                Some(i) => i as usize,
+                None => match self.next_index(shared)? {
+                    Some(i) => i,
+                    None => return Ok(true),
+                },
             };
             self.word_count += 1;
             self.words_read += 1;
@@ -1127,6 +1175,39 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// The vocabulary index of the next in-vocabulary word of the range (0 for a line break),
+    /// or `None` at the range's end.
+    #[inline]
+    fn next_index(&mut self, shared: &Shared) -> Result<Option<usize>> {
+        loop {
+            match self.tokens.next_token()? {
+                None => return Ok(None),
+                Some(Token::Newline) => return Ok(Some(0)),
+                Some(Token::Word(w)) => {
+                    self.tokens_read += 1;
+                    if let Some(i) = shared.vocab.index_bytes(w) {
+                        return Ok(Some(i));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads up to `n` more word indices into the look-ahead, stopping at the range's end.
+    /// Reading involves no random draw (sub-sampling happens in `read_sentence`), so the words
+    /// trained and the draws made are the same however far this thread has read ahead.
+    fn read_ahead(&mut self, shared: &Shared, n: usize) -> Result<()> {
+        for _ in 0..n {
+            if self.lookahead.back() == Some(&LOOKAHEAD_END) {
+                break;
+            }
+            let next = self.next_index(shared)?;
+            self.lookahead
+                .push_back(next.map_or(LOOKAHEAD_END, |i| i as u32));
+        }
+        Ok(())
     }
 
     #[inline]
@@ -1430,6 +1511,9 @@ mod tests {
                 threads,
                 thread_mode: ThreadMode::Deterministic,
                 sync_words: 4_000,
+                // Most rows are cold: merged every third round only.
+                sync_hot_rows: 64,
+                sync_cold_rounds: 3,
                 ..config(arch, true, 3)
             };
             let (a, sa) = Word2Vec::train(&corpus, &c).unwrap();
@@ -1478,10 +1562,42 @@ mod tests {
                 .iter_mut()
                 .map(|[c0, c1, c2]| [Rows::new(c0, dim), Rows::new(c1, dim), Rows::new(c2, dim)])
                 .collect();
-            let dirty: Vec<&[Dirty; 3]> = dirty.iter().collect();
+            let dirty_sets: Vec<&[Dirty; 3]> = dirty.iter().collect();
+            // A merge of the hot rows (block 0) alone: row 3 is merged; the cold rows keep
+            // their own values in every copy and the base.
+            let hot = [0..1, 0..0, 0..1];
             for stripe in 0..2 {
                 // SAFETY: one stripe at a time on this thread.
-                unsafe { merge_stripe(stripe, 2, &dirty, base_rows, &copy_rows) };
+                unsafe { merge_stripe(stripe, 2, &dirty_sets, base_rows, &copy_rows, &hot) };
+            }
+            let row = |v: &Vec<f32>, r: usize| v[r * dim..(r + 1) * dim].to_vec();
+            assert_eq!(row(&base[0], 3), expect(3, &[1]));
+            assert_eq!(row(&base[0], 70), row(&init, 70));
+            assert_eq!(row(&base[2], 64), row(&init, 64));
+            for (t, c) in copies.iter().enumerate() {
+                assert_eq!(row(&c[0], 3), expect(3, &[1]), "copy {t}");
+                let own = if t == 0 || t == 2 { vec![t] } else { vec![] };
+                assert_eq!(row(&c[0], 70), expect(70, &own), "copy {t}");
+            }
+        }
+        for d in &mut dirty {
+            for m in [0, 2] {
+                d[m].clear(0..1);
+            }
+        }
+        {
+            let [b0, b1, b2] = &mut base;
+            let base_rows = [Rows::new(b0, dim), Rows::new(b1, dim), Rows::new(b2, dim)];
+            let copy_rows: Vec<[Rows; 3]> = copies
+                .iter_mut()
+                .map(|[c0, c1, c2]| [Rows::new(c0, dim), Rows::new(c1, dim), Rows::new(c2, dim)])
+                .collect();
+            let dirty: Vec<&[Dirty; 3]> = dirty.iter().collect();
+            // Then every row: the cold rows' changes, kept since, are merged now.
+            let all = [0..3, 0..0, 0..3];
+            for stripe in 0..2 {
+                // SAFETY: one stripe at a time on this thread.
+                unsafe { merge_stripe(stripe, 2, &dirty, base_rows, &copy_rows, &all) };
             }
         }
         let mut want = [init.clone(), Vec::new(), init.clone()];
@@ -1497,6 +1613,44 @@ mod tests {
         for c in &copies {
             assert_eq!(c, &want, "every copy holds the merged model");
         }
+    }
+
+    #[test]
+    fn reading_ahead_changes_neither_the_sentences_nor_the_draws() {
+        let corpus = small_corpus(20_000);
+        let opts = VocabOptions {
+            min_count: 3,
+            ..Default::default()
+        };
+        let vocab = Vocabulary::build(&corpus, &opts).unwrap();
+        let cfg = TrainConfig {
+            max_sentence_len: 50,
+            ..TrainConfig::default()
+        };
+        let shared = Shared::new(&corpus, &vocab, &cfg).unwrap();
+        let range = (0, shared.file_len);
+        let mut plain = Worker::new(0, range, &shared).unwrap();
+        let mut ahead = Worker::new(0, range, &shared).unwrap();
+        let mut sentences = 0;
+        for step in 0.. {
+            // Read ahead by varying amounts, sometimes past the end of the range.
+            ahead
+                .read_ahead(&shared, [0, 1, 7, 30_000, 30][step % 5])
+                .unwrap();
+            let end = plain.read_sentence::<false>(&shared).unwrap();
+            assert_eq!(ahead.read_sentence::<false>(&shared).unwrap(), end);
+            assert_eq!(plain.sentence, ahead.sentence, "sentence {step}");
+            sentences += !plain.sentence.is_empty() as usize;
+            if end {
+                break;
+            }
+        }
+        assert!(sentences > 100, "{sentences}");
+        assert!(ahead.lookahead.is_empty());
+        assert_eq!(
+            (plain.word_count, plain.tokens_read, plain.rng.next_u64()),
+            (ahead.word_count, ahead.tokens_read, ahead.rng.next_u64())
+        );
     }
 
     #[test]
