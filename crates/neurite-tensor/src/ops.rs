@@ -39,18 +39,7 @@ pub fn broadcast_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec
     Ok(out)
 }
 
-fn collect_vec<T: Float>(n: usize, f: impl Fn(&mut [T], usize) + Sync + Send) -> Vec<T> {
-    let mut out = vec![T::ZERO; n];
-    if n >= PAR_THRESHOLD {
-        const CHUNK: usize = 1 << 14;
-        out.par_chunks_mut(CHUNK)
-            .enumerate()
-            .for_each(|(ci, chunk)| f(chunk, ci * CHUNK));
-    } else {
-        f(&mut out, 0);
-    }
-    out
-}
+use crate::parallel::fill_chunks as collect_vec;
 
 pub(crate) fn map_unary<T: Float>(x: &Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> Tensor<T> {
     match x.as_slice() {

@@ -4,10 +4,55 @@
 //! Element-wise kernels give identical results for any thread count; reductions split their work
 //! in chunks whose boundaries do not depend on the thread count, so they do too.
 
+use rayon::prelude::*;
+
 use crate::error::{Result, TensorError};
+use crate::float::Float;
 
 /// Element count above which element-wise kernels run in parallel.
 pub const PAR_THRESHOLD: usize = 1 << 16;
+
+/// A vector of `n` elements, filled by `fill(chunk, offset)` for consecutive chunks of it (in
+/// parallel when `n` ≥ [`PAR_THRESHOLD`]). Each chunk is zeroed just before `fill` sees it, by
+/// the thread that fills it: zeroing the whole vector first on the calling thread (`vec![0; n]`
+/// from a heap that keeps freed memory is a `memset`) cost W3's CNN step 6% of its time at 2
+/// threads, all of it serial.
+///
+/// ```
+/// let v = neurite_tensor::parallel::fill_chunks(200_000, |chunk: &mut [f32], off| {
+///     for (i, x) in chunk.iter_mut().enumerate() {
+///         *x = (off + i) as f32;
+///     }
+/// });
+/// assert_eq!((v.len(), v[123_456]), (200_000, 123_456.0));
+/// ```
+pub fn fill_chunks<T: Float>(n: usize, fill: impl Fn(&mut [T], usize) + Sync + Send) -> Vec<T> {
+    if n < PAR_THRESHOLD {
+        let mut out = vec![T::ZERO; n];
+        fill(&mut out, 0);
+        return out;
+    }
+    const CHUNK: usize = 1 << 14;
+    let mut out: Vec<T> = Vec::with_capacity(n);
+    out.spare_capacity_mut()[..n]
+        .par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each(|(ci, chunk)| {
+            for x in chunk.iter_mut() {
+                x.write(T::ZERO);
+            }
+            // SAFETY: every element of `chunk` was initialised just above, and `T` (f32 or
+            // f64) has no invalid bit patterns or destructor.
+            let chunk = unsafe {
+                std::slice::from_raw_parts_mut(chunk.as_mut_ptr().cast::<T>(), chunk.len())
+            };
+            fill(chunk, ci * CHUNK);
+        });
+    // SAFETY: the chunks cover the first `n` elements, all initialised above (if a `fill`
+    // panicked, the panic propagates before this line and the vector stays empty).
+    unsafe { out.set_len(n) };
+    out
+}
 
 /// Once per process, allocates and frees one 16 MiB block, so that the heap keeps the memory a
 /// training step frees for the next step.
@@ -53,4 +98,30 @@ pub fn set_num_threads(n: usize) -> Result<()> {
 /// The number of threads parallel kernels use.
 pub fn num_threads() -> usize {
     rayon::current_num_threads()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_chunks_fills_every_element_once_at_its_offset() {
+        for n in [
+            0,
+            1,
+            1000,
+            PAR_THRESHOLD - 1,
+            PAR_THRESHOLD,
+            PAR_THRESHOLD + (1 << 14) + 3,
+        ] {
+            let v = fill_chunks(n, |chunk: &mut [f64], off| {
+                for (i, x) in chunk.iter_mut().enumerate() {
+                    assert_eq!(*x, 0.0, "each chunk arrives zeroed");
+                    *x += (off + i) as f64;
+                }
+            });
+            assert_eq!(v.len(), n);
+            assert!(v.iter().enumerate().all(|(i, &x)| x == i as f64), "n = {n}");
+        }
+    }
 }

@@ -336,7 +336,8 @@ fn max_pool_backward_run<T: Float>(
     let plane_out: usize = g_shape[2..].iter().product();
     let gy = upstream_grad.contiguous();
     let src = gy.as_slice().expect("contiguous"); // ok: made contiguous above
-    let mut dx = vec![T::ZERO; total];
+                                                  // Zeroed in parallel (a serial memset of dx was 1–4% of W3's step at 2 threads).
+    let mut dx = crate::parallel::fill_chunks(total, |_, _| {});
     if plane_in == 0 || plane_out == 0 {
         return Tensor::from_vec(dx, input_shape);
     }

@@ -11,7 +11,7 @@ pub(crate) fn zip3<T: Float>(
     g: &Tensor<T>,
     x: &Tensor<T>,
     y: &Tensor<T>,
-    f: impl Fn(T, T, T) -> T,
+    f: impl Fn(T, T, T) -> T + Sync + Send,
 ) -> Result<Tensor<T>> {
     let (g, x, y) = (g.contiguous(), x.contiguous(), y.contiguous());
     let (gs, xs, ys) = (
@@ -19,12 +19,17 @@ pub(crate) fn zip3<T: Float>(
         x.as_slice().expect("contiguous"), // ok: made contiguous above
         y.as_slice().expect("contiguous"), // ok: made contiguous above
     );
-    let out: Vec<T> = gs
-        .iter()
-        .zip(xs)
-        .zip(ys)
-        .map(|((&g, &x), &y)| f(g, x, y))
-        .collect();
+    let out = neurite_tensor::parallel::fill_chunks(gs.len(), |chunk: &mut [T], off| {
+        let end = off + chunk.len();
+        for (((o, &g), &x), &y) in chunk
+            .iter_mut()
+            .zip(&gs[off..end])
+            .zip(&xs[off..end])
+            .zip(&ys[off..end])
+        {
+            *o = f(g, x, y);
+        }
+    });
     Ok(Tensor::from_vec(out, x.shape())?)
 }
 
