@@ -1526,6 +1526,27 @@ mod tests {
         }
     }
 
+    /// Merges the blocks `blocks` of `base` and `copies` as two stripes, one after the other.
+    fn merge_both_stripes(
+        base: &mut [Vec<f32>; 3],
+        copies: &mut [[Vec<f32>; 3]],
+        dirty: &[[Dirty; 3]],
+        dim: usize,
+        blocks: &[std::ops::Range<usize>; 3],
+    ) {
+        let [b0, b1, b2] = base;
+        let base_rows = [Rows::new(b0, dim), Rows::new(b1, dim), Rows::new(b2, dim)];
+        let copy_rows: Vec<[Rows; 3]> = copies
+            .iter_mut()
+            .map(|[c0, c1, c2]| [Rows::new(c0, dim), Rows::new(c1, dim), Rows::new(c2, dim)])
+            .collect();
+        let dirty: Vec<&[Dirty; 3]> = dirty.iter().collect();
+        for stripe in 0..2 {
+            // SAFETY: one stripe at a time on this thread.
+            unsafe { merge_stripe(stripe, 2, &dirty, base_rows, &copy_rows, blocks) };
+        }
+    }
+
     #[test]
     fn merge_takes_a_lone_threads_row_and_sums_shared_rows_in_thread_order() {
         // 3 threads, 150 rows of 2 floats (three merge blocks), syn1 empty.
@@ -1555,51 +1576,25 @@ mod tests {
             }
             v
         };
-        {
-            let [b0, b1, b2] = &mut base;
-            let base_rows = [Rows::new(b0, dim), Rows::new(b1, dim), Rows::new(b2, dim)];
-            let copy_rows: Vec<[Rows; 3]> = copies
-                .iter_mut()
-                .map(|[c0, c1, c2]| [Rows::new(c0, dim), Rows::new(c1, dim), Rows::new(c2, dim)])
-                .collect();
-            let dirty_sets: Vec<&[Dirty; 3]> = dirty.iter().collect();
-            // A merge of the hot rows (block 0) alone: row 3 is merged; the cold rows keep
-            // their own values in every copy and the base.
-            let hot = [0..1, 0..0, 0..1];
-            for stripe in 0..2 {
-                // SAFETY: one stripe at a time on this thread.
-                unsafe { merge_stripe(stripe, 2, &dirty_sets, base_rows, &copy_rows, &hot) };
-            }
-            let row = |v: &Vec<f32>, r: usize| v[r * dim..(r + 1) * dim].to_vec();
-            assert_eq!(row(&base[0], 3), expect(3, &[1]));
-            assert_eq!(row(&base[0], 70), row(&init, 70));
-            assert_eq!(row(&base[2], 64), row(&init, 64));
-            for (t, c) in copies.iter().enumerate() {
-                assert_eq!(row(&c[0], 3), expect(3, &[1]), "copy {t}");
-                let own = if t == 0 || t == 2 { vec![t] } else { vec![] };
-                assert_eq!(row(&c[0], 70), expect(70, &own), "copy {t}");
-            }
+        // A merge of the hot rows (block 0) alone: row 3 is merged; the cold rows keep their
+        // own values in every copy and the base.
+        merge_both_stripes(&mut base, &mut copies, &dirty, dim, &[0..1, 0..0, 0..1]);
+        let row = |v: &Vec<f32>, r: usize| v[r * dim..(r + 1) * dim].to_vec();
+        assert_eq!(row(&base[0], 3), expect(3, &[1]));
+        assert_eq!(row(&base[0], 70), row(&init, 70));
+        assert_eq!(row(&base[2], 64), row(&init, 64));
+        for (t, c) in copies.iter().enumerate() {
+            assert_eq!(row(&c[0], 3), expect(3, &[1]), "copy {t}");
+            let own = if t == 0 || t == 2 { vec![t] } else { vec![] };
+            assert_eq!(row(&c[0], 70), expect(70, &own), "copy {t}");
         }
         for d in &mut dirty {
             for m in [0, 2] {
                 d[m].clear(0..1);
             }
         }
-        {
-            let [b0, b1, b2] = &mut base;
-            let base_rows = [Rows::new(b0, dim), Rows::new(b1, dim), Rows::new(b2, dim)];
-            let copy_rows: Vec<[Rows; 3]> = copies
-                .iter_mut()
-                .map(|[c0, c1, c2]| [Rows::new(c0, dim), Rows::new(c1, dim), Rows::new(c2, dim)])
-                .collect();
-            let dirty: Vec<&[Dirty; 3]> = dirty.iter().collect();
-            // Then every row: the cold rows' changes, kept since, are merged now.
-            let all = [0..3, 0..0, 0..3];
-            for stripe in 0..2 {
-                // SAFETY: one stripe at a time on this thread.
-                unsafe { merge_stripe(stripe, 2, &dirty, base_rows, &copy_rows, &all) };
-            }
-        }
+        // Then every row: the cold rows' changes, kept since, are merged now.
+        merge_both_stripes(&mut base, &mut copies, &dirty, dim, &[0..3, 0..0, 0..3]);
         let mut want = [init.clone(), Vec::new(), init.clone()];
         for (m, r, by) in [
             (0, 3, &[1][..]),
