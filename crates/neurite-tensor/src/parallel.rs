@@ -7,13 +7,13 @@
 use rayon::prelude::*;
 
 use crate::error::{Result, TensorError};
-use crate::float::Float;
 
 /// Element count above which element-wise kernels run in parallel.
 pub const PAR_THRESHOLD: usize = 1 << 16;
 
 /// A vector of `n` elements, filled by `fill(chunk, offset)` for consecutive chunks of it (in
-/// parallel when `n` ≥ [`PAR_THRESHOLD`]). Each chunk is zeroed just before `fill` sees it, by
+/// parallel when `n` ≥ [`PAR_THRESHOLD`]). Each chunk is set to `T::default()` (zero, for
+/// numbers) just before `fill` sees it, by
 /// the thread that fills it: zeroing the whole vector first on the calling thread (`vec![0; n]`
 /// from a heap that keeps freed memory is a `memset`) cost W3's CNN step 6% of its time at 2
 /// threads, all of it serial.
@@ -26,9 +26,12 @@ pub const PAR_THRESHOLD: usize = 1 << 16;
 /// });
 /// assert_eq!((v.len(), v[123_456]), (200_000, 123_456.0));
 /// ```
-pub fn fill_chunks<T: Float>(n: usize, fill: impl Fn(&mut [T], usize) + Sync + Send) -> Vec<T> {
+pub fn fill_chunks<T: Copy + Default + Send + Sync>(
+    n: usize,
+    fill: impl Fn(&mut [T], usize) + Sync + Send,
+) -> Vec<T> {
     if n < PAR_THRESHOLD {
-        let mut out = vec![T::ZERO; n];
+        let mut out = vec![T::default(); n];
         fill(&mut out, 0);
         return out;
     }
@@ -39,10 +42,10 @@ pub fn fill_chunks<T: Float>(n: usize, fill: impl Fn(&mut [T], usize) + Sync + S
         .enumerate()
         .for_each(|(ci, chunk)| {
             for x in chunk.iter_mut() {
-                x.write(T::ZERO);
+                x.write(T::default());
             }
-            // SAFETY: every element of `chunk` was initialised just above, and `T` (f32 or
-            // f64) has no invalid bit patterns or destructor.
+            // SAFETY: every element of `chunk` was initialised just above; `T: Copy` has no
+            // destructor.
             let chunk = unsafe {
                 std::slice::from_raw_parts_mut(chunk.as_mut_ptr().cast::<T>(), chunk.len())
             };

@@ -220,8 +220,9 @@ fn max_pool_run<T: Float>(input: &Tensor<T>, p: &Plan) -> Result<MaxPoolOutput<T
     let x = input.contiguous();
     let src = x.as_slice().expect("contiguous"); // ok: made contiguous above
     let n_out: usize = p.out_shape.iter().product();
-    let mut values = vec![T::ZERO; n_out];
-    let mut argmax = vec![0usize; n_out];
+    // Zeroed in parallel (see `fill_chunks`); every element is overwritten below.
+    let mut values = crate::parallel::fill_chunks(n_out, |_: &mut [T], _| {});
+    let mut argmax = crate::parallel::fill_chunks(n_out, |_: &mut [usize], _| {});
     let (inp, out) = (g.in_len(), g.out_len());
     if out == 0 {
         return Ok(MaxPoolOutput {
