@@ -438,7 +438,7 @@ fn run_forward<T: Float, const D: usize>(
     scratch: &Scratch<T>,
 ) -> Result<Tensor<T>> {
     // Zeroed in parallel: a serial memset of y showed in W3's profile at 2 threads.
-    let mut y = neurite_tensor::parallel::fill_chunks(g.n * g.out_sample(), |_, _| {});
+    let mut y = neurite_tensor::parallel::zeroed(g.n * g.out_sample());
     conv_kernel::forward(g, slice(x), slice(w), b.map(slice), &mut y, scratch);
     let shape = config.output_shape(x.shape())?;
     Ok(Tensor::from_vec(y, &shape)?)

@@ -57,6 +57,13 @@ pub fn fill_chunks<T: Copy + Default + Send + Sync>(
     out
 }
 
+/// `n` copies of `T::default()` (zeros, for numbers), written in parallel chunks by
+/// [`fill_chunks`] instead of one `memset` on the calling thread: for buffers a parallel
+/// kernel fills or scatters into next.
+pub fn zeroed<T: Copy + Default + Send + Sync>(n: usize) -> Vec<T> {
+    fill_chunks(n, |_, _| {})
+}
+
 /// Once per process, allocates and frees one 16 MiB block, so that the heap keeps the memory a
 /// training step frees for the next step.
 ///
