@@ -98,4 +98,4 @@ pub use module::{join, num_params, param_shapes, Module, Sequential};
 pub use norm::{layer_norm, LayerNorm};
 pub use optim::{clip_grad_norm, clip_grad_value, Adagrad, Adam, Optimizer, RmsProp, Sgd};
 pub use schedule::{CosineLr, ExponentialLr, LrSchedule, StepLr, Warmup};
-pub use serialize::{load_params, save_params, state_dict, write_atomic};
+pub use serialize::{check_writable, load_params, save_params, state_dict, write_atomic};

@@ -39,7 +39,9 @@
 //! # Ok::<(), neurite_tensor::TensorError>(())
 //! ```
 
+pub mod alloc;
 pub mod conv;
+pub mod fs;
 mod error;
 mod float;
 mod matmul;
