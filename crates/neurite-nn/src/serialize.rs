@@ -7,7 +7,6 @@
 //! crash never leaves a half-written file under the target name.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::Path;
 
 use neurite_tensor::{Float, Tensor};

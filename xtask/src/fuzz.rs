@@ -1,0 +1,1097 @@
+//! `cargo xtask fuzz`: neurite's own mutation fuzzer, on stable Rust.
+//!
+//! Every file reader and the word2vec command line get inputs made by a small seeded mutator
+//! (bit flips, interesting bytes and integers, numbers spliced into text, truncations,
+//! insertions, duplications, splices of two seeds, gzip of a mutated body) from seed files
+//! written by the library's own writers. Input `i` of target `t` under seed `s` is a pure
+//! function of `(s, t, i)`, so every finding reproduces from its numbers alone (and is also
+//! written out, with its input, under `target/fuzz/findings/`).
+//!
+//! Targets run in child processes under an address-space limit (`ulimit -v`), so an abort, a
+//! crash, an out-of-memory kill or a hang (no progress for [`HANG_SECS`]) is caught as a finding
+//! and the campaign goes on with the next input. Inside the child a panic is a finding, and so
+//! is an allocation out of proportion to the input: a peak of live heap above
+//! `64 MiB + 64 × input bytes` (for gzip targets, the decompressed bytes, capped by the
+//! decompression limit the child sets) — memory sized by a header, not by the data.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::{BufRead, Write};
+use std::os::unix::ffi::OsStringExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use neurite::nn::{self, Module};
+use neurite::tensor::Rng;
+use neurite::word2vec::{self, KeyedVectors, VocabOptions, Vocabulary};
+
+/// Seconds without progress after which an input counts as a hang.
+pub const HANG_SECS: u64 = 10;
+/// The address-space limit of a target process (`ulimit -v`), in MiB.
+const MEMORY_CAP_MIB: u64 = 4096;
+/// The decompression limit the child sets for gzip readers.
+const GZ_LIMIT: u64 = 16 << 20;
+const SLACK: usize = 64 << 20;
+
+// ------------------------------------------------------------------ allocation accounting
+
+/// The system allocator, counting live bytes and their peak while [`TRACK`] is on.
+struct Counting;
+static TRACK: AtomicBool = AtomicBool::new(false);
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded to `System` unchanged; the counters only observe sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc(layout);
+        if !p.is_null() && TRACK.load(Ordering::Relaxed) {
+            let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc_zeroed(layout);
+        if !p.is_null() && TRACK.load(Ordering::Relaxed) {
+            let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout);
+        if TRACK.load(Ordering::Relaxed) {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = System.realloc(ptr, layout, new_size);
+        if !p.is_null() && TRACK.load(Ordering::Relaxed) {
+            if new_size >= layout.size() {
+                let grow = new_size - layout.size();
+                let now = LIVE.fetch_add(grow, Ordering::Relaxed) + grow;
+                PEAK.fetch_max(now, Ordering::Relaxed);
+            } else {
+                LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+// ------------------------------------------------------------------ deterministic mutator
+
+/// SplitMix64: the mutator's generator (the input depends only on its seed).
+struct Mix(u64);
+
+impl Mix {
+    fn new(seed: u64, target: &str, iteration: u64) -> Self {
+        let mut h = 0xcbf2_9ce4_8422_2325u64;
+        for b in target.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+        Mix(seed ^ h.rotate_left(17) ^ iteration.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    }
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+    fn chance(&mut self, one_in: usize) -> bool {
+        self.below(one_in) == 0
+    }
+}
+
+const INTERESTING_BYTES: &[u8] = &[0, 1, 0x7f, 0x80, 0xff, b'\n', b'\t', b' ', b'-', b'.', b'e'];
+const INTERESTING_U64: &[u64] = &[
+    0,
+    1,
+    2,
+    255,
+    256,
+    65_535,
+    65_536,
+    0x7fff_ffff,
+    0x8000_0000,
+    0xffff_ffff,
+    1 << 40,
+    0x7fff_ffff_ffff_ffff,
+    0xffff_ffff_ffff_ffff,
+];
+const INTERESTING_TEXT: &[&str] = &[
+    "0",
+    "-1",
+    "1",
+    "2",
+    "-0",
+    "1e30",
+    "-1e30",
+    "1e-45",
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "4294967296",
+    "1048576",
+    "1000000000",
+    "1000000000000",
+    "18446744073709551615",
+    "18446744073709551616",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "0x10",
+    "1.5",
+    "",
+    " ",
+    "\u{e9}t\u{e9}",
+    "\u{fffd}",
+];
+
+/// One mutation of `data` in place; `other` is another seed for splices.
+fn mutate_once(m: &mut Mix, data: &mut Vec<u8>, other: &[u8]) {
+    let len = data.len();
+    match m.below(12) {
+        0 if len > 0 => {
+            let i = m.below(len);
+            data[i] ^= 1 << m.below(8);
+        }
+        1 if len > 0 => {
+            let i = m.below(len);
+            data[i] = INTERESTING_BYTES[m.below(INTERESTING_BYTES.len())];
+        }
+        2 if len > 0 => {
+            let i = m.below(len);
+            data[i] = m.next() as u8;
+        }
+        3 => {
+            // An interesting integer, 1/2/4/8 bytes, either endianness.
+            let v = INTERESTING_U64[m.below(INTERESTING_U64.len())];
+            let width = [1, 2, 4, 8][m.below(4)];
+            let bytes = if m.chance(2) {
+                v.to_be_bytes()[8 - width..].to_vec()
+            } else {
+                v.to_le_bytes()[..width].to_vec()
+            };
+            let at = m.below(len + 1);
+            let end = (at + width).min(len);
+            data.splice(at..end, bytes);
+        }
+        4 => {
+            // A number or word into text: replace the token at a random position.
+            let s = INTERESTING_TEXT[m.below(INTERESTING_TEXT.len())].as_bytes();
+            let at = m.below(len + 1);
+            let start = data[..at]
+                .iter()
+                .rposition(|b| b.is_ascii_whitespace())
+                .map_or(0, |p| p + 1);
+            let end = data[at..]
+                .iter()
+                .position(|b| b.is_ascii_whitespace())
+                .map_or(len, |p| at + p);
+            data.splice(start..end, s.iter().copied());
+        }
+        5 if len > 0 => {
+            let at = m.below(len);
+            let n = 1 + m.below((len - at).min(64));
+            data.drain(at..at + n);
+        }
+        6 => {
+            let at = m.below(len + 1);
+            let n = 1 + m.below(16);
+            let bytes: Vec<u8> = (0..n).map(|_| m.next() as u8).collect();
+            data.splice(at..at, bytes);
+        }
+        7 if len > 0 => {
+            // Duplicate a range (repeated lines, records, tokens).
+            let at = m.below(len);
+            let n = 1 + m.below((len - at).min(256));
+            let copy = data[at..at + n].to_vec();
+            let to = m.below(len + 1);
+            data.splice(to..to, copy);
+        }
+        8 => {
+            let keep = m.below(len + 1);
+            data.truncate(keep);
+        }
+        9 if !other.is_empty() => {
+            // Splice: a head of this seed and a tail of another.
+            let cut = m.below(len + 1);
+            let from = m.below(other.len());
+            data.truncate(cut);
+            data.extend_from_slice(&other[from..]);
+        }
+        10 if len > 0 => {
+            // A big block of one byte (long tokens, long lines, runs of zeros).
+            let at = m.below(len);
+            let n = 1 << (4 + m.below(12));
+            let b = INTERESTING_BYTES[m.below(INTERESTING_BYTES.len())];
+            data.splice(at..at, std::iter::repeat_n(b, n));
+        }
+        _ => {
+            if len > 0 {
+                let i = m.below(len);
+                data[i] = data[i].wrapping_add(1 + m.below(3) as u8);
+            }
+        }
+    }
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let _ = e.write_all(data);
+    e.finish().unwrap_or_default()
+}
+
+/// Input `iteration` of `target` under `seed`.
+fn make_input(seed: u64, target: &Target, seeds: &[Vec<u8>], iteration: u64) -> Vec<u8> {
+    let mut m = Mix::new(seed, target.name, iteration);
+    if target.kind == Kind::Cli {
+        return mutate_args(&mut m, seeds);
+    }
+    let pick = m.below(seeds.len());
+    let other = &seeds[m.below(seeds.len())];
+    let mut data = seeds[pick].clone();
+    let gz_body = target.gz && m.chance(2);
+    if gz_body {
+        data = gunzip(&data);
+    }
+    let rounds = 1 + m.below(8);
+    for _ in 0..rounds {
+        mutate_once(&mut m, &mut data, other);
+    }
+    if gz_body {
+        data = gzip(&data);
+    }
+    data
+}
+
+fn gunzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let _ = flate2::read::MultiGzDecoder::new(data).read_to_end(&mut out);
+    out
+}
+
+/// Command lines are NUL-separated arguments; mutations work on whole arguments (an
+/// interesting value in place of one, removal, duplication, swaps, non-UTF-8 bytes) and
+/// sometimes on the bytes of one.
+fn mutate_args(m: &mut Mix, seeds: &[Vec<u8>]) -> Vec<u8> {
+    let seed = &seeds[m.below(seeds.len())];
+    let mut args: Vec<Vec<u8>> = seed.split(|&b| b == 0).map(<[u8]>::to_vec).collect();
+    let rounds = 1 + m.below(4);
+    for _ in 0..rounds {
+        let n = args.len();
+        match m.below(7) {
+            0 | 1 if n > 0 => {
+                let i = m.below(n);
+                args[i] = INTERESTING_TEXT[m.below(INTERESTING_TEXT.len())]
+                    .as_bytes()
+                    .to_vec();
+            }
+            2 if n > 0 => {
+                args.remove(m.below(n));
+            }
+            3 if n > 0 => {
+                let i = m.below(n);
+                let a = args[i].clone();
+                args.insert(m.below(n + 1), a);
+            }
+            4 if n > 1 => {
+                let (i, j) = (m.below(n), m.below(n));
+                args.swap(i, j);
+            }
+            5 if n > 0 => {
+                let i = m.below(n);
+                args[i] = vec![0xff, 0xfe, b'x', 0xe9];
+            }
+            _ if n > 0 => {
+                let i = m.below(n);
+                let mut a = std::mem::take(&mut args[i]);
+                mutate_once(m, &mut a, &[]);
+                args[i] = a;
+            }
+            _ => {}
+        }
+    }
+    // Keep every path inside the scratch directory: no separators, no NUL.
+    for a in &mut args {
+        for b in a.iter_mut() {
+            if *b == b'/' || *b == 0 {
+                *b = b'_';
+            }
+        }
+        if a.starts_with(b"..") {
+            a[0] = b'_';
+        }
+    }
+    args.join(&0u8)
+}
+
+// ------------------------------------------------------------------ targets
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A reader called in the child process on a file holding the input.
+    Reader,
+    /// The `neurite-word2vec` binary run on the input's arguments.
+    Cli,
+}
+
+/// A fuzz target.
+struct Target {
+    name: &'static str,
+    kind: Kind,
+    /// The input may be gzip (decompressed bytes bound the memory allowed).
+    gz: bool,
+    /// Reads the input file; the result is discarded (an error is a correct outcome).
+    run: fn(&Path, &Fixtures),
+}
+
+/// Objects the readers need besides their input (vectors to evaluate against, a model to
+/// load parameters into).
+struct Fixtures {
+    vectors: KeyedVectors,
+}
+
+fn targets() -> Vec<Target> {
+    fn t(name: &'static str, gz: bool, run: fn(&Path, &Fixtures)) -> Target {
+        Target {
+            name,
+            kind: Kind::Reader,
+            gz,
+            run,
+        }
+    }
+    vec![
+        t("idx", false, |p, _| drop(nn::data::read_idx(p))),
+        t("idx-gz", true, |p, _| {
+            drop(nn::data::read_idx(p).and_then(|a| a.to_tensor::<f32>(1.0 / 255.0)))
+        }),
+        t("csv", true, |p, _| {
+            let opts = nn::data::CsvOptions {
+                delimiter: nn::data::Delimiter::Comma,
+                skip_rows: 1,
+            };
+            drop(nn::data::read_csv::<f32>(p, &opts));
+        }),
+        t("labelled-text", false, |p, _| {
+            if let Ok(records) = nn::text::read_labelled(p) {
+                drop(records);
+            }
+        }),
+        t("safetensors", false, |p, _| {
+            let mut rng = Rng::new(1);
+            if let Ok(mut model) = nn::Linear::<f32>::new(3, 2, &mut rng) {
+                drop(nn::load_params(&mut model as &mut dyn Module<f32>, p));
+            }
+        }),
+        t("w2v-text", false, |p, _| drop(KeyedVectors::load_text(p))),
+        t("w2v-binary", false, |p, _| drop(KeyedVectors::load_binary(p))),
+        t("w2v-vocab", false, |p, _| {
+            drop(Vocabulary::load(p, &VocabOptions::default()))
+        }),
+        t("w2v-corpus", false, |p, _| {
+            let opts = VocabOptions {
+                min_count: 1,
+                ..VocabOptions::default()
+            };
+            drop(Vocabulary::build(&word2vec::Corpus::file(p), &opts));
+        }),
+        t("w2v-questions", false, |p, f| {
+            drop(word2vec::evaluate_analogies_file(&f.vectors, p, 1000))
+        }),
+        t("w2v-pairs", false, |p, f| {
+            drop(word2vec::evaluate_similarity_file(&f.vectors, p, 1000))
+        }),
+        Target {
+            name: "w2v-cli",
+            kind: Kind::Cli,
+            gz: false,
+            run: |_, _| {},
+        },
+    ]
+}
+
+const VECTORS_TEXT: &str = "6 4\nking 0.5 0.1 -0.3 0.8\nqueen 0.45 0.2 -0.25 0.9\nman 0.3 -0.1 0.2 0.1\n\
+woman 0.28 0.05 0.22 0.2\nparis 0.9 0.9 0.1 -0.5\nfrance 0.85 0.8 0.15 -0.4\n";
+const CORPUS: &str = "the king and the queen rule the land\nthe man and the woman walk\n\
+paris is in france and the king of france\nthe queen of the land\n";
+
+/// Writes the seed files of every target with the library's own writers and returns them by
+/// target name; also the files the command-line seeds refer to, in `dir`.
+fn write_seeds(dir: &Path) -> Result<BTreeMap<&'static str, Vec<Vec<u8>>>, String> {
+    let err = |e: &dyn std::fmt::Display| format!("fuzz seeds: {e}");
+    std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
+    let mut seeds: BTreeMap<&'static str, Vec<Vec<u8>>> = BTreeMap::new();
+
+    // IDX: images [n, rows, cols] and labels, of every element type.
+    let mut idx = Vec::new();
+    let images = {
+        let mut b = vec![0, 0, 8, 3];
+        for d in [3u32, 4, 4] {
+            b.extend(d.to_be_bytes());
+        }
+        b.extend((0..48u32).map(|i| (i * 37 % 256) as u8));
+        b
+    };
+    idx.push(images.clone());
+    idx.push({
+        let mut b = vec![0, 0, 8, 1, 0, 0, 0, 5];
+        b.extend([0, 3, 9, 1, 2]);
+        b
+    });
+    for (code, size) in [(0x09u8, 1usize), (0x0b, 2), (0x0c, 4), (0x0d, 4), (0x0e, 8)] {
+        let mut b = vec![0, 0, code, 2, 0, 0, 0, 2, 0, 0, 0, 3];
+        b.extend((0..6 * size).map(|i| (i * 11) as u8));
+        idx.push(b);
+    }
+    seeds.insert("idx-gz", idx.iter().map(|b| gzip(b)).collect());
+    seeds.insert("idx", idx);
+
+    let csv_text = "a,b,c\n1,2,3\n4.5,-6,7e3\n0.25,8,nan\n";
+    seeds.insert(
+        "csv",
+        vec![
+            csv_text.as_bytes().to_vec(),
+            gzip(csv_text.as_bytes()),
+            b"x,y\n1,2\n3,4\n5,6\n".to_vec(),
+        ],
+    );
+    seeds.insert(
+        "labelled-text",
+        vec![
+            b"pos\tA fine film.\nneg\tDull and long.\n\nneg\tcoarse\tBad!\r\n".to_vec(),
+            b"DESC:manner\tHow did serfdom develop ?\nENTY:cremat\tWhat films featured the character ?\n"
+                .to_vec(),
+        ],
+    );
+
+    // Parameter files from save_params.
+    let mut rng = Rng::new(7);
+    let model = nn::Linear::<f32>::new(3, 2, &mut rng).map_err(|e| err(&e))?;
+    let p = dir.join("params.safetensors");
+    nn::save_params(&model as &dyn Module<f32>, &p).map_err(|e| err(&e))?;
+    let other = nn::Linear::<f32>::with_bias(3, 2, false, &mut rng).map_err(|e| err(&e))?;
+    let p2 = dir.join("params-nobias.safetensors");
+    nn::save_params(&other as &dyn Module<f32>, &p2).map_err(|e| err(&e))?;
+    seeds.insert(
+        "safetensors",
+        vec![read(&p)?, read(&p2)?],
+    );
+
+    // Word vectors: parsed from text, written back by the library in both formats.
+    let src = dir.join("vectors-src.txt");
+    std::fs::write(&src, VECTORS_TEXT).map_err(|e| err(&e))?;
+    let kv = KeyedVectors::load_text(&src).map_err(|e| err(&e))?;
+    let vt = dir.join("vec.txt");
+    let vb = dir.join("vec.bin");
+    kv.save_text(&vt).map_err(|e| err(&e))?;
+    kv.save_binary(&vb).map_err(|e| err(&e))?;
+    seeds.insert("w2v-text", vec![read(&vt)?]);
+    seeds.insert("w2v-binary", vec![read(&vb)?]);
+
+    // Vocabulary counted from a corpus and saved by the library.
+    let corpus = dir.join("corpus.txt");
+    std::fs::write(&corpus, CORPUS).map_err(|e| err(&e))?;
+    let opts = VocabOptions {
+        min_count: 1,
+        ..VocabOptions::default()
+    };
+    let vocab = Vocabulary::build(&word2vec::Corpus::file(&corpus), &opts).map_err(|e| err(&e))?;
+    let vp = dir.join("vocab.txt");
+    vocab.save(&vp).map_err(|e| err(&e))?;
+    seeds.insert("w2v-vocab", vec![read(&vp)?]);
+    seeds.insert("w2v-corpus", vec![CORPUS.as_bytes().to_vec()]);
+    let questions = ": capital\nparis france paris france\nking queen man woman\n: family\nman woman king queen\n";
+    let pairs = "# word1 word2 score\nking queen 8.5\nman woman 8.3\nparis france\t7.0\n";
+    std::fs::write(dir.join("questions.txt"), questions).map_err(|e| err(&e))?;
+    std::fs::write(dir.join("pairs.txt"), pairs).map_err(|e| err(&e))?;
+    seeds.insert("w2v-questions", vec![questions.as_bytes().to_vec()]);
+    seeds.insert("w2v-pairs", vec![pairs.as_bytes().to_vec()]);
+
+    let cli: &[&[&str]] = &[
+        &["similar", "vec.bin", "king", "3"],
+        &["analogy", "vec.txt", "man", "king", "woman", "2"],
+        &[
+            "evaluate", "vec.bin", "-questions", "questions.txt", "-pairs", "pairs.txt",
+            "-restrict", "10",
+        ],
+        &[
+            "-train", "corpus.txt", "-output", "out.txt", "-size", "8", "-iter", "1",
+            "-min-count", "1", "-threads", "1", "-debug", "0", "-window", "2",
+        ],
+        &[
+            "-train", "corpus.txt", "-output", "out.bin", "-size", "4", "-iter", "1",
+            "-min-count", "1", "-cbow", "0", "-hs", "1", "-negative", "0", "-binary", "1",
+            "-save-vocab", "vocab-out.txt", "-debug", "0",
+        ],
+        &[
+            "-train", "corpus.txt", "-output", "out2.txt", "-read-vocab", "vocab.txt", "-size",
+            "4", "-iter", "1", "-threads", "2", "-deterministic", "1", "-debug", "0",
+        ],
+        &["--help"],
+    ];
+    seeds.insert(
+        "w2v-cli",
+        cli.iter().map(|a| a.join("\0").into_bytes()).collect(),
+    );
+    Ok(seeds)
+}
+
+fn read(p: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+// ------------------------------------------------------------------ the child process
+
+/// `fuzz-child TARGET SEED START END DIR`: runs inputs START..END of TARGET, printing
+/// `I n` before input n, `P n message` after a panic and `M n bytes` after an allocation out
+/// of proportion; then `E count`.
+pub fn child(args: &[String]) -> Result<(), String> {
+    let [name, seed, start, end, dir] = args else {
+        return Err("fuzz-child TARGET SEED START END DIR".into());
+    };
+    let num = |s: &str| s.parse::<u64>().map_err(|e| format!("{s}: {e}"));
+    let (seed, start, end) = (num(seed)?, num(start)?, num(end)?);
+    let dir = PathBuf::from(dir);
+    let all = targets();
+    let target = all
+        .iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| format!("no target {name}"))?;
+    let seeds = write_seeds(&dir.join("seeds"))?;
+    let fixtures = Fixtures {
+        vectors: KeyedVectors::load_text(dir.join("seeds/vec.txt")).map_err(|e| e.to_string())?,
+    };
+    nn::data::set_max_decompressed_bytes(GZ_LIMIT);
+    // Panics are findings reported here, not printed by the default hook.
+    std::panic::set_hook(Box::new(|_| {}));
+    let input_path = dir.join(format!("input-{}-{}", target.name, std::process::id()));
+    let mut out = std::io::stdout().lock();
+    let mut count = 0u64;
+    for i in start..end {
+        let input = make_input(seed, target, &seeds[target.name], i);
+        std::fs::write(&input_path, &input).map_err(|e| e.to_string())?;
+        writeln!(out, "I {i}").and_then(|()| out.flush()).map_err(|e| e.to_string())?;
+        let base = LIVE.load(Ordering::Relaxed);
+        PEAK.store(base, Ordering::Relaxed);
+        TRACK.store(true, Ordering::Relaxed);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            (target.run)(&input_path, &fixtures)
+        }));
+        TRACK.store(false, Ordering::Relaxed);
+        let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+        LIVE.store(base, Ordering::Relaxed);
+        if let Err(p) = r {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default()
+                .replace('\n', " ");
+            writeln!(out, "P {i} {msg}").map_err(|e| e.to_string())?;
+        }
+        let basis = if target.gz {
+            input.len().max(GZ_LIMIT as usize)
+        } else {
+            input.len()
+        };
+        if peak > SLACK + 64 * basis {
+            writeln!(out, "M {i} {peak}").map_err(|e| e.to_string())?;
+        }
+        count += 1;
+    }
+    let _ = std::fs::remove_file(&input_path);
+    writeln!(out, "E {count}").map_err(|e| e.to_string())
+}
+
+// ------------------------------------------------------------------ the supervisor
+
+/// Options of `cargo xtask fuzz`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Total seconds, shared equally by the targets.
+    pub seconds: u64,
+    /// Only this target.
+    pub target: Option<String>,
+    /// The campaign's seed.
+    pub seed: u64,
+    /// Run one input file through the target in this process and report.
+    pub replay: Option<PathBuf>,
+    /// Start at this iteration (to resume a campaign or reproduce from numbers).
+    pub start: u64,
+}
+
+/// Parses `[--seconds N] [--target NAME] [--seed S] [--start I] [--replay FILE]`.
+pub fn parse(args: &[String]) -> Result<Options, String> {
+    let mut o = Options {
+        seconds: 60,
+        target: None,
+        seed: 1,
+        replay: None,
+        start: 0,
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let v = args
+            .get(i + 1)
+            .ok_or_else(|| format!("fuzz: {} needs a value", args[i]))?;
+        let num = |what: &str| {
+            v.parse::<u64>()
+                .map_err(|_| format!("fuzz: {what} takes a whole number, got {v:?}"))
+        };
+        match args[i].as_str() {
+            "--seconds" => o.seconds = num("--seconds")?,
+            "--seed" => o.seed = num("--seed")?,
+            "--start" => o.start = num("--start")?,
+            "--target" => o.target = Some(v.clone()),
+            "--replay" => o.replay = Some(PathBuf::from(v)),
+            other => return Err(format!("fuzz: unknown flag {other}")),
+        }
+        i += 2;
+    }
+    if let Some(t) = &o.target {
+        if !targets().iter().any(|x| x.name == t) {
+            let names: Vec<&str> = targets().iter().map(|t| t.name).collect();
+            return Err(format!("fuzz: no target {t:?}; targets: {}", names.join(", ")));
+        }
+    }
+    Ok(o)
+}
+
+/// A finding: what happened on which input.
+struct Finding {
+    target: &'static str,
+    iteration: u64,
+    what: String,
+}
+
+/// Runs the campaign; fails when anything was found.
+pub fn run(o: &Options) -> Result<(), String> {
+    let root = workspace_root()?;
+    let fuzz_dir = root.join("target/fuzz");
+    let work = fuzz_dir.join("work");
+    let findings_dir = fuzz_dir.join("findings");
+    std::fs::create_dir_all(&findings_dir).map_err(|e| e.to_string())?;
+    let seeds = write_seeds(&work.join("seeds"))?;
+    let all = targets();
+    let chosen: Vec<&Target> = all
+        .iter()
+        .filter(|t| o.target.as_deref().is_none_or(|n| n == t.name))
+        .collect();
+
+    if let Some(file) = &o.replay {
+        let t = chosen
+            .first()
+            .filter(|_| o.target.is_some())
+            .ok_or("fuzz: --replay needs --target")?;
+        return replay(t, file, &work);
+    }
+
+    let cli_bin = if chosen.iter().any(|t| t.kind == Kind::Cli) {
+        Some(build_cli(&root)?)
+    } else {
+        None
+    };
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let per_target = Duration::from_secs_f64(o.seconds as f64 / chosen.len() as f64);
+    let mut findings = Vec::new();
+    let mut report = Vec::new();
+    for t in &chosen {
+        let t0 = Instant::now();
+        let (tried, found) = match t.kind {
+            Kind::Reader => fuzz_reader(&exe, t, o, &work, per_target)?,
+            Kind::Cli => fuzz_cli(
+                cli_bin.as_deref().ok_or("no cli")?,
+                t,
+                o,
+                &work,
+                &seeds[t.name],
+                per_target,
+            )?,
+        };
+        report.push(format!(
+            "{:<14} {:>9} inputs {:>6.1} s {:>3} findings",
+            t.name,
+            tried,
+            t0.elapsed().as_secs_f64(),
+            found.len()
+        ));
+        for f in &found {
+            save_finding(&findings_dir, f, o.seed, &seeds[f.target], t)?;
+        }
+        findings.extend(found);
+    }
+    eprintln!("\n== xtask fuzz (seed {}) ==", o.seed);
+    for line in &report {
+        eprintln!("{line}");
+    }
+    if findings.is_empty() {
+        eprintln!("fuzz: no findings");
+        Ok(())
+    } else {
+        for f in &findings {
+            eprintln!("finding: {} input {}: {}", f.target, f.iteration, f.what);
+        }
+        Err(format!(
+            "fuzz: {} findings, inputs and descriptions in {}",
+            findings.len(),
+            findings_dir.display()
+        ))
+    }
+}
+
+fn workspace_root() -> Result<PathBuf, String> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| "no workspace root".into())
+}
+
+fn save_finding(
+    dir: &Path,
+    f: &Finding,
+    seed: u64,
+    seeds: &[Vec<u8>],
+    t: &Target,
+) -> Result<(), String> {
+    let input = make_input(seed, t, seeds, f.iteration);
+    let base = dir.join(format!("{}-seed{}-input{}", f.target, seed, f.iteration));
+    let text = format!(
+        "target: {}\nseed: {seed}\ninput: {}\nfinding: {}\nreproduce: cargo xtask fuzz --target {} --replay {}\n",
+        f.target,
+        f.iteration,
+        f.what,
+        f.target,
+        base.with_extension("bin").display()
+    );
+    std::fs::write(base.with_extension("bin"), input).map_err(|e| e.to_string())?;
+    std::fs::write(base.with_extension("txt"), text).map_err(|e| e.to_string())
+}
+
+/// Runs inputs of a reader target in child processes until the time is up, restarting after
+/// a crash or a hang.
+fn fuzz_reader(
+    exe: &Path,
+    t: &Target,
+    o: &Options,
+    work: &Path,
+    budget: Duration,
+) -> Result<(u64, Vec<Finding>), String> {
+    let deadline = Instant::now() + budget;
+    let mut next = o.start;
+    let mut tried = 0u64;
+    let mut found = Vec::new();
+    // Children run batches, so the deadline is checked between them.
+    const BATCH: u64 = 2000;
+    while Instant::now() < deadline {
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit -v {} && exec \"$0\" \"$@\"", MEMORY_CAP_MIB * 1024))
+            .arg(exe)
+            .args([
+                "fuzz-child",
+                t.name,
+                &o.seed.to_string(),
+                &next.to_string(),
+                &(next + BATCH).to_string(),
+                &work.display().to_string(),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("fuzz: cannot start the child: {e}"))?;
+        let stdout = child.stdout.take().ok_or("no child stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut current: Option<u64> = None;
+        let mut ended = false;
+        let mut hung = false;
+        loop {
+            match rx.recv_timeout(Duration::from_secs(HANG_SECS)) {
+                Ok(line) => {
+                    let mut parts = line.splitn(3, ' ');
+                    let (tag, n, rest) = (
+                        parts.next().unwrap_or(""),
+                        parts.next().and_then(|n| n.parse::<u64>().ok()),
+                        parts.next().unwrap_or(""),
+                    );
+                    match (tag, n) {
+                        ("I", Some(n)) => {
+                            current = Some(n);
+                            tried += 1;
+                        }
+                        ("P", Some(n)) => found.push(Finding {
+                            target: t.name,
+                            iteration: n,
+                            what: format!("panic: {rest}"),
+                        }),
+                        ("M", Some(n)) => found.push(Finding {
+                            target: t.name,
+                            iteration: n,
+                            what: format!("allocated {rest} bytes at peak, out of proportion to the input"),
+                        }),
+                        ("E", _) => ended = true,
+                        _ => {}
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    hung = true;
+                    let _ = child.kill();
+                    break;
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        let status = child.wait().map_err(|e| e.to_string())?;
+        let _ = reader.join();
+        let mut stderr = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut stderr);
+        }
+        if ended && status.success() {
+            next += BATCH;
+            continue;
+        }
+        let Some(cur) = current else {
+            return Err(format!(
+                "fuzz: the {} child failed before its first input ({status}): {stderr}",
+                t.name
+            ));
+        };
+        found.push(Finding {
+            target: t.name,
+            iteration: cur,
+            what: if hung {
+                format!("no progress for {HANG_SECS} s (hang)")
+            } else {
+                format!(
+                    "the process died ({status}; address space capped at {MEMORY_CAP_MIB} MiB): {}",
+                    stderr.trim().lines().last().unwrap_or("")
+                )
+            },
+        });
+        next = cur + 1;
+    }
+    Ok((tried, found))
+}
+
+/// Builds the `neurite-word2vec` binary in release and returns its path.
+fn build_cli(root: &Path) -> Result<PathBuf, String> {
+    let status = Command::new("cargo")
+        .current_dir(root)
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "neurite-word2vec",
+            "--bin",
+            "neurite-word2vec",
+        ])
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err("fuzz: building neurite-word2vec failed".into());
+    }
+    Ok(root.join("target/release/neurite-word2vec"))
+}
+
+/// Runs the binary on mutated command lines, one process each, in a scratch directory holding
+/// the seed files; exit codes 0 (done) and 1 (a reported error) are correct outcomes; a panic
+/// (101), a signal (abort, crash, the memory cap) or a hang is a finding.
+fn fuzz_cli(
+    bin: &Path,
+    t: &Target,
+    o: &Options,
+    work: &Path,
+    seeds: &[Vec<u8>],
+    budget: Duration,
+) -> Result<(u64, Vec<Finding>), String> {
+    let scratch = work.join("cli");
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    for f in ["vec.bin", "vec.txt", "corpus.txt", "vocab.txt", "questions.txt", "pairs.txt"] {
+        std::fs::copy(work.join("seeds").join(f), scratch.join(f)).map_err(|e| e.to_string())?;
+    }
+    let deadline = Instant::now() + budget;
+    let mut found = Vec::new();
+    let mut i = o.start;
+    let mut tried = 0u64;
+    while Instant::now() < deadline {
+        let input = make_input(o.seed, t, seeds, i);
+        if let Some(what) = run_cli_once(bin, &scratch, &input)? {
+            found.push(Finding {
+                target: t.name,
+                iteration: i,
+                what,
+            });
+        }
+        tried += 1;
+        i += 1;
+    }
+    Ok((tried, found))
+}
+
+fn cli_args(input: &[u8]) -> Vec<OsString> {
+    if input.is_empty() {
+        return Vec::new();
+    }
+    input
+        .split(|&b| b == 0)
+        .map(|a| OsString::from_vec(a.to_vec()))
+        .collect()
+}
+
+fn run_cli_once(bin: &Path, scratch: &Path, input: &[u8]) -> Result<Option<String>, String> {
+    let mut child = Command::new("sh")
+        .current_dir(scratch)
+        .arg("-c")
+        .arg(format!("ulimit -v {} && exec \"$0\" \"$@\"", MEMORY_CAP_MIB * 1024))
+        .arg(bin)
+        .args(cli_args(input))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("fuzz: cannot start {}: {e}", bin.display()))?;
+    let stderr = child.stderr.take();
+    let collector = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        if let Some(mut e) = stderr {
+            use std::io::Read;
+            let _ = e.take(1 << 16).read_to_end(&mut s);
+        }
+        String::from_utf8_lossy(&s).into_owned()
+    });
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
+            break Some(s);
+        }
+        if t0.elapsed() > Duration::from_secs(HANG_SECS) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let err = collector.join().unwrap_or_default();
+    let last = err.trim().lines().last().unwrap_or("").to_string();
+    Ok(match status {
+        None => Some(format!("no exit after {HANG_SECS} s (hang)")),
+        Some(s) if s.code() == Some(0) || s.code() == Some(1) => None,
+        Some(s) if s.code() == Some(101) => Some(format!("panic: {last}")),
+        Some(s) => Some(format!(
+            "the process died ({s}; address space capped at {MEMORY_CAP_MIB} MiB): {last}"
+        )),
+    })
+}
+
+/// Runs one saved input through its target in this process (a panic shows with its
+/// backtrace) and prints the outcome.
+fn replay(t: &Target, file: &Path, work: &Path) -> Result<(), String> {
+    let input = read(file)?;
+    match t.kind {
+        Kind::Cli => {
+            let root = workspace_root()?;
+            let bin = build_cli(&root)?;
+            let scratch = work.join("cli");
+            std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+            for f in ["vec.bin", "vec.txt", "corpus.txt", "vocab.txt", "questions.txt", "pairs.txt"] {
+                std::fs::copy(work.join("seeds").join(f), scratch.join(f))
+                    .map_err(|e| e.to_string())?;
+            }
+            let args = cli_args(&input);
+            eprintln!("replay: neurite-word2vec {args:?} (in {})", scratch.display());
+            match run_cli_once(&bin, &scratch, &input)? {
+                Some(what) => Err(format!("replay: {what}")),
+                None => {
+                    eprintln!("replay: no finding");
+                    Ok(())
+                }
+            }
+        }
+        Kind::Reader => {
+            let fixtures = Fixtures {
+                vectors: KeyedVectors::load_text(work.join("seeds/vec.txt"))
+                    .map_err(|e| e.to_string())?,
+            };
+            nn::data::set_max_decompressed_bytes(GZ_LIMIT);
+            let base = LIVE.load(Ordering::Relaxed);
+            PEAK.store(base, Ordering::Relaxed);
+            TRACK.store(true, Ordering::Relaxed);
+            (t.run)(file, &fixtures);
+            TRACK.store(false, Ordering::Relaxed);
+            eprintln!(
+                "replay: {} on {} ({} bytes): returned; peak heap {} bytes",
+                t.name,
+                file.display(),
+                input.len(),
+                PEAK.load(Ordering::Relaxed).saturating_sub(base)
+            );
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_depend_only_on_seed_target_and_iteration() {
+        let dir = std::env::temp_dir().join(format!("neurite-fuzz-test-{}", std::process::id()));
+        let seeds = write_seeds(&dir).unwrap();
+        for t in targets() {
+            let s = &seeds[t.name];
+            assert!(!s.is_empty(), "{} has seeds", t.name);
+            let a: Vec<Vec<u8>> = (0..50).map(|i| make_input(3, &t, s, i)).collect();
+            let b: Vec<Vec<u8>> = (0..50).map(|i| make_input(3, &t, s, i)).collect();
+            assert_eq!(a, b, "{}", t.name);
+            let distinct: std::collections::HashSet<_> = a.iter().collect();
+            assert!(distinct.len() > 25, "{}: mutations vary", t.name);
+            assert_ne!(make_input(4, &t, s, 0), make_input(3, &t, s, 0));
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_seeds_are_read_without_error() {
+        let dir = std::env::temp_dir().join(format!("neurite-fuzz-seeds-{}", std::process::id()));
+        let seeds = write_seeds(&dir).unwrap();
+        let p = dir.join("probe");
+        std::fs::write(&p, &seeds["idx"][0]).unwrap();
+        assert!(nn::data::read_idx(&p).is_ok());
+        std::fs::write(&p, &seeds["w2v-binary"][0]).unwrap();
+        assert_eq!(KeyedVectors::load_binary(&p).unwrap().len(), 6);
+        std::fs::write(&p, &seeds["safetensors"][0]).unwrap();
+        let mut m = nn::Linear::<f32>::new(3, 2, &mut Rng::new(1)).unwrap();
+        assert!(nn::load_params(&mut m as &mut dyn Module<f32>, &p).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
