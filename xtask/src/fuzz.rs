@@ -166,7 +166,30 @@ const INTERESTING_TEXT: &[&str] = &[
 /// One mutation of `data` in place; `other` is another seed for splices.
 fn mutate_once(m: &mut Mix, data: &mut Vec<u8>, other: &[u8]) {
     let len = data.len();
-    match m.below(12) {
+    match m.below(14) {
+        12 | 13 => {
+            // A number of the text (a header field, a count, a value) replaced by an
+            // interesting one.
+            let scan = &data[..len.min(1 << 12)];
+            let mut spans = Vec::new();
+            let mut i = 0;
+            while i < scan.len() {
+                if scan[i].is_ascii_digit() {
+                    let s = i;
+                    while i < scan.len() && (scan[i].is_ascii_digit() || scan[i] == b'.') {
+                        i += 1;
+                    }
+                    spans.push((s, i));
+                } else {
+                    i += 1;
+                }
+            }
+            if !spans.is_empty() {
+                let (s, e) = spans[m.below(spans.len())];
+                let v = INTERESTING_TEXT[m.below(INTERESTING_TEXT.len())].as_bytes();
+                data.splice(s..e, v.iter().copied());
+            }
+        }
         0 if len > 0 => {
             let i = m.below(len);
             data[i] ^= 1 << m.below(8);
@@ -402,7 +425,9 @@ fn targets() -> Vec<Target> {
             }
         }),
         t("w2v-text", false, |p, _| drop(KeyedVectors::load_text(p))),
-        t("w2v-binary", false, |p, _| drop(KeyedVectors::load_binary(p))),
+        t("w2v-binary", false, |p, _| {
+            drop(KeyedVectors::load_binary(p))
+        }),
         t("w2v-vocab", false, |p, _| {
             drop(Vocabulary::load(p, &VocabOptions::default()))
         }),
@@ -428,7 +453,8 @@ fn targets() -> Vec<Target> {
     ]
 }
 
-const VECTORS_TEXT: &str = "6 4\nking 0.5 0.1 -0.3 0.8\nqueen 0.45 0.2 -0.25 0.9\nman 0.3 -0.1 0.2 0.1\n\
+const VECTORS_TEXT: &str =
+    "6 4\nking 0.5 0.1 -0.3 0.8\nqueen 0.45 0.2 -0.25 0.9\nman 0.3 -0.1 0.2 0.1\n\
 woman 0.28 0.05 0.22 0.2\nparis 0.9 0.9 0.1 -0.5\nfrance 0.85 0.8 0.15 -0.4\n";
 const CORPUS: &str = "the king and the queen rule the land\nthe man and the woman walk\n\
 paris is in france and the king of france\nthe queen of the land\n";
@@ -490,10 +516,7 @@ fn write_seeds(dir: &Path) -> Result<BTreeMap<&'static str, Vec<Vec<u8>>>, Strin
     let other = nn::Linear::<f32>::with_bias(3, 2, false, &mut rng).map_err(|e| err(&e))?;
     let p2 = dir.join("params-nobias.safetensors");
     nn::save_params(&other as &dyn Module<f32>, &p2).map_err(|e| err(&e))?;
-    seeds.insert(
-        "safetensors",
-        vec![read(&p)?, read(&p2)?],
-    );
+    seeds.insert("safetensors", vec![read(&p)?, read(&p2)?]);
 
     // Word vectors: parsed from text, written back by the library in both formats.
     let src = dir.join("vectors-src.txt");
@@ -529,21 +552,74 @@ fn write_seeds(dir: &Path) -> Result<BTreeMap<&'static str, Vec<Vec<u8>>>, Strin
         &["similar", "vec.bin", "king", "3"],
         &["analogy", "vec.txt", "man", "king", "woman", "2"],
         &[
-            "evaluate", "vec.bin", "-questions", "questions.txt", "-pairs", "pairs.txt",
-            "-restrict", "10",
+            "evaluate",
+            "vec.bin",
+            "-questions",
+            "questions.txt",
+            "-pairs",
+            "pairs.txt",
+            "-restrict",
+            "10",
         ],
         &[
-            "-train", "corpus.txt", "-output", "out.txt", "-size", "8", "-iter", "1",
-            "-min-count", "1", "-threads", "1", "-debug", "0", "-window", "2",
+            "-train",
+            "corpus.txt",
+            "-output",
+            "out.txt",
+            "-size",
+            "8",
+            "-iter",
+            "1",
+            "-min-count",
+            "1",
+            "-threads",
+            "1",
+            "-debug",
+            "0",
+            "-window",
+            "2",
         ],
         &[
-            "-train", "corpus.txt", "-output", "out.bin", "-size", "4", "-iter", "1",
-            "-min-count", "1", "-cbow", "0", "-hs", "1", "-negative", "0", "-binary", "1",
-            "-save-vocab", "vocab-out.txt", "-debug", "0",
+            "-train",
+            "corpus.txt",
+            "-output",
+            "out.bin",
+            "-size",
+            "4",
+            "-iter",
+            "1",
+            "-min-count",
+            "1",
+            "-cbow",
+            "0",
+            "-hs",
+            "1",
+            "-negative",
+            "0",
+            "-binary",
+            "1",
+            "-save-vocab",
+            "vocab-out.txt",
+            "-debug",
+            "0",
         ],
         &[
-            "-train", "corpus.txt", "-output", "out2.txt", "-read-vocab", "vocab.txt", "-size",
-            "4", "-iter", "1", "-threads", "2", "-deterministic", "1", "-debug", "0",
+            "-train",
+            "corpus.txt",
+            "-output",
+            "out2.txt",
+            "-read-vocab",
+            "vocab.txt",
+            "-size",
+            "4",
+            "-iter",
+            "1",
+            "-threads",
+            "2",
+            "-deterministic",
+            "1",
+            "-debug",
+            "0",
         ],
         &["--help"],
     ];
@@ -560,15 +636,16 @@ fn read(p: &Path) -> Result<Vec<u8>, String> {
 
 // ------------------------------------------------------------------ the child process
 
-/// `fuzz-child TARGET SEED START END DIR`: runs inputs START..END of TARGET, printing
-/// `I n` before input n, `P n message` after a panic and `M n bytes` after an allocation out
-/// of proportion; then `E count`.
+/// `fuzz-child TARGET SEED START MILLIS DIR`: runs inputs START, START+1, … of TARGET for
+/// MILLIS milliseconds, printing `I n` before input n, `P n message` after a panic and
+/// `M n bytes` after an allocation out of proportion; then `E count`.
 pub fn child(args: &[String]) -> Result<(), String> {
-    let [name, seed, start, end, dir] = args else {
-        return Err("fuzz-child TARGET SEED START END DIR".into());
+    let [name, seed, start, millis, dir] = args else {
+        return Err("fuzz-child TARGET SEED START MILLIS DIR".into());
     };
     let num = |s: &str| s.parse::<u64>().map_err(|e| format!("{s}: {e}"));
-    let (seed, start, end) = (num(seed)?, num(start)?, num(end)?);
+    let (seed, start, millis) = (num(seed)?, num(start)?, num(millis)?);
+    let deadline = Instant::now() + Duration::from_millis(millis);
     let dir = PathBuf::from(dir);
     let all = targets();
     let target = all
@@ -585,10 +662,15 @@ pub fn child(args: &[String]) -> Result<(), String> {
     let input_path = dir.join(format!("input-{}-{}", target.name, std::process::id()));
     let mut out = std::io::stdout().lock();
     let mut count = 0u64;
-    for i in start..end {
+    for i in start.. {
+        if Instant::now() >= deadline {
+            break;
+        }
         let input = make_input(seed, target, &seeds[target.name], i);
         std::fs::write(&input_path, &input).map_err(|e| e.to_string())?;
-        writeln!(out, "I {i}").and_then(|()| out.flush()).map_err(|e| e.to_string())?;
+        writeln!(out, "I {i}")
+            .and_then(|()| out.flush())
+            .map_err(|e| e.to_string())?;
         let base = LIVE.load(Ordering::Relaxed);
         PEAK.store(base, Ordering::Relaxed);
         TRACK.store(true, Ordering::Relaxed);
@@ -669,7 +751,10 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
     if let Some(t) = &o.target {
         if !targets().iter().any(|x| x.name == t) {
             let names: Vec<&str> = targets().iter().map(|t| t.name).collect();
-            return Err(format!("fuzz: no target {t:?}; targets: {}", names.join(", ")));
+            return Err(format!(
+                "fuzz: no target {t:?}; targets: {}",
+                names.join(", ")
+            ));
         }
     }
     Ok(o)
@@ -799,19 +884,23 @@ fn fuzz_reader(
     let mut next = o.start;
     let mut tried = 0u64;
     let mut found = Vec::new();
-    // Children run batches, so the deadline is checked between them.
-    const BATCH: u64 = 2000;
     while Instant::now() < deadline {
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .as_millis();
         let mut child = Command::new("sh")
             .arg("-c")
-            .arg(format!("ulimit -v {} && exec \"$0\" \"$@\"", MEMORY_CAP_MIB * 1024))
+            .arg(format!(
+                "ulimit -v {} && exec \"$0\" \"$@\"",
+                MEMORY_CAP_MIB * 1024
+            ))
             .arg(exe)
             .args([
                 "fuzz-child",
                 t.name,
                 &o.seed.to_string(),
                 &next.to_string(),
-                &(next + BATCH).to_string(),
+                &left.to_string(),
                 &work.display().to_string(),
             ])
             .stdout(Stdio::piped())
@@ -853,7 +942,9 @@ fn fuzz_reader(
                         ("M", Some(n)) => found.push(Finding {
                             target: t.name,
                             iteration: n,
-                            what: format!("allocated {rest} bytes at peak, out of proportion to the input"),
+                            what: format!(
+                                "allocated {rest} bytes at peak, out of proportion to the input"
+                            ),
                         }),
                         ("E", _) => ended = true,
                         _ => {}
@@ -875,8 +966,7 @@ fn fuzz_reader(
             let _ = e.read_to_string(&mut stderr);
         }
         if ended && status.success() {
-            next += BATCH;
-            continue;
+            break;
         }
         let Some(cur) = current else {
             return Err(format!(
@@ -935,7 +1025,14 @@ fn fuzz_cli(
 ) -> Result<(u64, Vec<Finding>), String> {
     let scratch = work.join("cli");
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
-    for f in ["vec.bin", "vec.txt", "corpus.txt", "vocab.txt", "questions.txt", "pairs.txt"] {
+    for f in [
+        "vec.bin",
+        "vec.txt",
+        "corpus.txt",
+        "vocab.txt",
+        "questions.txt",
+        "pairs.txt",
+    ] {
         std::fs::copy(work.join("seeds").join(f), scratch.join(f)).map_err(|e| e.to_string())?;
     }
     let deadline = Instant::now() + budget;
@@ -971,9 +1068,13 @@ fn run_cli_once(bin: &Path, scratch: &Path, input: &[u8]) -> Result<Option<Strin
     let mut child = Command::new("sh")
         .current_dir(scratch)
         .arg("-c")
-        .arg(format!("ulimit -v {} && exec \"$0\" \"$@\"", MEMORY_CAP_MIB * 1024))
+        .arg(format!(
+            "ulimit -v {} && exec \"$0\" \"$@\"",
+            MEMORY_CAP_MIB * 1024
+        ))
         .arg(bin)
         .args(cli_args(input))
+        .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -982,7 +1083,7 @@ fn run_cli_once(bin: &Path, scratch: &Path, input: &[u8]) -> Result<Option<Strin
     let stderr = child.stderr.take();
     let collector = std::thread::spawn(move || {
         let mut s = Vec::new();
-        if let Some(mut e) = stderr {
+        if let Some(e) = stderr {
             use std::io::Read;
             let _ = e.take(1 << 16).read_to_end(&mut s);
         }
@@ -1001,7 +1102,12 @@ fn run_cli_once(bin: &Path, scratch: &Path, input: &[u8]) -> Result<Option<Strin
         std::thread::sleep(Duration::from_millis(2));
     };
     let err = collector.join().unwrap_or_default();
-    let last = err.trim().lines().last().unwrap_or("").to_string();
+    // The panic's own line (with its location and message), else the last line.
+    let lines: Vec<&str> = err.trim().lines().collect();
+    let last = match lines.iter().position(|l| l.contains("panicked at")) {
+        Some(i) => lines[i..lines.len().min(i + 2)].join(" "),
+        None => lines.last().copied().unwrap_or("").to_string(),
+    };
     Ok(match status {
         None => Some(format!("no exit after {HANG_SECS} s (hang)")),
         Some(s) if s.code() == Some(0) || s.code() == Some(1) => None,
@@ -1022,12 +1128,22 @@ fn replay(t: &Target, file: &Path, work: &Path) -> Result<(), String> {
             let bin = build_cli(&root)?;
             let scratch = work.join("cli");
             std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
-            for f in ["vec.bin", "vec.txt", "corpus.txt", "vocab.txt", "questions.txt", "pairs.txt"] {
+            for f in [
+                "vec.bin",
+                "vec.txt",
+                "corpus.txt",
+                "vocab.txt",
+                "questions.txt",
+                "pairs.txt",
+            ] {
                 std::fs::copy(work.join("seeds").join(f), scratch.join(f))
                     .map_err(|e| e.to_string())?;
             }
             let args = cli_args(&input);
-            eprintln!("replay: neurite-word2vec {args:?} (in {})", scratch.display());
+            eprintln!(
+                "replay: neurite-word2vec {args:?} (in {})",
+                scratch.display()
+            );
             match run_cli_once(&bin, &scratch, &input)? {
                 Some(what) => Err(format!("replay: {what}")),
                 None => {

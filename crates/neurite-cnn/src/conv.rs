@@ -587,7 +587,10 @@ mod tests {
             .err()
             .unwrap();
         assert!(
-            matches!(e, CnnError::Tensor(neurite_tensor::TensorError::OutOfMemory { .. })),
+            matches!(
+                e,
+                CnnError::Tensor(neurite_tensor::TensorError::OutOfMemory { .. })
+            ),
             "{e}"
         );
         // Padding 10^6 on a 5×5 input: an output of (2·10^6 + 3)² per channel.

@@ -305,9 +305,14 @@ mod tests {
         let mut rng = Rng::new(5);
         // 10^10 weights of 4 bytes: 40 GB, more than the machines this runs on; an
         // allocation abort before.
-        let e = Linear::<f32>::new(100_000, 100_000, &mut rng).err().unwrap();
+        let e = Linear::<f32>::new(100_000, 100_000, &mut rng)
+            .err()
+            .unwrap();
         assert!(
-            matches!(e, NnError::Tensor(neurite_tensor::TensorError::OutOfMemory { .. })),
+            matches!(
+                e,
+                NnError::Tensor(neurite_tensor::TensorError::OutOfMemory { .. })
+            ),
             "{e}"
         );
         assert!(e.to_string().contains("Linear(100000 → 100000)"), "{e}");
@@ -315,7 +320,9 @@ mod tests {
             .err()
             .unwrap();
         assert!(matches!(e, NnError::Tensor(_)), "{e}");
-        let e = crate::LayerNorm::<f64>::new(&[100_000, 100_000]).err().unwrap();
+        let e = crate::LayerNorm::<f64>::new(&[100_000, 100_000])
+            .err()
+            .unwrap();
         assert!(matches!(e, NnError::Tensor(_)), "{e}");
     }
 

@@ -232,7 +232,10 @@ mod tests {
         // 300,000² counts of 8 bytes = 720 GB: an allocation abort before.
         let e = ConfusionMatrix::new(&[0], &[0], 300_000).unwrap_err();
         assert!(
-            matches!(e, NnError::Tensor(neurite_tensor::TensorError::OutOfMemory { .. })),
+            matches!(
+                e,
+                NnError::Tensor(neurite_tensor::TensorError::OutOfMemory { .. })
+            ),
             "{e}"
         );
         assert!(e.to_string().contains("300000×300000"), "{e}");

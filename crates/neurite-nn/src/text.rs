@@ -531,7 +531,10 @@ mod tests {
         // 2^40 ids of 8 bytes: an allocation abort before.
         let e = pad_batch(&ex, &[0, 0], padding).unwrap_err();
         assert!(
-            matches!(e, NnError::Tensor(neurite_tensor::TensorError::OutOfMemory { .. })),
+            matches!(
+                e,
+                NnError::Tensor(neurite_tensor::TensorError::OutOfMemory { .. })
+            ),
             "{e}"
         );
         assert!(e.to_string().contains("pad_batch"), "{e}");

@@ -1006,7 +1006,10 @@ fn layers_beyond_memory_are_typed_errors() {
     };
     let e = Lstm::<f32>::new(&c, &mut rng).err().unwrap();
     assert!(
-        matches!(e, RnnError::Tensor(neurite_tensor::TensorError::OutOfMemory { .. })),
+        matches!(
+            e,
+            RnnError::Tensor(neurite_tensor::TensorError::OutOfMemory { .. })
+        ),
         "{e}"
     );
     let cell = CellConfig {

@@ -154,8 +154,14 @@ mod tests {
         // The element count overflows: ndarray panicked here.
         let e = Tensor::<f32>::try_full(&[usize::MAX, 2], 1.0).unwrap_err();
         assert!(matches!(e, TensorError::TooLarge { .. }), "{e}");
-        assert_eq!(Tensor::<f64>::try_zeros(&[2, 0, 3]).unwrap().shape(), &[2, 0, 3]);
-        assert_eq!(Tensor::<f64>::try_full(&[2], 3.0).unwrap().to_vec(), vec![3.0; 2]);
+        assert_eq!(
+            Tensor::<f64>::try_zeros(&[2, 0, 3]).unwrap().shape(),
+            &[2, 0, 3]
+        );
+        assert_eq!(
+            Tensor::<f64>::try_full(&[2], 3.0).unwrap().to_vec(),
+            vec![3.0; 2]
+        );
     }
 
     #[test]

@@ -337,7 +337,10 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{e}");
         assert!(e.to_string().contains("read-only"), "{e}");
         assert_eq!(std::fs::read(&p).unwrap(), b"keep");
-        assert_eq!(check_writable(&p).unwrap_err().kind(), ErrorKind::PermissionDenied);
+        assert_eq!(
+            check_writable(&p).unwrap_err().kind(),
+            ErrorKind::PermissionDenied
+        );
         assert_eq!(listing(&dir), ["frozen.bin"]);
         #[allow(clippy::permissions_set_readonly_false)]
         perm.set_readonly(false);
@@ -366,7 +369,10 @@ mod tests {
         assert_eq!(listing(&dir), Vec::<String>::new());
         let missing = check_writable(&dir.join("no/such/out.bin")).unwrap_err();
         assert_eq!(missing.kind(), ErrorKind::NotFound, "{missing}");
-        assert!(check_writable(&dir).is_err(), "a directory is not a file path");
+        assert!(
+            check_writable(&dir).is_err(),
+            "a directory is not a file path"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

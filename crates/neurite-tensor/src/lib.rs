@@ -41,9 +41,9 @@
 
 pub mod alloc;
 pub mod conv;
-pub mod fs;
 mod error;
 mod float;
+pub mod fs;
 mod matmul;
 pub mod memory;
 mod ops;

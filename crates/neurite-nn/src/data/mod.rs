@@ -14,8 +14,8 @@ pub use idx::{load_mnist, read_idx, read_idx_limited, IdxArray, IdxType, MnistSp
 pub use standardize::Standardizer;
 
 use std::io::Read;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{NnError, Result};
 
@@ -84,7 +84,12 @@ enum ReadError {
 
 /// Reads `r` to its end into a vector grown with `try_reserve` as bytes arrive; more than
 /// `limit` bytes is an error naming the limit.
-fn read_growing(mut r: impl Read, limit: u64, path: &Path, doing: &str) -> Result<Vec<u8>, ReadError> {
+fn read_growing(
+    mut r: impl Read,
+    limit: u64,
+    path: &Path,
+    doing: &str,
+) -> Result<Vec<u8>, ReadError> {
     let mut out: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; 1 << 16];
     loop {
