@@ -81,7 +81,7 @@ pub fn check_bytes<T>(what: &str, elements: usize) -> Result<usize> {
     if bytes > u128::from(limit) {
         return Err(TensorError::OutOfMemory {
             what: what.to_string(),
-            bytes,
+            bytes: u64::try_from(bytes).unwrap_or(u64::MAX),
             limit,
         });
     }
@@ -134,7 +134,7 @@ pub fn try_with_capacity<T>(what: &str, len: usize) -> Result<Vec<T>> {
     v.try_reserve_exact(len)
         .map_err(|_| TensorError::OutOfMemory {
             what: what.to_string(),
-            bytes: bytes as u128,
+            bytes: bytes as u64,
             limit: memory_limit(),
         })?;
     Ok(v)
@@ -199,8 +199,8 @@ mod tests {
         match &e {
             TensorError::OutOfMemory { what, bytes, limit } => {
                 assert_eq!(what, "a big tensor");
-                assert_eq!(*bytes, 1u128 << 60);
-                assert!(u128::from(*limit) < *bytes);
+                assert_eq!(*bytes, 1u64 << 60);
+                assert!(*limit < *bytes);
             }
             other => panic!("expected OutOfMemory, got {other:?}"),
         }

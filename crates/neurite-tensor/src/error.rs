@@ -78,8 +78,8 @@ pub enum TensorError {
     OutOfMemory {
         /// The tensor, layer or buffer requested.
         what: String,
-        /// The bytes requested.
-        bytes: u128,
+        /// The bytes requested (`u64::MAX` when beyond it).
+        bytes: u64,
         /// [`crate::alloc::memory_limit`].
         limit: u64,
     },

@@ -116,7 +116,7 @@ fn read_growing(
                 return Err(ReadError::Nn(NnError::Tensor(
                     neurite_tensor::TensorError::OutOfMemory {
                         what: format!("{doing} {}", path.display()),
-                        bytes: (out.len() + n) as u128,
+                        bytes: (out.len() + n) as u64,
                         limit: neurite_tensor::alloc::memory_limit(),
                     },
                 )));
