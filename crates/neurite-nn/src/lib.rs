@@ -99,3 +99,8 @@ pub use norm::{layer_norm, LayerNorm};
 pub use optim::{clip_grad_norm, clip_grad_value, Adagrad, Adam, Optimizer, RmsProp, Sgd};
 pub use schedule::{CosineLr, ExponentialLr, LrSchedule, StepLr, Warmup};
 pub use serialize::{load_params, save_params, state_dict, write_atomic};
+
+/// The README's examples, compiled and run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
