@@ -119,15 +119,7 @@ pub struct TrainConfig {
     /// `sync_words` in expectation (default 50,000). After every round the `sync_hot_rows`
     /// most-used rows are merged; the other rows every `sync_cold_rounds` rounds. Shorter
     /// rounds merge more often; longer ones let the copies drift apart before their changes
-    /// are summed, which costs accuracy. The figures below were measured with every row merged
-    /// after every round (`sync_cold_rounds` 1).
-    /// On corpus.txt (2 threads, 5 epochs, analogies within the top 30,000 words) CBOW NS
-    /// scored 0.2823 / 0.2853 / 0.2842 (seeds 1–3) with 50,000 against 0.2761 / 0.2807 /
-    /// 0.2725 with 100,000 (one thread: 0.2913 / 0.2912 / 0.2874), and skip-gram NS 0.2877 /
-    /// 0.2795 (seeds 1–2) against 0.2742 (seed 1), at 70% of Hogwild's speed against 75% (CBOW
-    /// NS, 1 epoch, medians of 7 alternating runs). With rounds of 100,000 kept words (rather
-    /// than words read), skip-gram's nearest neighbours of "father" on the embedded corpus
-    /// (2 threads, 2 epochs) were unrelated words.
+    /// are summed, which costs accuracy (the README's word2vec design notes have the figures).
     pub sync_words: u64,
     /// [`ThreadMode::Deterministic`]: rows of each matrix (the most frequent words, the
     /// Huffman nodes nearest the root) merged after every round (`-sync-hot-rows`, default
@@ -139,14 +131,7 @@ pub struct TrainConfig {
     /// merge costs memory traffic in proportion to the rows touched since the last one, most
     /// of which are rare words that one thread alone has touched, so merging them less often
     /// is most of the deterministic mode's speed; the copies of a rare word have little time to
-    /// drift apart.
-    ///
-    /// Measured on corpus.txt (CBOW NS, 2 threads, seeds 1–3, 5 epochs, analogies within the
-    /// top 30,000 words): 4096 hot rows and merges every 4 rounds scored 0.2797 / 0.2894 /
-    /// 0.2834, against 0.2823 / 0.2853 / 0.2842 with every row merged every round; speed
-    /// (1 epoch, medians of 9–11 alternating runs with Hogwild): 3.25M words/s against 2.91M,
-    /// Hogwild 3.3–3.6M. With 1024 hot rows and merges every 8 rounds the score fell to 0.2791
-    /// / 0.2756 / 0.2825.
+    /// drift apart (the README's word2vec design notes have the figures).
     pub sync_cold_rounds: usize,
     /// Hogwild on several threads: each thread trains its own copy of this many of the
     /// most-used rows of each matrix (the most frequent words, the Huffman nodes nearest the
