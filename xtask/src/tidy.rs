@@ -203,6 +203,16 @@ fn no_code_reads_from_the_shared_folder() {
 /// Source files allowed over [`MAX_LINES`], each with the reason it stays whole.
 const LONG_FILES: &[(&str, &str)] = &[
     (
+        "crates/neurite-nn/src/loss.rs",
+        "every loss with its fused op, its stated derivative and its three reductions; the \
+         reduction and validation helpers are shared by all of them",
+    ),
+    (
+        "crates/neurite-word2vec/src/cli.rs",
+        "word2vec.c's flag set for training and the subcommands on vectors, one parser each; \
+         to be split by subcommand when it grows further",
+    ),
+    (
         "examples/image_caption.rs",
         "becoming a folder with the model apart from the driver (issue 16, part 2)",
     ),

@@ -62,7 +62,7 @@ use neurite_tensor::Rng;
 
 use crate::config::{ThreadMode, TrainConfig};
 use crate::corpus::Corpus;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::sampling::Lcg;
 use crate::vectors::KeyedVectors;
 use crate::vocab::Vocabulary;
@@ -144,6 +144,24 @@ impl Word2Vec {
                 memory_bytes as f64 / 1e6
             );
         }
+        // Every matrix is checked against the memory there is before any is made.
+        let elements = v.checked_mul(dim).ok_or_else(|| Error::Overflow {
+            path: corpus.path().to_path_buf(),
+            what: format!("a matrix of {v} words × {dim} dimensions"),
+        })?;
+        let copies = if threads_copy(config) {
+            config.threads
+        } else {
+            0
+        };
+        let matrices = 1 + config.hs as usize + (config.negative > 0) as usize;
+        let total = elements
+            .checked_mul(matrices * (1 + copies))
+            .ok_or_else(|| Error::Overflow {
+                path: corpus.path().to_path_buf(),
+                what: format!("{} weight matrices of {v} × {dim}", matrices * (1 + copies)),
+            })?;
+        check_allocation::<f32>(total, "the weight matrices")?;
         let mut syn0 = initial_input_vectors(v, dim, config);
         let mut syn1 = if config.hs {
             huge_page_vec(v.saturating_sub(1) * dim, 0.0f32)
@@ -151,7 +169,7 @@ impl Word2Vec {
             Vec::new()
         };
         let mut syn1neg = if config.negative > 0 {
-            huge_page_vec(v * dim, 0.0f32)
+            huge_page_vec(elements, 0.0f32)
         } else {
             Vec::new()
         };
@@ -312,6 +330,18 @@ fn initial_input_vectors(v: usize, dim: usize, config: &TrainConfig) -> Vec<f32>
         }
     }
     syn0
+}
+
+/// True when every thread trains its own copy of the model (the deterministic mode).
+fn threads_copy(config: &TrainConfig) -> bool {
+    config.thread_mode == ThreadMode::Deterministic && config.threads > 1
+}
+
+/// [`Error::OutOfMemory`] unless `elements` values of `T` can be allocated now. The probe
+/// reserves address space only (no page is touched) and gives it back at once.
+fn check_allocation<T>(elements: usize, what: &str) -> Result<()> {
+    let mut probe: Vec<T> = Vec::new();
+    crate::io::try_grow(&mut probe, elements, what)
 }
 
 fn join(h: std::thread::ScopedJoinHandle<'_, Result<()>>) -> Result<()> {

@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::chunks::Chunks;
 use crate::config::{Architecture, ReferenceFma, TrainConfig, REFERENCE_TABLE_SIZE};
 use crate::corpus::Corpus;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::huffman::HuffmanTree;
 use crate::sampling::{
     keep_probability, reference_keep_threshold, reference_unigram_table, AliasTable, SigmoidTable,
@@ -96,6 +96,13 @@ impl<'a> Shared<'a> {
         let kept: f64 = counts.iter().zip(&keep).map(|(&c, &p)| c as f64 * p).sum();
         let round_kept =
             ((config.sync_words as f64 * kept / total.max(1) as f64).ceil() as u64).max(1);
+        let planned = (config.epochs as u64)
+            .checked_mul(total)
+            .and_then(|w| w.checked_add(1))
+            .ok_or_else(|| Error::Overflow {
+                path: corpus.path().to_path_buf(),
+                what: format!("{} epochs of {total} words", config.epochs),
+            })?;
         Ok(Shared {
             corpus,
             vocab,
@@ -117,7 +124,7 @@ impl<'a> Shared<'a> {
                 }),
             },
             words_done: AtomicU64::new(0),
-            planned: config.epochs as u64 * total + 1,
+            planned,
             started: Instant::now(),
             file_len,
             chunks: (config.threads > 1)

@@ -443,3 +443,52 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn sizes_beyond_memory_or_64_bits_are_typed_errors() {
+    let corpus = Corpus::from_bytes("t", b"a b c a b\n".to_vec());
+    let opts = VocabOptions {
+        min_count: 1,
+        ..Default::default()
+    };
+    // A million words of 2^20 dimensions: 4 TiB per matrix, refused before allocating.
+    let names: Vec<String> = (0..1_000_000).map(|i| format!("w{i}")).collect();
+    let vocab = Vocabulary::from_counts(names.iter().map(|w| (w.as_str(), 1)), &opts).unwrap();
+    let c = TrainConfig {
+        dim: crate::config::MAX_DIM,
+        ..TrainConfig::default()
+    };
+    let e = Word2Vec::train_with_vocab(&corpus, vocab, &c).unwrap_err();
+    assert!(matches!(e, Error::OutOfMemory { .. }), "{e}");
+    // Counts whose epochs overflow 64 bits.
+    let vocab = Vocabulary::from_counts([("a", u64::MAX / 4), ("b", 1)], &opts).unwrap();
+    let e = Word2Vec::train_with_vocab(&corpus, vocab, &TrainConfig::default()).unwrap_err();
+    assert!(matches!(e, Error::Overflow { .. }), "{e}");
+    for bad in [
+        TrainConfig {
+            negative: 1_000_000_000_000,
+            ..TrainConfig::default()
+        },
+        TrainConfig {
+            threads: 100_000,
+            ..TrainConfig::default()
+        },
+        TrainConfig {
+            max_sentence_len: 1_000_000_000_000,
+            ..TrainConfig::default()
+        },
+        TrainConfig {
+            window: usize::MAX,
+            ..TrainConfig::default()
+        },
+        TrainConfig {
+            epochs: usize::MAX / 2,
+            ..TrainConfig::default()
+        },
+    ] {
+        assert!(matches!(
+            Word2Vec::train(&corpus, &bad),
+            Err(Error::InvalidConfig { .. })
+        ));
+    }
+}

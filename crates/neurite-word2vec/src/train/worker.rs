@@ -70,7 +70,7 @@ impl Worker {
                 .tokens(range.0, range.1, config.reference_parity)?,
             rng: Rng::new(config.seed).fork(id as u64),
             lcg: Lcg(id as u64),
-            sentence: Vec::with_capacity(config.max_sentence_len),
+            sentence: Vec::with_capacity(config.max_sentence_len.min(1 << 16)),
             pos: 0,
             need_read: true,
             pending_end: false,
