@@ -83,6 +83,20 @@ pub enum NnError {
         /// Every difference found.
         message: String,
     },
+    /// A stored tensor has a dtype the caller cannot use.
+    #[error("expected {expected}, got a {got} tensor")]
+    Dtype {
+        /// What was expected.
+        expected: String,
+        /// The stored dtype.
+        got: crate::tensor_file::Dtype,
+    },
+    /// A state dict or checkpoint lacks a tensor.
+    #[error("no tensor named {name:?}")]
+    MissingTensor {
+        /// The name.
+        name: String,
+    },
     /// Non-finite values in data.
     #[error("{what}: found a non-finite value (NaN or ±∞) at {location}")]
     NonFinite {
