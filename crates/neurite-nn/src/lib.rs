@@ -10,7 +10,7 @@
 //! | [`Module`], [`Sequential`] | forward on graph variables; parameters visited by name in a stable order (`0.weight`, `0.bias`, `2.weight`, … as PyTorch names them); train / eval mode |
 //! | layers | [`Linear`] (weight [out, in], one fused op), [`Embedding`], [`Dropout`] (seeded), [`Flatten`], [`LayerNorm`] |
 //! | activations | [`Sigmoid`], [`Tanh`], [`Relu`] — the three the subject teaches — and [`LeakyRelu`], [`Elu`], [`Gelu`], [`Softplus`], [`Softmax`], [`LogSoftmax`]; the same as [`functional`] functions |
-//! | outputs and losses | linear + [`mse`] (regression), sigmoid + [`bce_with_logits`] (fused, stable for any logit) or [`binary_cross_entropy`], softmax + [`cross_entropy`] (fused with log-softmax; [`cross_entropy_with`] adds label smoothing and class weights), [`nll`], [`l1`], [`huber`] |
+//! | outputs and losses | linear + [`mse`] (regression), sigmoid + [`bce_with_logits`] (fused, stable for any logit) or [`binary_cross_entropy`], softmax + [`cross_entropy`] (fused with log-softmax; [`cross_entropy_with`] adds label smoothing and class weights), [`nll`], [`l1`], [`huber`]; each with a [`Reduction`] (mean, sum, or one loss per element / sample) through its `_with` form |
 //! | [`init`] | Xavier/Glorot and Kaiming/He, uniform and normal, seeded; `Linear` uses PyTorch's default U(±1/√fan_in), `Embedding` N(0, 1), `LayerNorm` ones and zeros |
 //! | optimisers | [`Sgd`] (momentum, Nesterov, weight decay), [`Adam`] / AdamW ([`Adam::adamw`]), [`RmsProp`], [`Adagrad`]; [`clip_grad_norm`], [`clip_grad_value`]; [`schedule`]: step, exponential, cosine, linear warm-up |
 //! | state and files | [`state_dict`] / [`load_state_dict`] in memory, [`save_params`] / [`load_params`] on disk: PyTorch's names and layouts, parameters and buffers; strict by default or [`LoadMode::NonStrict`], a [`LoadReport`] of missing / unexpected / mis-shaped names and dtype conversions (F64, F32, F16, BF16 into f32 or f64); atomic writes |
@@ -93,8 +93,9 @@ pub use embedding::{embedding, Embedding};
 pub use error::{NnError, Result};
 pub use linear::{linear, Linear, LinearOp};
 pub use loss::{
-    bce_with_logits, binary_cross_entropy, cross_entropy, cross_entropy_with, huber, l1, mse, nll,
-    BceOp, BceWithLogitsOp, CrossEntropyOp, CrossEntropyOptions, HuberOp,
+    bce_with_logits, bce_with_logits_with, binary_cross_entropy, binary_cross_entropy_with,
+    cross_entropy, cross_entropy_with, huber, huber_with, l1, l1_with, mse, mse_with, nll,
+    nll_with, BceOp, BceWithLogitsOp, CrossEntropyOp, CrossEntropyOptions, HuberOp, Reduction,
 };
 pub use module::{join, num_params, param_shapes, Buffer, BufferMut, Module, Sequential};
 pub use norm::{layer_norm, LayerNorm};
@@ -105,3 +106,8 @@ pub use serialize::{
     write_atomic, Conversion, LoadMode, LoadReport, Mismatch,
 };
 pub use tensor_file::{Dtype, StateDict, StoredTensor};
+
+/// The README's examples, compiled and run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

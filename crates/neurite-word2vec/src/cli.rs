@@ -1,5 +1,6 @@
 //! The command line of `neurite-word2vec`: word2vec.c's flags (a drop-in replacement) plus the
-//! subcommands `similar`, `analogy`, `doesnt-match`, `evaluate` and `plot`. Parsing is here,
+//! subcommands `similar`, `analogy`, `doesnt-match`, `evaluate`, `plot` and `phrase`
+//! (word2phrase.c's command line). Parsing is here,
 //! in the library, so that it is tested; the binary only calls [`run_os`].
 //!
 //! Arguments are `OsString`s: file names and words need not be UTF-8 (words are looked up as
@@ -76,6 +77,13 @@ Using vectors (text or binary, detected; gzip-compressed too). Every command tak
                         defaults: the embedded questions-words.txt and wordsim353.tsv;
                         analogies are scored by 3CosAdd and 3CosMul
   neurite-word2vec plot <vectors> <out.svg> <word>...               2-D PCA of the words
+
+Phrases (word2phrase.c's tool; run again on its output for longer phrases):
+  neurite-word2vec phrase -train <file> -output <file> [-min-count <int>=5]
+                        [-threshold <float>=100] [-debug <int>=2] [-scoring word2phrase|gensim|npmi]
+                        [-prune-at <entries>=350000000]
+                        joins pairs a b into a_b when (count(ab) − min-count) / (count(a)·count(b))
+                        · words > threshold; output identical to word2phrase.c's
 ";
 
 fn parse<T: std::str::FromStr>(flag: &'static str, v: &str) -> Result<T> {
@@ -299,11 +307,45 @@ pub fn parse_train_args(args: &[impl AsRef<OsStr>]) -> Result<TrainArgs> {
     Ok(t)
 }
 
+/// The error for a default that needs the `embedded-data` feature when it is off.
+#[cfg(not(feature = "embedded-data"))]
+fn not_embedded(flag: &'static str) -> Error {
+    Error::InvalidConfig {
+        name: flag,
+        value: "(not given)".into(),
+        expected: "a file: this build has no embedded data (feature `embedded-data` is off)",
+    }
+}
+
+/// The embedded corpus, the default without `-train`.
+fn embedded_corpus() -> Result<Corpus> {
+    #[cfg(feature = "embedded-data")]
+    return Corpus::embedded();
+    #[cfg(not(feature = "embedded-data"))]
+    Err(not_embedded("-train"))
+}
+
+/// The embedded analogy questions, the default without `-questions`.
+fn embedded_questions() -> Result<String> {
+    #[cfg(feature = "embedded-data")]
+    return crate::data::questions_words();
+    #[cfg(not(feature = "embedded-data"))]
+    Err(not_embedded("-questions"))
+}
+
+/// The embedded WordSim-353 pairs, the default without `-pairs`.
+fn embedded_pairs() -> Result<String> {
+    #[cfg(feature = "embedded-data")]
+    return Ok(crate::data::wordsim353().to_owned());
+    #[cfg(not(feature = "embedded-data"))]
+    Err(not_embedded("-pairs"))
+}
+
 /// Trains as word2vec.c's main does, and saves what was asked for.
 pub fn run_train(t: &TrainArgs, out: &mut dyn Write) -> Result<()> {
     let corpus = match &t.train {
         Some(p) => Corpus::file(p),
-        None => Corpus::embedded()?,
+        None => embedded_corpus()?,
     };
     if t.config.progress {
         let _ = writeln!(
@@ -362,6 +404,73 @@ pub fn run_train(t: &TrainArgs, out: &mut dyn Write) -> Result<()> {
 pub fn run(args: &[String], out: &mut dyn Write) -> Result<()> {
     let args: Vec<OsString> = args.iter().map(OsString::from).collect();
     run_os(&args, out)
+}
+
+/// `phrase`: word2phrase.c's command line.
+fn run_phrase(args: &[OsString], out: &mut dyn Write) -> Result<()> {
+    let mut train = None;
+    let mut output = None;
+    let mut debug = 2u32;
+    let mut o = crate::phrases::PhraseOptions::default();
+    let mut i = 0;
+    while i < args.len() {
+        let flag = utf8("flag", &args[i])?.trim_start_matches('-');
+        let v = args.get(i + 1).ok_or_else(|| {
+            Error::config("arguments", flag.to_string(), "a value after each flag")
+        })?;
+        match flag {
+            "train" => train = Some(PathBuf::from(v)),
+            "output" => output = Some(PathBuf::from(v)),
+            "min-count" => o.min_count = number("min-count", v)?,
+            "threshold" => o.threshold = number("threshold", v)?,
+            "debug" => debug = number("debug", v)?,
+            "prune-at" => o.prune_at = number("prune-at", v)?,
+            "scoring" => {
+                o.scoring = match utf8("scoring", v)? {
+                    "word2phrase" => crate::phrases::PhraseScoring::Word2Phrase,
+                    "gensim" | "default" => crate::phrases::PhraseScoring::Gensim,
+                    "npmi" => crate::phrases::PhraseScoring::Npmi,
+                    other => {
+                        return Err(Error::config(
+                            "scoring",
+                            other,
+                            "word2phrase, gensim or npmi",
+                        ))
+                    }
+                }
+            }
+            _ => {
+                return Err(Error::config(
+                    "flag",
+                    flag.to_string(),
+                    "-train, -output, -min-count, -threshold, -debug, -scoring or -prune-at",
+                ))
+            }
+        }
+        i += 2;
+    }
+    let usage = "phrase -train <file> -output <file> [-min-count <n>] [-threshold <x>]";
+    let (Some(train), Some(output)) = (train, output) else {
+        return Err(Error::config(
+            "arguments",
+            "-train or -output missing",
+            usage,
+        ));
+    };
+    if o.threshold.is_nan() {
+        return Err(Error::config("threshold", o.threshold, "a finite number"));
+    }
+    let phrases = crate::phrases::phrase_file(&train, &output, &o)?;
+    let io = |e: std::io::Error| Error::io("<stdout>", e);
+    if debug > 0 {
+        writeln!(out, "Words in train file: {}", phrases.train_words()).map_err(io)?;
+        if debug > 1 {
+            for (p, s) in phrases.top(20) {
+                writeln!(out, "{p:<30} {s:.2}").map_err(io)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Options of the commands that use vectors: `--limit`, `--topn`, `--restrict`, `--cosmul`
@@ -527,11 +636,11 @@ pub fn run_os(args: &[OsString], out: &mut dyn Write) -> Result<()> {
             }
             let analogies = match &questions {
                 Some(p) => evaluate_analogies_file(&kv, p, restrict)?,
-                None => evaluate_analogies(&kv, &crate::data::questions_words()?, restrict)?,
+                None => evaluate_analogies(&kv, &embedded_questions()?, restrict)?,
             };
             let sim = match &pairs {
                 Some(p) => evaluate_similarity_file(&kv, p, restrict)?,
-                None => evaluate_similarity(&kv, crate::data::wordsim353(), restrict)?,
+                None => evaluate_similarity(&kv, &embedded_pairs()?, restrict)?,
             };
             write!(out, "{}", analogies.table()).map_err(io)?;
             writeln!(
@@ -551,6 +660,7 @@ pub fn run_os(args: &[OsString], out: &mut dyn Write) -> Result<()> {
             .map_err(io)?;
             Ok(())
         }
+        Some(Some("phrase")) => run_phrase(&args[1..], out),
         Some(Some("plot")) => {
             let (o, rest) = query_options(&args[1..], true)?;
             need(&rest, 4, "plot <vectors> <out.svg> <word> <word>...")?;
@@ -821,6 +931,43 @@ mod tests {
         );
         let l = lines(format!("analogy {v} king man woman 1 --limit 5"));
         assert!(l[0].starts_with("queen"), "{l:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn phrase_subcommand_takes_word2phrase_flags() {
+        let dir = std::env::temp_dir().join(format!("neurite-w2v-ph-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (i, o) = (dir.join("in.txt"), dir.join("out.txt"));
+        std::fs::write(&i, "new york is big\nnew york is old\n".repeat(10)).unwrap();
+        let cmd = format!(
+            "phrase -train {} -output {} -min-count 2 -threshold 1 -debug 0",
+            i.display(),
+            o.display()
+        );
+        run(&args(&cmd), &mut Vec::new()).unwrap();
+        assert!(std::fs::read_to_string(&o)
+            .unwrap()
+            .starts_with(" new_york"));
+        for bad in [
+            "-threshold nan",
+            "-min-count -1",
+            "-scoring pmi",
+            "-bogus 1",
+        ] {
+            let cmd = format!(
+                "phrase -train {} -output {} {bad}",
+                i.display(),
+                o.display()
+            );
+            assert!(
+                matches!(
+                    run(&args(&cmd), &mut Vec::new()),
+                    Err(Error::InvalidConfig { .. })
+                ),
+                "{bad}"
+            );
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -66,11 +66,14 @@
 //! * [`evaluate_analogies`] (questions-words.txt, per section, restricted to the top N words
 //!   like compute-accuracy; 3CosAdd and 3CosMul) and [`evaluate_similarity`] (Spearman
 //!   correlation, WordSim-353).
+//! * [`phrases`] — word2phrase.c's phrase detection ("new york" → `new_york`), byte-identical
+//!   output, streaming both passes, with gensim's `Phrases` scorers (default, npmi) as options.
 //! * [`pca_svg`] — a 2-D PCA picture of chosen words.
 //! * The `neurite-word2vec` binary: a drop-in for word2vec.c's command line (`-train -output
 //!   -size -window -sample -hs -negative -threads -iter -min-count -alpha -binary -cbow
 //!   -save-vocab -read-vocab`) plus `similar` (`+word`/`-word` lists), `analogy`,
-//!   `doesnt-match`, `evaluate` and `plot` subcommands, each with `--limit`.
+//!   `doesnt-match`, `evaluate` and `plot` subcommands, each with `--limit`, and `phrase`
+//!   (word2phrase.c's flags).
 //!
 //! Bad input — an empty corpus, a vocabulary emptied by `min_count`, `window = 0`, a vectors
 //! file with a wrong header, a truncated binary file, a line of the wrong dimension, a word
@@ -83,12 +86,14 @@
 pub mod cli;
 pub mod config;
 pub mod corpus;
+#[cfg(feature = "embedded-data")]
 pub mod data;
 pub mod error;
 pub mod evaluate;
 pub mod huffman;
 mod io;
 pub mod kernels;
+pub mod phrases;
 pub mod plot;
 pub mod sampling;
 pub mod train;
@@ -106,3 +111,8 @@ pub use plot::{pca_svg, save_pca_svg};
 pub use train::{TrainStats, Word2Vec};
 pub use vectors::{KeyedVectors, LoadOptions};
 pub use vocab::{VocabOptions, Vocabulary, SENTENCE_END};
+
+/// The README's examples, compiled and run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
