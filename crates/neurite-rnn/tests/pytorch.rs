@@ -7,8 +7,8 @@
 use std::path::PathBuf;
 
 use neurite_autograd::Graph;
-use neurite_nn::{load_params, StateDict};
-use neurite_rnn::{CellKind, Nonlinearity, Recurrent, RecurrentConfig, RecurrentState};
+use neurite_nn::{load_params, state_dict, StateDict};
+use neurite_rnn::{CellKind, CellParams, Nonlinearity, Recurrent, RecurrentConfig, RecurrentState};
 use neurite_tensor::Tensor;
 
 fn data_path(name: &str) -> PathBuf {
@@ -61,6 +61,32 @@ fn pytorch_weights_load_and_outputs_agree() {
         let mut layer =
             Recurrent::<f32>::new(kind, &config, &mut neurite_tensor::Rng::new(0)).unwrap();
         load_params(&mut layer, data_path(&format!("{file}.safetensors"))).unwrap();
+        // The same layer built straight from the file's tensors, without an Rng.
+        let sd = StateDict::load(data_path(&format!("{file}.safetensors"))).unwrap();
+        let cells = (0..4)
+            .map(|i| {
+                let sfx = format!("_l{}{}", i / 2, if i % 2 == 1 { "_reverse" } else { "" });
+                let t = |n: &str| {
+                    sd.require(&format!("{n}{sfx}"))
+                        .unwrap()
+                        .to_float()
+                        .unwrap()
+                };
+                CellParams::from_tensors(t("weight_ih"), t("weight_hh"), t("bias_ih"), t("bias_hh"))
+            })
+            .collect::<Vec<_>>();
+        let direct = Recurrent::<f32>::from_params(kind, &config, cells.clone()).unwrap();
+        assert_eq!(state_dict(&direct), state_dict(&layer), "{file}");
+        let mut short = cells.clone();
+        short.pop();
+        assert!(Recurrent::<f32>::from_params(kind, &config, short).is_err());
+        let mut bad = cells;
+        bad[2].bias_hh = neurite_autograd::Parameter::new(Tensor::zeros(&[3]));
+        let e = Recurrent::<f32>::from_params(kind, &config, bad)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("layer 1") && e.contains("bias_hh"), "{e}");
         let io = read_io(&format!("{file}_io.safetensors"));
         let lengths: Vec<usize> = get(&io, "lengths")
             .to_vec()
