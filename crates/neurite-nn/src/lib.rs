@@ -111,3 +111,8 @@ pub use serialize::{
     Conversion, LoadMode, LoadReport, Mismatch,
 };
 pub use tensor_file::{Dtype, StateDict, StoredTensor};
+
+/// The README's examples, compiled and run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -307,11 +307,45 @@ pub fn parse_train_args(args: &[impl AsRef<OsStr>]) -> Result<TrainArgs> {
     Ok(t)
 }
 
+/// The error for a default that needs the `embedded-data` feature when it is off.
+#[cfg(not(feature = "embedded-data"))]
+fn not_embedded(flag: &'static str) -> Error {
+    Error::InvalidConfig {
+        name: flag,
+        value: "(not given)".into(),
+        expected: "a file: this build has no embedded data (feature `embedded-data` is off)",
+    }
+}
+
+/// The embedded corpus, the default without `-train`.
+fn embedded_corpus() -> Result<Corpus> {
+    #[cfg(feature = "embedded-data")]
+    return Corpus::embedded();
+    #[cfg(not(feature = "embedded-data"))]
+    Err(not_embedded("-train"))
+}
+
+/// The embedded analogy questions, the default without `-questions`.
+fn embedded_questions() -> Result<String> {
+    #[cfg(feature = "embedded-data")]
+    return crate::data::questions_words();
+    #[cfg(not(feature = "embedded-data"))]
+    Err(not_embedded("-questions"))
+}
+
+/// The embedded WordSim-353 pairs, the default without `-pairs`.
+fn embedded_pairs() -> Result<String> {
+    #[cfg(feature = "embedded-data")]
+    return Ok(crate::data::wordsim353().to_owned());
+    #[cfg(not(feature = "embedded-data"))]
+    Err(not_embedded("-pairs"))
+}
+
 /// Trains as word2vec.c's main does, and saves what was asked for.
 pub fn run_train(t: &TrainArgs, out: &mut dyn Write) -> Result<()> {
     let corpus = match &t.train {
         Some(p) => Corpus::file(p),
-        None => Corpus::embedded()?,
+        None => embedded_corpus()?,
     };
     if t.config.progress {
         let _ = writeln!(
@@ -602,11 +636,11 @@ pub fn run_os(args: &[OsString], out: &mut dyn Write) -> Result<()> {
             }
             let analogies = match &questions {
                 Some(p) => evaluate_analogies_file(&kv, p, restrict)?,
-                None => evaluate_analogies(&kv, &crate::data::questions_words()?, restrict)?,
+                None => evaluate_analogies(&kv, &embedded_questions()?, restrict)?,
             };
             let sim = match &pairs {
                 Some(p) => evaluate_similarity_file(&kv, p, restrict)?,
-                None => evaluate_similarity(&kv, crate::data::wordsim353(), restrict)?,
+                None => evaluate_similarity(&kv, &embedded_pairs()?, restrict)?,
             };
             write!(out, "{}", analogies.table()).map_err(io)?;
             writeln!(

@@ -86,6 +86,7 @@
 pub mod cli;
 pub mod config;
 pub mod corpus;
+#[cfg(feature = "embedded-data")]
 pub mod data;
 pub mod error;
 pub mod evaluate;
@@ -110,3 +111,8 @@ pub use plot::{pca_svg, save_pca_svg};
 pub use train::{TrainStats, Word2Vec};
 pub use vectors::{KeyedVectors, LoadOptions};
 pub use vocab::{VocabOptions, Vocabulary, SENTENCE_END};
+
+/// The README's examples, compiled and run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
