@@ -107,8 +107,8 @@ pub use norm::{layer_norm, LayerNorm};
 pub use optim::{clip_grad_norm, clip_grad_value, Adagrad, Adam, Optimizer, RmsProp, Sgd};
 pub use schedule::{CosineLr, ExponentialLr, LrSchedule, StepLr, Warmup};
 pub use serialize::{
-    load_params, load_params_with, load_state_dict, save_params, state_dict, write_atomic,
-    Conversion, LoadMode, LoadReport, Mismatch,
+    check_writable, load_params, load_params_with, load_state_dict, save_params, state_dict,
+    write_atomic, Conversion, LoadMode, LoadReport, Mismatch,
 };
 pub use tensor_file::{Dtype, StateDict, StoredTensor};
 
