@@ -7,62 +7,38 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-/// Writes `path` through `write` into a temporary sibling file, flushes and syncs it, then
-/// renames it over `path`. On failure the temporary file is removed and `path` is untouched.
+/// Writes `path` through `write` with [`neurite_tensor::fs::write_atomic_with`]: a unique
+/// temporary sibling file, flushed, synced and renamed over `path`. On failure the temporary
+/// is removed and `path` is untouched; a symlink is written through and a read-only target
+/// is refused.
 pub(crate) fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
 ) -> Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::io(path, std::io::Error::other("not a file name")))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
-        let f = File::create(&tmp)?;
-        let mut w = BufWriter::with_capacity(1 << 20, f);
-        write(&mut w)?;
-        let f = w.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
+    neurite_tensor::fs::write_atomic_with(path, write).map_err(|e| Error::io(path, e))
 }
 
-/// Checks, before long work, that `path` can be written: its directory exists and takes a new
-/// file, and `path` is neither a directory nor read-only. Nothing is left behind.
+/// Checks, before long work, that `path` can be written ([`neurite_tensor::fs::check_writable`]:
+/// its directory exists and takes a new file, `path` is neither a directory nor read-only).
 pub(crate) fn check_writable(path: &Path) -> Result<()> {
-    let fail = |msg: String| Error::io(path, std::io::Error::other(msg));
-    if let Ok(m) = std::fs::metadata(path) {
-        if m.is_dir() {
-            return Err(fail("is a directory".into()));
+    neurite_tensor::fs::check_writable(path).map_err(|e| Error::io(path, e))
+}
+
+/// [`Error::OutOfMemory`] unless `elements` values of `T` fit within what this process can
+/// hold ([`neurite_tensor::alloc::check_bytes`]: RAM and swap, and the address-space limit).
+pub(crate) fn check_allocation<T>(elements: usize, what: &str) -> Result<()> {
+    match neurite_tensor::alloc::check_bytes::<T>(what, elements) {
+        Ok(_) => Ok(()),
+        Err(neurite_tensor::TensorError::OutOfMemory { what, bytes, .. }) => {
+            Err(Error::OutOfMemory { what, bytes })
         }
-        if m.permissions().readonly() {
-            return Err(fail("is read-only".into()));
-        }
+        Err(e) => Err(Error::Tensor(e)),
     }
-    let name = path
-        .file_name()
-        .ok_or_else(|| fail("not a file name".into()))?;
-    let mut probe_name = std::ffi::OsString::from(".");
-    probe_name.push(name);
-    probe_name.push(format!(".probe-{}", std::process::id()));
-    let probe = path.with_file_name(probe_name);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&probe)
-        .map_err(|e| Error::io(path, e))?;
-    std::fs::remove_file(&probe).map_err(|e| Error::io(path, e))
 }
 
 /// Reserves room for `extra` more elements of `v`, or [`Error::OutOfMemory`] naming `what`.
 pub(crate) fn try_grow<T>(v: &mut Vec<T>, extra: usize, what: &str) -> Result<()> {
+    check_allocation::<T>(v.len().saturating_add(extra), what)?;
     v.try_reserve_exact(extra).map_err(|_| Error::OutOfMemory {
         what: what.to_string(),
         bytes: (extra as u64).saturating_mul(std::mem::size_of::<T>() as u64),
