@@ -21,7 +21,7 @@ use neurite_examples::flags;
 
 /// backprop: back-propagation node by node on f = (x + y)·max(y, z), then gradient descent
 #[derive(Parser)]
-#[command(name = "backprop")]
+#[command(name = "backprop", allow_negative_numbers = true)]
 struct Cli {
     /// Write the computational graph as Graphviz DOT to FILE (render: dot -Tsvg FILE)
     #[arg(long, value_name = "FILE")]
@@ -161,4 +161,3 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
     );
     Ok(())
 }
-

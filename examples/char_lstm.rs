@@ -30,7 +30,7 @@ const DEFAULTS: Defaults = Defaults {
 /// char_lstm: a character-level language model on public-domain text (--quick: 300k
 /// characters, hidden 128, 2 epochs; --batch is the number of parallel streams)
 #[derive(Parser)]
-#[command(name = "char_lstm")]
+#[command(name = "char_lstm", allow_negative_numbers = true)]
 struct Cli {
     /// Text corpus, plain or gzip [default: the vendored data/corpus-pd-1m.txt.gz]
     #[arg(long, value_name = "FILE")]
@@ -266,7 +266,9 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         .data
         .clone()
         .unwrap_or_else(|| data::vendored("corpus-pd-1m.txt.gz"));
-    let n_chars = cli.chars.unwrap_or(if t.quick { 300_000 } else { 1_000_000 });
+    let n_chars = cli
+        .chars
+        .unwrap_or(if t.quick { 300_000 } else { 1_000_000 });
     let hidden = cli.hidden.unwrap_or(if t.quick { 128 } else { 256 });
     let start = Instant::now();
     let text: Vec<char> = data::read_text(&path)?.chars().take(n_chars).collect();
@@ -399,4 +401,3 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     );
     Ok(())
 }
-

@@ -30,7 +30,7 @@ const DEFAULTS: Defaults = Defaults {
 
 /// cnn_digits: a small CNN reads the 8×8 handwritten digits
 #[derive(Parser)]
-#[command(name = "cnn_digits")]
+#[command(name = "cnn_digits", allow_negative_numbers = true)]
 struct Cli {
     /// digits.csv[.gz]: square images, pixel columns then the digit [default: the vendored copy]
     #[arg(long, value_name = "FILE")]
@@ -110,7 +110,10 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
     let mut state = (&mut model, &mut opt);
     let history = Trainer::new(o.epochs, train.len().div_ceil(o.batch))
         .metric_name("accuracy")
-        .plot(o.plot.clone(), "cnn_digits: conv, max-pool, fully connected")
+        .plot(
+            o.plot.clone(),
+            "cnn_digits: conv, max-pool, fully connected",
+        )
         .fit(
             &mut state,
             |(model, opt), _, tick| {
@@ -135,7 +138,10 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
             },
         )?;
     let last = history.last().ok_or("no epoch ran")?;
-    let (last_loss, test_acc) = (last.train.loss, last.eval.and_then(|m| m.metric).unwrap_or(0.0));
+    let (last_loss, test_acc) = (
+        last.train.loss,
+        last.eval.and_then(|m| m.metric).unwrap_or(0.0),
+    );
     let train_acc = evaluate(&model, &train)?.metric.unwrap_or(0.0);
     println!(
         "train accuracy {:.2}%, held-out accuracy {:.2}%",
@@ -149,4 +155,3 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
     );
     Ok(())
 }
-

@@ -44,7 +44,7 @@ const DEFAULTS: Defaults = Defaults {
 
 /// cnn_fashion_mnist: the W3 CNN learns Fashion-MNIST (--quick: 1 epoch on 10,000 images)
 #[derive(Parser)]
-#[command(name = "cnn_fashion_mnist")]
+#[command(name = "cnn_fashion_mnist", allow_negative_numbers = true)]
 struct Cli {
     /// The four Fashion-MNIST IDX .gz files [default: $NEURITE_FASHION_MNIST, else
     /// /usr/share/datasets/fashion-mnist]
@@ -214,4 +214,3 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
     );
     Ok(())
 }
-

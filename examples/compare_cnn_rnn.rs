@@ -40,7 +40,7 @@ const DEFAULTS: Defaults = Defaults {
 /// compare_cnn_rnn: a text CNN and a bidirectional RNN on the same sentences (--quick: 2 epochs,
 /// lighter timing)
 #[derive(Parser)]
-#[command(name = "compare_cnn_rnn")]
+#[command(name = "compare_cnn_rnn", allow_negative_numbers = true)]
 struct Cli {
     /// label<TAB>text file [default: data/movie_snippets.tsv]
     #[arg(long, value_name = "FILE")]
@@ -135,7 +135,10 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
                 .iter()
                 .map(|r| {
                     let pts = f(r).iter().enumerate();
-                    (r.name.clone(), pts.map(|(e, &v)| (e as f64 + 1.0, v)).collect())
+                    (
+                        r.name.clone(),
+                        pts.map(|(e, &v)| (e as f64 + 1.0, v)).collect(),
+                    )
                 })
                 .collect()
         };
@@ -149,7 +152,11 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
                 curves: curve(&|r| &r.dev_curve),
             },
         ];
-        write_svg(plot, "compare_cnn_rnn: text CNN vs bidirectional RNN", &panels)?;
+        write_svg(
+            plot,
+            "compare_cnn_rnn: text CNN vs bidirectional RNN",
+            &panels,
+        )?;
         println!("\ncurves drawn to {}", plot.display());
     }
     let (cnn, rnn) = (&reports[0], &reports[1]);

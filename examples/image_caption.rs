@@ -57,7 +57,7 @@ const DEFAULTS: Defaults = Defaults {
 /// image_caption: a CNN encoder and a GRU/LSTM decoder spell out what an image shows (--quick:
 /// 300 steps on 6,000 images, 1,000 test images)
 #[derive(Parser)]
-#[command(name = "image_caption")]
+#[command(name = "image_caption", allow_negative_numbers = true)]
 struct Cli {
     /// MNIST-format directory [default: $NEURITE_FASHION_MNIST, else
     /// /usr/share/datasets/fashion-mnist]; a path without "fashion" in it is taken as MNIST
@@ -247,4 +247,3 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
     );
     Ok(())
 }
-

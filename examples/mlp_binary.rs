@@ -29,7 +29,7 @@ const DEFAULTS: Defaults = Defaults {
 
 /// mlp_binary: an MLP classifies breast tumours (sigmoid output + binary cross-entropy)
 #[derive(Parser)]
-#[command(name = "mlp_binary")]
+#[command(name = "mlp_binary", allow_negative_numbers = true)]
 struct Cli {
     /// breast_cancer.csv, sklearn layout [default: the vendored data/tabular copy]
     #[arg(long, value_name = "FILE")]
@@ -71,7 +71,10 @@ fn main() {
 
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let t = cli.train.resolve(&DEFAULTS)?;
-    let data = cli.data.clone().unwrap_or_else(|| data::vendored("tabular/breast_cancer.csv"));
+    let data = cli
+        .data
+        .clone()
+        .unwrap_or_else(|| data::vendored("tabular/breast_cancer.csv"));
     let start = Instant::now();
     // sklearn layout: a header line, then 30 features and the label per row.
     let table = read_csv::<f32>(
@@ -121,10 +124,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let history = Trainer::new(t.epochs, train.len().div_ceil(t.batch))
         .metric_name("accuracy")
         .csv(cli.csv.clone())
-        .plot(
-            t.plot.clone(),
-            "mlp_binary: breast cancer, sigmoid + BCE",
-        )
+        .plot(t.plot.clone(), "mlp_binary: breast cancer, sigmoid + BCE")
         .learning_rate(move |_| lr)
         .fit(
             &mut state,
@@ -177,4 +177,3 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     );
     Ok(())
 }
-

@@ -10,16 +10,14 @@ use std::time::Instant;
 use clap::Parser;
 
 use neurite::autograd::Graph;
-use neurite::nn::data::{load_mnist, Dataset, MnistSplit};
+use neurite::nn::data::{Dataset, MnistSplit};
 use neurite::nn::metrics::{accuracy, predict_classes, ConfusionMatrix};
 use neurite::nn::train::{Metrics, Trainer};
 use neurite::nn::{
-    cross_entropy, Adam, Linear, Module, NnError, Optimizer, Relu, Result as NnResult, Sequential,
+    cross_entropy, Adam, Linear, Module, Optimizer, Relu, Result as NnResult, Sequential,
 };
 use neurite::tensor::Rng;
 use neurite_examples::{data, flags, Defaults, TrainFlags};
-
-const DEFAULT_DIR: &str = "/usr/share/datasets/fashion-mnist";
 
 const CLASS_NAMES: [&str; 10] = [
     "T-shirt/top",
@@ -44,13 +42,13 @@ const DEFAULTS: Defaults = Defaults {
 
 /// mlp_fashion_mnist: an MLP 784-256-128-10 reads Fashion-MNIST (softmax output + cross-entropy)
 #[derive(Parser)]
-#[command(name = "mlp_fashion_mnist")]
+#[command(name = "mlp_fashion_mnist", allow_negative_numbers = true)]
 struct Cli {
     /// the four Fashion-MNIST IDX .gz files [default: $NEURITE_FASHION_MNIST, else /usr/share/datasets/fashion-mnist]
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
-    /// Hidden units
-    #[arg(long, value_name = "N", default_value_t = 256, value_parser = flags::count(1, flags::MAX_WIDTH))]
+    /// Units of the first hidden layer (the second has half)
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = flags::count(2, flags::MAX_WIDTH))]
     hidden: usize,
     /// Write the per-epoch history to this CSV file
     #[arg(long, value_name = "FILE")]
@@ -86,23 +84,11 @@ fn main() {
 
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let t = cli.train.resolve(&DEFAULTS)?;
-    let data = cli.data.clone().unwrap_or_else(|| data::fashion_mnist_dir());
+    let dir = cli.data.clone().unwrap_or_else(data::fashion_mnist_dir);
     let start = Instant::now();
-    let load = |split| {
-        load_mnist::<f32>(&data, split).map_err(|e| match e {
-            NnError::Io { path, .. } => format!(
-                "Fashion-MNIST not found: {} is missing.\n\
-                 Install it with `sudo apt-get install dataset-fashion-mnist` (files land in {DEFAULT_DIR}),\n\
-                 or pass --data DIR with train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,\n\
-                 t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz.",
-                path.display()
-            ),
-            other => other.to_string(),
-        })
-    };
     // Pixels scaled to [0, 1]; each 1×28×28 image flattened to 784 inputs.
-    let train = load(MnistSplit::Train)?.reshape_features(&[784])?;
-    let test = load(MnistSplit::Test)?.reshape_features(&[784])?;
+    let train = data::load_mnist_dir(&dir, MnistSplit::Train)?.reshape_features(&[784])?;
+    let test = data::load_mnist_dir(&dir, MnistSplit::Test)?.reshape_features(&[784])?;
     let classes = train.classes().unwrap_or(10);
     println!(
         "Fashion-MNIST: {} train / {} test images of {} pixels, {classes} classes",
@@ -119,7 +105,9 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             &mut rng,
         )?)
         .add(Relu)
-        .add(Linear::new(cli.hidden, classes, &mut rng)?); // logits; softmax is in the loss
+        .add(Linear::new(cli.hidden, cli.hidden / 2, &mut rng)?)
+        .add(Relu)
+        .add(Linear::new(cli.hidden / 2, classes, &mut rng)?); // logits; softmax is in the loss
     println!("model: {}", model.describe());
     let mut state = State {
         model,
@@ -188,4 +176,3 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     );
     Ok(())
 }
-

@@ -29,7 +29,7 @@ const DEFAULTS: Defaults = Defaults {
 
 /// mlp_multiclass: an MLP reads handwritten digits (softmax output + cross-entropy)
 #[derive(Parser)]
-#[command(name = "mlp_multiclass")]
+#[command(name = "mlp_multiclass", allow_negative_numbers = true)]
 struct Cli {
     /// digits.csv[.gz]: 64 pixel columns then the digit [default: the vendored copy]
     #[arg(long, value_name = "FILE")]
@@ -71,7 +71,10 @@ fn main() {
 
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let t = cli.train.resolve(&DEFAULTS)?;
-    let data = cli.data.clone().unwrap_or_else(|| data::vendored("tabular/digits.csv.gz"));
+    let data = cli
+        .data
+        .clone()
+        .unwrap_or_else(|| data::vendored("tabular/digits.csv.gz"));
     let start = Instant::now();
     let table = read_csv::<f32>(&data, &CsvOptions::default())?;
     let data = Dataset::classification_from_table(&table, table.shape()[1] - 1)?;
@@ -166,4 +169,3 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     );
     Ok(())
 }
-

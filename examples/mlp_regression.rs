@@ -27,7 +27,7 @@ const DEFAULTS: Defaults = Defaults {
 
 /// mlp_regression: an MLP predicts diabetes progression (linear output + MSE)
 #[derive(Parser)]
-#[command(name = "mlp_regression")]
+#[command(name = "mlp_regression", allow_negative_numbers = true)]
 struct Cli {
     /// diabetes_data_raw.csv[.gz]: 10 space-separated columns [default: the vendored copy]
     #[arg(long, value_name = "FILE")]
@@ -88,7 +88,10 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         .target
         .clone()
         .unwrap_or_else(|| data::vendored("tabular/diabetes_target.csv.gz"));
-    let data = cli.data.clone().unwrap_or_else(|| data::vendored("tabular/diabetes_data_raw.csv.gz"));
+    let data = cli
+        .data
+        .clone()
+        .unwrap_or_else(|| data::vendored("tabular/diabetes_data_raw.csv.gz"));
     let start = Instant::now();
     let ws = CsvOptions {
         delimiter: Delimiter::Whitespace,
@@ -128,12 +131,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     println!("model: {}", model.describe());
     let mut state = State {
         model,
-        opt: Adam::with_options(
-            t.lr,
-            (0.9, 0.999),
-            1e-8,
-            cli.weight_decay,
-        )?,
+        opt: Adam::with_options(t.lr, (0.9, 0.999), 1e-8, cli.weight_decay)?,
         rng,
     };
     let lr = t.lr;
@@ -191,4 +189,3 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     );
     Ok(())
 }
-

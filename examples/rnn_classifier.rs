@@ -47,7 +47,7 @@ const DEFAULTS: Defaults = Defaults {
 
 /// rnn_classifier: a bidirectional GRU/LSTM sentence classifier
 #[derive(Parser)]
-#[command(name = "rnn_classifier")]
+#[command(name = "rnn_classifier", allow_negative_numbers = true)]
 struct Cli {
     /// label<TAB>text file [default: data/movie_snippets.tsv]
     #[arg(long, value_name = "FILE")]
@@ -204,4 +204,3 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     );
     Ok(())
 }
-

@@ -35,7 +35,7 @@ const DEFAULTS: Defaults = Defaults {
 
 /// rnn_tagger: a bidirectional LSTM part-of-speech tagger (UD English EWT, UPOS)
 #[derive(Parser)]
-#[command(name = "rnn_tagger")]
+#[command(name = "rnn_tagger", allow_negative_numbers = true)]
 struct Cli {
     /// token<TAB>tag training file, plain or gzip [default:
     /// data/ud_english_ewt/en_ewt-train.upos.tsv.gz]
@@ -524,4 +524,3 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     );
     Ok(())
 }
-

@@ -33,7 +33,7 @@ const DEFAULTS: Defaults = Defaults {
 
 /// text_cnn: Kim's sentence CNN against a bag-of-words baseline (--quick: 64 filters)
 #[derive(Parser)]
-#[command(name = "text_cnn")]
+#[command(name = "text_cnn", allow_negative_numbers = true)]
 struct Cli {
     /// label<TAB>text file [default: data/movie_snippets.tsv]
     #[arg(long, value_name = "FILE")]
@@ -224,4 +224,3 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
     );
     Ok(())
 }
-

@@ -38,7 +38,7 @@ const SECTIONS: &[Section] = &[
 
 /// tour: a short run of each model family on the embedded data
 #[derive(Parser)]
-#[command(name = "tour")]
+#[command(name = "tour", allow_negative_numbers = true)]
 struct Cli {
     /// Run only this section
     #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(SECTIONS.iter().map(|s| s.name)))]
@@ -75,7 +75,11 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let mut failed = 0;
     for s in chosen {
         println!("\n━━━ {} — {} ━━━", s.name, s.what);
-        if s.needs_fashion_mnist && !Path::new(&fashion).join("train-images-idx3-ubyte.gz").is_file() {
+        if s.needs_fashion_mnist
+            && !Path::new(&fashion)
+                .join("train-images-idx3-ubyte.gz")
+                .is_file()
+        {
             println!(
                 "skipped: needs Fashion-MNIST in {} (sudo apt-get install dataset-fashion-mnist)",
                 fashion.display()

@@ -22,7 +22,7 @@ use neurite_examples::flags;
 /// word2vec: word vectors on the embedded public-domain corpus, or --corpus FILE (--quick:
 /// 3 epochs of CBOW)
 #[derive(Parser)]
-#[command(name = "word2vec")]
+#[command(name = "word2vec", allow_negative_numbers = true)]
 struct Cli {
     /// Train on this text file instead of the embedded 1M-word corpus
     #[arg(long, value_name = "FILE")]
@@ -52,7 +52,11 @@ struct Cli {
     #[arg(long, value_name = "FILE.bin")]
     save: Option<PathBuf>,
     /// Words whose nearest neighbours to print, comma-separated
-    #[arg(long, value_name = "W1,W2,…", default_value = "god,king,love,heaven,sword,father,night")]
+    #[arg(
+        long,
+        value_name = "W1,W2,…",
+        default_value = "god,king,love,heaven,sword,father,night"
+    )]
     words: String,
     /// A short run (the tour's)
     #[arg(long)]
@@ -166,4 +170,3 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
     );
     Ok(())
 }
-

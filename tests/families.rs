@@ -4,14 +4,14 @@
 //! release: `cargo test --release --test families`.
 
 use neurite::nn::data::{Dataset, MnistSplit};
+use neurite::rnn::decode::{beam_search, greedy};
+use neurite::rnn::CellKind;
+use neurite::tensor::Rng;
 use neurite_examples::caption::{
     self, evaluate, train, CaptionConfig, Captioner, Charset, FASHION_NAMES,
 };
 use neurite_examples::compare::{self, compare, length_thirds, CompareConfig};
 use neurite_examples::data::{fashion_mnist_subset_dir, head, load_mnist_dir};
-use neurite::rnn::decode::{beam_search, greedy};
-use neurite::rnn::CellKind;
-use neurite::tensor::Rng;
 
 fn caption_config(cell: CellKind, steps: usize) -> CaptionConfig {
     CaptionConfig {
@@ -27,7 +27,11 @@ fn caption_config(cell: CellKind, steps: usize) -> CaptionConfig {
 }
 
 fn subset(split: MnistSplit, n: usize) -> Dataset<f32> {
-    head(&load_mnist_dir(&fashion_mnist_subset_dir(), split).unwrap(), n).unwrap()
+    head(
+        &load_mnist_dir(&fashion_mnist_subset_dir(), split).unwrap(),
+        n,
+    )
+    .unwrap()
 }
 
 /// Trains on the first 3,000 Fashion-MNIST training images for `steps` steps and evaluates

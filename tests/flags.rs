@@ -23,7 +23,12 @@ fn rejected(name: &str, args: &[&str], flag: &str) {
 
 #[test]
 fn bad_numbers_are_errors_naming_the_flag() {
-    for name in ["mlp_binary", "mlp_multiclass", "mlp_regression", "mlp_fashion_mnist"] {
+    for name in [
+        "mlp_binary",
+        "mlp_multiclass",
+        "mlp_regression",
+        "mlp_fashion_mnist",
+    ] {
         rejected(name, &["--batch", "0"], "--batch");
         rejected(name, &["--batch", "-5"], "--batch");
         rejected(name, &["--epochs", "0"], "--epochs");
@@ -33,7 +38,11 @@ fn bad_numbers_are_errors_naming_the_flag() {
         rejected(name, &["--lr", "NaN"], "--lr");
         rejected(name, &["--lr", "-1"], "--lr");
     }
-    rejected("mlp_regression", &["--weight-decay", "inf"], "--weight-decay");
+    rejected(
+        "mlp_regression",
+        &["--weight-decay", "inf"],
+        "--weight-decay",
+    );
     rejected("image_caption", &["--beam", "1e12"], "--beam");
     rejected("image_caption", &["--beam", "1000000000000"], "--beam");
     rejected("image_caption", &["--hidden", "1e10"], "--hidden");
@@ -44,7 +53,11 @@ fn bad_numbers_are_errors_naming_the_flag() {
     rejected("text_cnn", &["--filters", "0"], "--filters");
     rejected("compare_cnn_rnn", &["--epochs", "0"], "--epochs");
     rejected("cnn_digits", &["--batch", "0"], "--batch");
-    rejected("cnn_fashion_mnist", &["--train-subset", "0"], "--train-subset");
+    rejected(
+        "cnn_fashion_mnist",
+        &["--train-subset", "0"],
+        "--train-subset",
+    );
     rejected("rnn_tagger", &["--threads", "0"], "--threads");
     rejected("word2vec", &["--dim", "0"], "--dim");
     rejected("backprop", &["--steps", "-1"], "--steps");
@@ -63,9 +76,17 @@ fn help_is_each_examples_own_with_its_defaults() {
     assert!(r.success);
     assert!(r.stdout.contains("mlp_fashion_mnist") && r.stdout.contains("Fashion-MNIST"));
     assert!(!r.stdout.contains("digits"), "{}", r.stdout);
-    assert!(r.stdout.contains("[default: 15; 2 with --quick]"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("[default: 15; 2 with --quick]"),
+        "{}",
+        r.stdout
+    );
     let r = run("mlp_regression", &["--help"]).unwrap();
-    assert!(r.stdout.contains("[default: 150; 40 with --quick]"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("[default: 150; 40 with --quick]"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[cfg(unix)]
@@ -74,10 +95,7 @@ fn non_utf8_paths_reach_the_reader() {
     use std::os::unix::ffi::OsStrExt;
     // A Latin-1 file name: parsed as a path, then reported missing by the CSV reader.
     let name = std::ffi::OsStr::from_bytes(b"/nonexistent/donn\xe9es.csv");
-    let exe = neurite_examples::programs::example_path("mlp_binary").unwrap();
-    if !exe.is_file() {
-        neurite_examples::programs::build(&["mlp_binary"]).unwrap();
-    }
+    let exe = neurite_examples::programs::built_example("mlp_binary").unwrap();
     let out = std::process::Command::new(exe)
         .arg("--data")
         .arg(name)
@@ -85,5 +103,8 @@ fn non_utf8_paths_reach_the_reader() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("/nonexistent/donn") && !stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("/nonexistent/donn") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
 }

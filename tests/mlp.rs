@@ -6,7 +6,11 @@ use neurite_examples::programs::{run, Run};
 
 fn ok(name: &str, args: &[&str]) -> Run {
     let r = run(name, args).unwrap();
-    assert!(r.success, "{name} {args:?} failed:\n{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.success,
+        "{name} {args:?} failed:\n{}\n{}",
+        r.stdout, r.stderr
+    );
     r
 }
 

@@ -537,4 +537,3 @@ pub fn ascii_art(pixels: &[f32], side: usize, rows: usize) -> Vec<String> {
         })
         .collect()
 }
-

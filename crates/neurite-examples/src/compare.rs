@@ -21,8 +21,7 @@ use neurite::rnn::CellKind;
 use neurite::tensor::Rng;
 
 use crate::text::{
-    accuracy_of, predict, BiRnnClassifier, BiRnnConfig, SentenceClassifier, TextCnn,
-    TextCnnConfig,
+    accuracy_of, predict, BiRnnClassifier, BiRnnConfig, SentenceClassifier, TextCnn, TextCnnConfig,
 };
 
 /// Settings shared by both models (the point of the comparison) and the run.
@@ -414,4 +413,3 @@ pub fn table(reports: &[Report], thirds: &[Third; 3]) -> String {
     }
     s
 }
-

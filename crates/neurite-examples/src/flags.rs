@@ -110,7 +110,9 @@ pub fn command<C: CommandFactory>(d: &Defaults) -> Command {
         .mut_arg("batch", |a| {
             a.help(format!("Mini-batch size [default: {}]", d.batch))
         })
-        .mut_arg("lr", |a| a.help(format!("Learning rate [default: {}]", d.lr)))
+        .mut_arg("lr", |a| {
+            a.help(format!("Learning rate [default: {}]", d.lr))
+        })
         .mut_arg("seed", |a| {
             a.help(format!(
                 "Seed of every random choice (split, initialisation, batch order) [default: {}]",
@@ -148,7 +150,9 @@ pub fn count(min: usize, max: usize) -> impl Fn(&str) -> Result<usize, String> +
         if (min..=max).contains(&n) {
             Ok(n)
         } else {
-            Err(format!("expected a whole number from {min} to {max}, got {n}"))
+            Err(format!(
+                "expected a whole number from {min} to {max}, got {n}"
+            ))
         }
     }
 }
@@ -202,6 +206,7 @@ mod tests {
     use super::*;
 
     #[derive(Parser, Debug)]
+    #[command(allow_negative_numbers = true)]
     struct Cli {
         #[command(flatten)]
         train: TrainFlags,

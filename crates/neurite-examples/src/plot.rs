@@ -26,7 +26,11 @@ pub fn to_svg(title: &str, panels: &[Panel]) -> Result<String, String> {
         let root = root
             .titled(title, ("sans-serif", 20))
             .map_err(|e| e.to_string())?;
-        for (area, panel) in root.split_evenly((1, panels.len().max(1))).iter().zip(panels) {
+        for (area, panel) in root
+            .split_evenly((1, panels.len().max(1)))
+            .iter()
+            .zip(panels)
+        {
             let points = || panel.curves.iter().flat_map(|c| c.1.iter());
             let (x0, x1) = bounds(points().map(|p| p.0));
             let (y0, y1) = bounds(points().map(|p| p.1));

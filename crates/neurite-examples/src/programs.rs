@@ -1,11 +1,13 @@
 //! Running the example programs as a user does, from the tour and the tests: each example is
-//! its own binary, found next to the running one (`target/<profile>/examples/`), built with
-//! cargo when missing, run with arguments, and read through its last line,
+//! its own binary, built with cargo in the running one's profile (a no-op when up to date) and
+//! found next to it (`target/<profile>/examples/`), run with arguments, and read through its
+//! last line,
 //! `result: name=value …`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 
 /// `target/<profile>` of the running binary (an example lives in its `examples/`, a test in
 /// its `deps/`).
@@ -82,13 +84,20 @@ impl Run {
     }
 }
 
-/// Runs example `name` with `args` (building it first when its binary is missing), capturing
-/// its output.
-pub fn run(name: &str, args: &[&str]) -> Result<Run, String> {
-    let exe = example_path(name)?;
-    if !exe.is_file() {
+/// The path of example `name`'s binary, built (or found up to date) by cargo once per process.
+pub fn built_example(name: &str) -> Result<PathBuf, String> {
+    static BUILT: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.contains(name) {
         build(&[name])?;
+        built.insert(name.to_string());
     }
+    example_path(name)
+}
+
+/// Runs example `name` with `args` (see [`built_example`]), capturing its output.
+pub fn run(name: &str, args: &[&str]) -> Result<Run, String> {
+    let exe = built_example(name)?;
     let out = Command::new(&exe)
         .args(args)
         .stdin(Stdio::null())
