@@ -1,5 +1,5 @@
 //! Sequence prediction: a character-level language model on real public-domain text (the
-//! vendored Bible + Shakespeare corpus), an embedding → recurrent layer → linear head trained
+//! embedded Bible + Shakespeare corpus), an embedding → recurrent layer → linear head trained
 //! to predict the next character, with truncated back-propagation through time over parallel
 //! streams (the state is carried across chunks and detached). Reports validation
 //! bits-per-character after every epoch and samples text with a temperature.
@@ -32,7 +32,8 @@ const DEFAULTS: Defaults = Defaults {
 #[derive(Parser)]
 #[command(name = "char_lstm", allow_negative_numbers = true)]
 struct Cli {
-    /// Text corpus, plain or gzip [default: the vendored data/corpus-pd-1m.txt.gz]
+    /// Text corpus, plain or gzip [default: the embedded 1M-word corpus,
+    /// crates/neurite-word2vec/data/corpus-pd-1m.txt.gz]
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
     /// Use the first N characters [default: 1000000; 300000 with --quick]
@@ -265,7 +266,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let path = cli
         .data
         .clone()
-        .unwrap_or_else(|| data::vendored("corpus-pd-1m.txt.gz"));
+        .unwrap_or_else(data::corpus_1m);
     let n_chars = cli
         .chars
         .unwrap_or(if t.quick { 300_000 } else { 1_000_000 });

@@ -17,6 +17,11 @@ pub fn vendored(relative: &str) -> PathBuf {
     repo_root().join("data").join(relative)
 }
 
+/// The embedded 1M-word public-domain corpus (gzip), which neurite-word2vec carries.
+pub fn corpus_1m() -> PathBuf {
+    repo_root().join("crates/neurite-word2vec/data/corpus-pd-1m.txt.gz")
+}
+
 /// Where the Debian package `dataset-fashion-mnist` installs Fashion-MNIST.
 pub const FASHION_MNIST_DEBIAN: &str = "/usr/share/datasets/fashion-mnist";
 

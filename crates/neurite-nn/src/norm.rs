@@ -48,6 +48,31 @@ impl<T: Float> LayerNorm<T> {
             bias: affine.then(|| Parameter::new(Tensor::zeros(normalized_shape))),
         })
     }
+
+    /// Layer norm with the given scale and optional shift (e.g. loaded from a file); the
+    /// normalised shape is the weight's, the bias must have the same; ε > 0.
+    pub fn from_tensors(weight: Tensor<T>, bias: Option<Tensor<T>>, eps: f64) -> Result<Self> {
+        let shape = weight.shape().to_vec();
+        let mut ln = Self::with_options(&shape, eps, false).map_err(|_| NnError::ParamShape {
+            layer: "LayerNorm".into(),
+            what: "weight",
+            expected: "non-empty with positive sizes (and eps > 0)".into(),
+            got: shape.clone(),
+        })?;
+        if let Some(b) = &bias {
+            if b.shape() != shape.as_slice() {
+                return Err(NnError::ParamShape {
+                    layer: format!("LayerNorm({shape:?})"),
+                    what: "bias",
+                    expected: format!("{shape:?}"),
+                    got: b.shape().to_vec(),
+                });
+            }
+        }
+        ln.weight = Some(Parameter::new(weight));
+        ln.bias = bias.map(Parameter::new);
+        Ok(ln)
+    }
 }
 
 /// Layer normalisation as a function over the last `axes` axes of x, with optional scale and
