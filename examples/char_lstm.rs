@@ -263,10 +263,7 @@ fn sample(
 
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let t = cli.train.resolve(&DEFAULTS)?;
-    let path = cli
-        .data
-        .clone()
-        .unwrap_or_else(data::corpus_1m);
+    let path = cli.data.clone().unwrap_or_else(data::corpus_1m);
     let n_chars = cli
         .chars
         .unwrap_or(if t.quick { 300_000 } else { 1_000_000 });
