@@ -1,5 +1,5 @@
 //! CNN integration tests on real data, cheap enough for `cargo test --release`: the digits
-//! CNN reaches 97% held out, and the W3 network learns Fashion-MNIST in one epoch on the
+//! CNN reaches 97% held out, and the W3 network learns Fashion-MNIST in two epochs on the
 //! vendored subset (`tests/data/fashion-mnist-subset`: 5,000 training, 1,000 test images).
 
 use neurite::autograd::Graph;
@@ -75,7 +75,7 @@ fn digits_cnn_reaches_97_percent_held_out() {
 }
 
 #[test]
-fn fashion_mnist_w3_network_learns_in_one_epoch_on_a_fixed_subset() {
+fn fashion_mnist_w3_network_learns_in_two_epochs_on_the_vendored_subset() {
     let dir = neurite_examples::data::fashion_mnist_subset_dir();
     let train = load_mnist::<f32>(&dir, MnistSplit::Train).unwrap();
     let test = load_mnist::<f32>(&dir, MnistSplit::Test).unwrap();
@@ -106,10 +106,15 @@ fn fashion_mnist_w3_network_learns_in_one_epoch_on_a_fixed_subset() {
         .add(Linear::new(128, 10, &mut rng).unwrap());
     let before = held_out_accuracy(&model, &test);
     let mut opt = Adam::new(1e-3).unwrap();
-    train_epoch(&mut model, &mut opt, &train, 64, &mut Rng::new(2));
+    let mut shuffle = Rng::new(2);
+    let first = train_epoch(&mut model, &mut opt, &train, 64, &mut shuffle);
+    let second = train_epoch(&mut model, &mut opt, &train, 64, &mut shuffle);
     let acc = held_out_accuracy(&model, &test);
+    // Untrained: about chance (0.1); an epoch of 79 steps reached 0.676 when measured.
+    assert!(before < 0.3, "accuracy {before} before training");
+    assert!(second < first, "train loss {first} → {second}");
     assert!(
         acc >= 0.72,
-        "test accuracy {acc} after one epoch on 5,000 images (before: {before})"
+        "test accuracy {acc} after two epochs on 5,000 images (before: {before})"
     );
 }
