@@ -7,6 +7,8 @@
 mod bench;
 mod dependents;
 #[cfg(feature = "heavy")]
+mod fuzz;
+#[cfg(feature = "heavy")]
 mod gradcheck;
 #[cfg(test)]
 mod tidy;
@@ -25,6 +27,9 @@ fn usage() -> &'static str {
      \x20 gradcheck    finite-difference gradient checks of every op and layer (f64)\n\
      \x20 bench [--json] [--threads N] [--only NAME] [--quick] [--corpus FILE] [--malloc-defaults]\n\
      \x20              the workloads of BENCHMARKS.md (the team's shared notes)\n\
+     \x20 fuzz [--seconds N] [--target NAME] [--seed S] [--start I] [--replay FILE]\n\
+     \x20              mutation fuzzing of every reader and the word2vec command line in child\n\
+     \x20              processes under a memory cap; findings in target/fuzz/findings\n\
      \x20 tidy         the code-invariant checks (cargo test -p xtask)\n\
      \x20 dependents   packages every library crate (cargo package, verified) and builds two small\n\
      \x20              crates outside the workspace against the packages: a GRU on neurite-rnn, and\n\
@@ -36,7 +41,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(&args[1..]),
         Some("dependents") => dependents::run_all(&args[1..]),
-        Some("bench") | Some("gradcheck") => heavy(&args),
+        Some("bench") | Some("gradcheck") | Some("fuzz") | Some("fuzz-child") => heavy(&args),
         Some("tidy") => run_step(
             "tidy",
             "cargo",
@@ -62,6 +67,8 @@ fn heavy(args: &[String]) -> Result<(), String> {
     {
         match args[0].as_str() {
             "bench" => bench::parse(&args[1..]).and_then(bench::run),
+            "fuzz" => fuzz::parse(&args[1..]).and_then(|o| fuzz::run(&o)),
+            "fuzz-child" => fuzz::child(&args[1..]),
             _ => gradcheck::run(&args[1..]),
         }
     }
@@ -167,6 +174,23 @@ fn ci(args: &[String]) -> Result<(), String> {
                 "--quick",
                 "--threads",
                 "1",
+            ],
+            &[],
+        ),
+        (
+            "fuzz (60 s)",
+            &[
+                "run",
+                "--release",
+                "--quiet",
+                "--package",
+                "xtask",
+                "--features",
+                "heavy",
+                "--",
+                "fuzz",
+                "--seconds",
+                "60",
             ],
             &[],
         ),

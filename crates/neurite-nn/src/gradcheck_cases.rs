@@ -6,16 +6,17 @@ use neurite_autograd::{AutogradError, GradCase, Graph, Var};
 use neurite_tensor::{Rng, Tensor};
 
 use crate::{
-    bce_with_logits, bce_with_logits_with, binary_cross_entropy, binary_cross_entropy_with,
-    cross_entropy, cross_entropy_with, embedding, huber, huber_with, l1, l1_with, layer_norm,
-    linear, mse, mse_with, nll, nll_with, CrossEntropyOptions, Dropout, Elu, Embedding, Flatten,
-    Gelu, LayerNorm, LeakyRelu, Linear, LogSoftmax, Module, Reduction, Relu, Sequential, Sigmoid,
-    Softmax, Softplus, Tanh,
+    batch_norm, bce_with_logits, bce_with_logits_with, binary_cross_entropy,
+    binary_cross_entropy_with, cross_entropy, cross_entropy_with, embedding, huber, huber_with, l1,
+    l1_with, layer_norm, linear, mse, mse_with, nll, nll_with, BatchNorm1d, BatchNorm2d,
+    CrossEntropyOptions, Dropout, Elu, Embedding, Flatten, Gelu, LayerNorm, LeakyRelu, Linear,
+    LogSoftmax, Module, Reduction, Relu, Sequential, Sigmoid, Softmax, Softplus, Stats, Tanh,
 };
 
 /// Every op name neurite-nn records with its own backward rule.
 pub const OPS: &[&str] = &[
     "linear",
+    "batch_norm",
     "cross_entropy",
     "bce_with_logits",
     "binary_cross_entropy",
@@ -187,6 +188,47 @@ pub fn cases() -> Vec<GradCase> {
     c.push(case("LayerNorm", vec![normal(&[3, 6], r)], |g, v| {
         LayerNorm::new(&[6])?.forward(g, v[0])
     }));
+
+    // Batch norm: batch statistics (training) and fixed ones (evaluation), with and without
+    // the affine parameters, over [N, C], [N, C, L] and [N, C, H, W].
+    for xs in [&[5usize, 3][..], &[3, 2, 4], &[2, 3, 2, 3], &[2, 1, 1, 2]] {
+        let ch = xs[1];
+        let xs_v = xs.to_vec();
+        c.push(case(
+            "batch_norm (batch statistics)",
+            vec![normal(xs, r), normal(&[ch], r), normal(&[ch], r)],
+            |_, v| Ok(batch_norm(v[0], Some(v[1]), Some(v[2]), Stats::Batch, 1e-5)?.0),
+        ));
+        c.push(case(
+            "batch_norm (batch statistics, no affine)",
+            vec![normal(xs, r)],
+            |_, v| Ok(batch_norm(v[0], None, None, Stats::Batch, 1e-3)?.0),
+        ));
+        let mean = normal(&[ch], r);
+        let var = Tensor::rand_uniform(&[ch], 0.5, 2.0, r);
+        c.push(case(
+            "batch_norm (running statistics)",
+            vec![normal(xs, r), normal(&[ch], r), normal(&[ch], r)],
+            move |_, v| {
+                let stats = Stats::Running {
+                    mean: &mean,
+                    var: &var,
+                };
+                Ok(batch_norm(v[0], Some(v[1]), Some(v[2]), stats, 1e-5)?.0)
+            },
+        ));
+        c.push(case(
+            "BatchNorm (layer, training)",
+            vec![normal(xs, r)],
+            move |g, v| {
+                if xs_v.len() == 4 {
+                    BatchNorm2d::new(ch)?.forward(g, v[0])
+                } else {
+                    BatchNorm1d::new(ch)?.forward(g, v[0])
+                }
+            },
+        ));
+    }
 
     // Losses.
     for shape in [&[4usize, 3][..], &[1], &[5]] {

@@ -8,7 +8,7 @@
 //! | part | what is in it |
 //! | --- | --- |
 //! | [`Module`], [`Sequential`] | forward on graph variables; parameters visited by name in a stable order (`0.weight`, `0.bias`, `2.weight`, … as PyTorch names them); train / eval mode |
-//! | layers | [`Linear`] (weight [out, in], one fused op), [`Embedding`], [`Dropout`] (seeded), [`Flatten`], [`LayerNorm`] |
+//! | layers | [`Linear`] (weight [out, in], one fused op), [`Embedding`], [`Dropout`] (seeded), [`Flatten`], [`LayerNorm`], [`BatchNorm1d`] / [`BatchNorm2d`] (batch statistics in training, running estimates in evaluation, PyTorch's buffer names and update rule) |
 //! | activations | [`Sigmoid`], [`Tanh`], [`Relu`] — the three the subject teaches — and [`LeakyRelu`], [`Elu`], [`Gelu`], [`Softplus`], [`Softmax`], [`LogSoftmax`]; the same as [`functional`] functions |
 //! | outputs and losses | linear + [`mse`] (regression), sigmoid + [`bce_with_logits`] (fused, stable for any logit) or [`binary_cross_entropy`], softmax + [`cross_entropy`] (fused with log-softmax; [`cross_entropy_with`] adds label smoothing and class weights), [`nll`], [`l1`], [`huber`]; each with a [`Reduction`] (mean, sum, or one loss per element / sample) through its `_with` form |
 //! | [`init`] | Xavier/Glorot and Kaiming/He, uniform and normal, seeded; `Linear` uses PyTorch's default U(±1/√fan_in), `Embedding` N(0, 1), `LayerNorm` ones and zeros |
@@ -67,6 +67,7 @@
 //! ```
 
 mod activation;
+mod batchnorm;
 pub mod data;
 mod dropout;
 mod embedding;
@@ -88,6 +89,10 @@ pub mod train;
 pub use activation::{
     functional, Elu, Gelu, LeakyRelu, LogSoftmax, Relu, Sigmoid, Softmax, Softplus, Tanh,
 };
+pub use batchnorm::{
+    batch_norm, BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormConfig, BatchNormOp, BatchStats,
+    Stats,
+};
 pub use dropout::{Dropout, Flatten};
 pub use embedding::{embedding, Embedding};
 pub use error::{NnError, Result};
@@ -102,8 +107,8 @@ pub use norm::{layer_norm, LayerNorm};
 pub use optim::{clip_grad_norm, clip_grad_value, Adagrad, Adam, Optimizer, RmsProp, Sgd};
 pub use schedule::{CosineLr, ExponentialLr, LrSchedule, StepLr, Warmup};
 pub use serialize::{
-    load_params, load_params_with, load_state_dict, save_params, state_dict, write_atomic,
-    Conversion, LoadMode, LoadReport, Mismatch,
+    check_writable, load_params, load_params_with, load_state_dict, save_params, state_dict,
+    write_atomic, Conversion, LoadMode, LoadReport, Mismatch,
 };
 pub use tensor_file::{Dtype, StateDict, StoredTensor};
 

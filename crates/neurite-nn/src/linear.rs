@@ -40,6 +40,10 @@ impl<T: Float> Linear<T> {
             ));
         }
         checked_numel("Linear", &[out_features, in_features])?;
+        neurite_tensor::alloc::check_shapes::<T>(
+            &format!("Linear({in_features} → {out_features})"),
+            &[&[out_features, in_features], &[out_features]],
+        )?;
         let weight = Parameter::new(init::pytorch_default(
             &[out_features, in_features],
             in_features,
@@ -363,6 +367,32 @@ mod tests {
             Linear::<f32>::new(1 << 40, 1 << 40, &mut rng),
             Err(NnError::InvalidConfig { .. })
         ));
+    }
+
+    #[test]
+    fn a_layer_beyond_memory_is_a_typed_error() {
+        let mut rng = Rng::new(5);
+        // 10^10 weights of 4 bytes: 40 GB, more than the machines this runs on; an
+        // allocation abort before.
+        let e = Linear::<f32>::new(100_000, 100_000, &mut rng)
+            .err()
+            .unwrap();
+        assert!(
+            matches!(
+                e,
+                NnError::Tensor(neurite_tensor::TensorError::OutOfMemory { .. })
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("Linear(100000 → 100000)"), "{e}");
+        let e = crate::Embedding::<f32>::new(100_000, 100_000, &mut rng)
+            .err()
+            .unwrap();
+        assert!(matches!(e, NnError::Tensor(_)), "{e}");
+        let e = crate::LayerNorm::<f64>::new(&[100_000, 100_000])
+            .err()
+            .unwrap();
+        assert!(matches!(e, NnError::Tensor(_)), "{e}");
     }
 
     #[test]

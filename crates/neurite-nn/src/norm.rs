@@ -35,6 +35,10 @@ impl<T: Float> LayerNorm<T> {
             ));
         }
         checked_numel("LayerNorm", normalized_shape)?;
+        neurite_tensor::alloc::check_shapes::<T>(
+            &format!("LayerNorm({normalized_shape:?})"),
+            &[normalized_shape, normalized_shape],
+        )?;
         if !(eps > 0.0 && eps.is_finite()) {
             return Err(NnError::config(
                 "LayerNorm",

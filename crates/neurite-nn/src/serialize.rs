@@ -12,7 +12,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::io::Write;
 use std::path::Path;
 
 use neurite_tensor::{Float, Tensor};
@@ -248,39 +247,26 @@ pub(crate) fn load_into<T: Float>(
     err.map_or(Ok(report), Err)
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced, then
-/// renamed over the target.
+/// Writes `bytes` to `path` atomically with [`neurite_tensor::fs::write_atomic`]: a
+/// temporary file beside the target (unique per process and thread, removed on failure and,
+/// if a killed process left one, by the next save), synced, then renamed over the target. A
+/// symlink is written through; a read-only target is refused (an [`NnError::Io`] of kind
+/// `PermissionDenied`).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |source| NnError::Io {
+    neurite_tensor::fs::write_atomic(path, bytes).map_err(|source| NnError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path.file_name().ok_or_else(|| {
-        io(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a file path",
-        ))
-    })?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io(e));
-    }
-    Ok(())
+    })
+}
+
+/// Checks that `path` can be saved to (see [`neurite_tensor::fs::check_writable`]): call it
+/// before long training so that a mistyped output path fails at once, not after the run.
+pub fn check_writable(path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    neurite_tensor::fs::check_writable(path).map_err(|source| NnError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Saves the state of `model` (parameters and buffers) to `path` in safetensors format, F32 or

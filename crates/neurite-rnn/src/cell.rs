@@ -230,6 +230,29 @@ pub(crate) fn check_sizes(
     Ok(())
 }
 
+/// The parameters of `cells` cells of G gates taking `input` features, plus `deep_cells`
+/// taking `deep_input` (the upper layers of a stack), each with weights [G·H, input],
+/// [G·H, H] and two biases [G·H], must fit in this process's memory together
+/// ([`neurite_tensor::alloc`]): a typed out-of-memory error before any is initialised.
+pub(crate) fn check_memory<T>(
+    what: &str,
+    gates: usize,
+    hidden: usize,
+    (cells, input): (usize, usize),
+    (deep_cells, deep_input): (usize, usize),
+) -> Result<()> {
+    let gh = gates.saturating_mul(hidden);
+    let per_cell = |i: usize| gh.saturating_mul(i.saturating_add(hidden).saturating_add(2));
+    let total = cells
+        .saturating_mul(per_cell(input))
+        .saturating_add(deep_cells.saturating_mul(per_cell(deep_input)));
+    neurite_tensor::alloc::check_bytes::<T>(
+        &format!("{what} parameters (input_size {input}, hidden_size {hidden})"),
+        total,
+    )?;
+    Ok(())
+}
+
 fn check_config(what: &'static str, kind: CellKind, c: &CellConfig) -> Result<()> {
     if c.input_size == 0 || c.hidden_size == 0 {
         return Err(RnnError::config(
@@ -326,6 +349,13 @@ impl<T: Float> RnnCell<T> {
     /// A cell with PyTorch's initialisation, seeded.
     pub fn new(config: &CellConfig, rng: &mut Rng) -> Result<Self> {
         check_config("RnnCell", CellKind::Rnn(config.nonlinearity), config)?;
+        check_memory::<T>(
+            "RnnCell",
+            1,
+            config.hidden_size,
+            (1, config.input_size),
+            (0, 0),
+        )?;
         Ok(RnnCell {
             params: CellParams::new(1, config.input_size, config.hidden_size, rng),
             config: *config,
@@ -468,6 +498,13 @@ impl<T: Float> GruCell<T> {
     /// A cell with PyTorch's initialisation, seeded.
     pub fn new(config: &CellConfig, rng: &mut Rng) -> Result<Self> {
         check_config("GruCell", CellKind::Gru, config)?;
+        check_memory::<T>(
+            "GruCell",
+            3,
+            config.hidden_size,
+            (1, config.input_size),
+            (0, 0),
+        )?;
         Ok(GruCell {
             params: CellParams::new(3, config.input_size, config.hidden_size, rng),
             config: *config,
@@ -628,6 +665,13 @@ impl<T: Float> LstmCell<T> {
     /// A cell with PyTorch's initialisation, seeded.
     pub fn new(config: &CellConfig, rng: &mut Rng) -> Result<Self> {
         check_config("LstmCell", CellKind::Lstm, config)?;
+        check_memory::<T>(
+            "LstmCell",
+            4,
+            config.hidden_size,
+            (1, config.input_size),
+            (0, 0),
+        )?;
         Ok(LstmCell {
             params: CellParams::new(4, config.input_size, config.hidden_size, rng),
             config: *config,

@@ -995,6 +995,35 @@ fn two_threads_give_the_same_bits_as_one() {
 }
 
 #[test]
+fn layers_beyond_memory_are_typed_errors() {
+    let mut rng = Rng::new(3);
+    // 100k input and hidden units: 4 gates × 10^5 × 2·10^5 weights (320 GB of f32); an
+    // allocation abort before.
+    let c = RecurrentConfig {
+        input_size: 100_000,
+        hidden_size: 100_000,
+        ..Default::default()
+    };
+    let e = Lstm::<f32>::new(&c, &mut rng).err().unwrap();
+    assert!(
+        matches!(
+            e,
+            RnnError::Tensor(neurite_tensor::TensorError::OutOfMemory { .. })
+        ),
+        "{e}"
+    );
+    let cell = CellConfig {
+        input_size: 100_000,
+        hidden_size: 100_000,
+        ..Default::default()
+    };
+    let e = LstmCell::<f32>::new(&cell, &mut rng).err().unwrap();
+    assert!(e.to_string().contains("out of memory"), "{e}");
+    let e = GruCell::<f32>::new(&cell, &mut rng).err().unwrap();
+    assert!(e.to_string().contains("out of memory"), "{e}");
+}
+
+#[test]
 fn cells_from_params_read_their_sizes_and_check_shapes() {
     let mut rng = Rng::new(3);
     for (gates, kind) in [(1usize, "rnn"), (3, "gru"), (4, "lstm")] {

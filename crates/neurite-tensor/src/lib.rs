@@ -39,9 +39,11 @@
 //! # Ok::<(), neurite_tensor::TensorError>(())
 //! ```
 
+pub mod alloc;
 pub mod conv;
 mod error;
 mod float;
+pub mod fs;
 mod matmul;
 pub mod memory;
 mod ops;

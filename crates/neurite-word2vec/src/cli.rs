@@ -77,6 +77,7 @@ Using vectors (text or binary, detected; gzip-compressed too). Every command tak
                         defaults: the embedded questions-words.txt and wordsim353.tsv;
                         analogies are scored by 3CosAdd and 3CosMul
   neurite-word2vec plot <vectors> <out.svg> <word>...               2-D PCA of the words
+  neurite-word2vec info <vectors>                                   words and dimension
 
 Phrases (word2phrase.c's tool; run again on its output for longer phrases):
   neurite-word2vec phrase -train <file> -output <file> [-min-count <int>=5]
@@ -661,6 +662,20 @@ pub fn run_os(args: &[OsString], out: &mut dyn Write) -> Result<()> {
             Ok(())
         }
         Some(Some("phrase")) => run_phrase(&args[1..], out),
+        Some(Some("info")) => {
+            let (o, rest) = query_options(&args[1..], true)?;
+            need(&rest, 1, "info <vectors> [--limit <n>]")?;
+            let kv = load(rest[0], &o)?;
+            writeln!(
+                out,
+                "{} words × {} dimensions ({} bytes of vectors)",
+                kv.len(),
+                kv.dim(),
+                kv.vectors().len() * 4
+            )
+            .map_err(io)?;
+            Ok(())
+        }
         Some(Some("plot")) => {
             let (o, rest) = query_options(&args[1..], true)?;
             need(&rest, 4, "plot <vectors> <out.svg> <word> <word>...")?;

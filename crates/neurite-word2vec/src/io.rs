@@ -7,31 +7,15 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-/// Writes `path` through `write` into a temporary sibling file, flushes and syncs it, then
-/// renames it over `path`. On failure the temporary file is removed and `path` is untouched.
+/// Writes `path` through `write` with [`neurite_tensor::fs::write_atomic_with`]: a unique
+/// temporary sibling file, flushed, synced and renamed over `path`. On failure the temporary
+/// is removed and `path` is untouched; a symlink is written through and a read-only target
+/// is refused.
 pub(crate) fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
 ) -> Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::io(path, std::io::Error::other("not a file name")))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
-        let f = File::create(&tmp)?;
-        let mut w = BufWriter::with_capacity(1 << 20, f);
-        write(&mut w)?;
-        let f = w.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
+    neurite_tensor::fs::write_atomic_with(path, write).map_err(|e| Error::io(path, e))
 }
 
 /// Checks, before long work, that `path` can be written: its directory exists and takes a new

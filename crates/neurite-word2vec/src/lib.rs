@@ -53,6 +53,9 @@
 //!   confined), except the most-used rows, which each thread trains in its own copy and
 //!   exchanges every 10,000 words ([`TrainConfig::private_rows`]) so that they do not bounce
 //!   between the cores' caches.
+//! * [`Word2Vec::train_more`] continues training on more text with the same vocabulary, the
+//!   learning rate restarted as gensim's `train()` does; [`Word2Vec::grow_vocabulary`] adds the
+//!   new words of a text first (gensim's `build_vocab(update=True)`, with its limits).
 //! * [`KeyedVectors`] — cosine [`most_similar`](KeyedVectors::most_similar),
 //!   [`analogy`](KeyedVectors::analogy) (a − b + c), gensim's queries
 //!   ([`most_similar_to`](KeyedVectors::most_similar_to) with positive and negative words and

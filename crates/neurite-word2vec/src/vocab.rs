@@ -394,6 +394,30 @@ impl Vocabulary {
         })
     }
 
+    /// Adds `other`'s counts to the words both hold and appends `other`'s other words (in its
+    /// order) after this vocabulary's; returns how many were appended. The result is no longer
+    /// in frequency order (what gensim's `build_vocab(update=True)` gives too).
+    pub(crate) fn merge(&mut self, other: &Vocabulary) -> Result<usize> {
+        let overflow = || Error::Overflow {
+            path: Path::new("<merged vocabulary>").to_path_buf(),
+            what: "the sum of the word counts".into(),
+        };
+        let mut added = 0;
+        for (w, &c) in other.table.iter().zip(&other.counts) {
+            match self.table.get(w) {
+                Some(i) => self.counts[i] = self.counts[i].checked_add(c).ok_or_else(overflow)?,
+                None => {
+                    self.table.push(w);
+                    self.words.push(String::from_utf8_lossy(w).into_owned());
+                    self.counts.push(c);
+                    added += 1;
+                }
+            }
+            self.total = self.total.checked_add(c).ok_or_else(overflow)?;
+        }
+        Ok(added)
+    }
+
     /// Number of words, `</s>` included.
     pub fn len(&self) -> usize {
         self.words.len()

@@ -173,8 +173,142 @@ impl Word2Vec {
         } else {
             Vec::new()
         };
+        let stats = run(
+            corpus,
+            &vocab,
+            config,
+            vocab.total_words(),
+            [&mut syn0, &mut syn1, &mut syn1neg],
+        )?;
+        Ok((
+            Word2Vec {
+                vocab,
+                config: config.clone(),
+                syn0,
+                syn1,
+                syn1neg,
+            },
+            stats,
+        ))
+    }
 
-        let shared = Shared::new(corpus, &vocab, config)?;
+    /// Trains further on `corpus` (any text) with the same vocabulary and settings, as
+    /// gensim's `train()` on new sentences: words outside the vocabulary are skipped, the
+    /// learning rate starts again at `alpha` and falls over `epochs` passes of the new text
+    /// (its words are counted first, as gensim needs `total_words`), and sub-sampling and
+    /// negative sampling keep the frequencies of the vocabulary. `epochs`: `None` keeps the
+    /// model's.
+    ///
+    /// ```
+    /// use neurite_word2vec::{Corpus, TrainConfig, Word2Vec};
+    /// let first = Corpus::from_bytes("a", "the cat sat on the mat ".repeat(50).into_bytes());
+    /// let mut config = TrainConfig::skip_gram();
+    /// (config.dim, config.vocab.min_count) = (8, 1);
+    /// let (mut model, _) = Word2Vec::train(&first, &config)?;
+    /// let more = Corpus::from_bytes("b", "the mat sat on the cat ".repeat(50).into_bytes());
+    /// let stats = model.train_more(&more, Some(2))?;
+    /// assert!(stats.words > 0);
+    /// # Ok::<(), neurite_word2vec::Error>(())
+    /// ```
+    pub fn train_more(&mut self, corpus: &Corpus, epochs: Option<usize>) -> Result<TrainStats> {
+        let mut config = self.config.clone();
+        if let Some(e) = epochs {
+            config.epochs = e;
+        }
+        config.validate()?;
+        // word2vec.c's count of the new text: in-vocabulary words and line breaks.
+        let mut tokens = corpus.tokens(0, corpus.len_bytes()?, config.reference_parity)?;
+        let mut words = 0u64;
+        while let Some(t) = tokens.next_token()? {
+            let known = match t {
+                crate::corpus::Token::Newline => true,
+                crate::corpus::Token::Word(w) => self.vocab.index_bytes(w).is_some(),
+            };
+            words += known as u64;
+        }
+        if words == 0 {
+            return Err(Error::EmptyCorpus {
+                path: corpus.path().to_path_buf(),
+            });
+        }
+        let stats = run(
+            corpus,
+            &self.vocab,
+            &config,
+            words,
+            [&mut self.syn0, &mut self.syn1, &mut self.syn1neg],
+        )?;
+        self.config = config;
+        Ok(stats)
+    }
+
+    /// Grows the vocabulary with the words of `corpus` seen at least `min_count` times there
+    /// (gensim's `build_vocab(update=True)`), adding the new counts to the words already
+    /// known; returns how many words were added. New words get fresh input vectors (drawn as
+    /// at the start of training, from the seed and their index) and zero output vectors; they
+    /// are appended after the old words, so the vocabulary is no longer in frequency order.
+    ///
+    /// The limits are gensim's: the words already trained keep their vectors, which were
+    /// trained against the old frequencies; sub-sampling and negative sampling use the merged
+    /// counts from now on; with hierarchical softmax the Huffman tree is rebuilt on the next
+    /// run from the new counts, so the inner-node vectors no longer sit on the paths they were
+    /// trained for (train again with enough data, or prefer negative sampling). Rare words of
+    /// `corpus` are counted with word2vec.c's pruning, as in [`Vocabulary::build`].
+    pub fn grow_vocabulary(&mut self, corpus: &Corpus, min_count: u64) -> Result<usize> {
+        let opts = crate::vocab::VocabOptions {
+            min_count,
+            ..self.config.vocab.clone()
+        };
+        let new = match Vocabulary::build(corpus, &opts) {
+            Ok(v) => v,
+            Err(Error::EmptyVocabulary { .. }) => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let old_len = self.vocab.len();
+        let added = self.vocab.merge(&new)?;
+        let dim = self.config.dim;
+        let v = self.vocab.len();
+        let rows = |m: &Vec<f32>| m.len() / dim;
+        let grow = |m: &mut Vec<f32>, rows: usize| -> Result<()> {
+            let extra = rows.saturating_mul(dim).saturating_sub(m.len());
+            crate::io::try_grow(m, extra, "the grown weight matrices")?;
+            m.resize(rows * dim, 0.0);
+            Ok(())
+        };
+        let before = rows(&self.syn0);
+        grow(&mut self.syn0, v)?;
+        // New rows: uniform in ±init_range/dim, from a generator of the seed and the row.
+        for (i, row) in self.syn0.chunks_exact_mut(dim).enumerate().skip(before) {
+            let mut r = Rng::new(self.config.seed).fork(i as u64);
+            for x in row {
+                let u = (r.next_u64() >> 40) as f32 / 16_777_216.0;
+                *x = (2.0 * u - 1.0) * self.config.init_range / dim as f32;
+            }
+        }
+        if self.config.hs {
+            grow(&mut self.syn1, v - 1)?;
+        }
+        if self.config.negative > 0 {
+            grow(&mut self.syn1neg, v)?;
+        }
+        debug_assert_eq!(v, old_len + added);
+        Ok(added)
+    }
+}
+
+/// Trains the matrices `[syn0, syn1, syn1neg]` (of `vocab`'s shapes) on `corpus`, the learning
+/// rate falling over `epochs` passes of `schedule_words` words.
+fn run(
+    corpus: &Corpus,
+    vocab: &Vocabulary,
+    config: &TrainConfig,
+    schedule_words: u64,
+    [syn0, syn1, syn1neg]: [&mut Vec<f32>; 3],
+) -> Result<TrainStats> {
+    let dim = config.dim;
+    let memory_bytes = config.memory_bytes(vocab.len());
+    {
+        let shared = Shared::new(corpus, vocab, config, schedule_words)?;
         let threads = config.threads;
         let mut workers: Vec<Worker> = (0..threads)
             .map(|t| {
@@ -193,7 +327,7 @@ impl Word2Vec {
             .collect::<Result<_>>()?;
 
         let started = Instant::now();
-        let base = Weights::new(&mut syn0, &mut syn1, &mut syn1neg, dim);
+        let base = Weights::new(syn0, syn1, syn1neg, dim);
         if threads == 1 {
             // SAFETY: this thread alone uses the weights until `run` returns.
             unsafe { run_worker(&mut workers[0], &shared, base, u64::MAX)? };
@@ -220,14 +354,7 @@ impl Word2Vec {
             });
             results.into_iter().collect::<Result<Vec<()>>>()?;
         } else {
-            train_deterministic(
-                &mut workers,
-                &shared,
-                &mut syn0,
-                &mut syn1,
-                &mut syn1neg,
-                dim,
-            )?;
+            train_deterministic(&mut workers, &shared, syn0, syn1, syn1neg, dim)?;
         }
         if config.progress {
             eprintln!();
@@ -252,18 +379,11 @@ impl Word2Vec {
             thread_seconds,
         };
         drop(shared);
-        Ok((
-            Word2Vec {
-                vocab,
-                config: config.clone(),
-                syn0,
-                syn1,
-                syn1neg,
-            },
-            stats,
-        ))
+        Ok(stats)
     }
+}
 
+impl Word2Vec {
     /// The vocabulary.
     pub fn vocabulary(&self) -> &Vocabulary {
         &self.vocab

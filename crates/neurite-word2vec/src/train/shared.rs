@@ -45,8 +45,11 @@ pub(super) struct Shared<'a> {
     pub(super) fma_from: Option<usize>,
     /// Corpus words read by all threads (progress and the Hogwild learning rate).
     pub(super) words_done: AtomicU64,
-    /// `epochs · total_words + 1`, word2vec.c's denominator of progress.
+    /// `epochs · schedule_words + 1`, word2vec.c's denominator of progress.
     pub(super) planned: u64,
+    /// Words of one pass over the corpus (the vocabulary's total, or the count of a corpus
+    /// trained on later): what the learning-rate schedule spans per epoch.
+    pub(super) schedule_words: u64,
     pub(super) started: Instant,
     /// Bytes in the corpus.
     pub(super) file_len: u64,
@@ -63,6 +66,7 @@ impl<'a> Shared<'a> {
         corpus: &'a Corpus,
         vocab: &'a Vocabulary,
         config: &'a TrainConfig,
+        schedule_words: u64,
     ) -> Result<Self> {
         let counts = vocab.counts();
         let total = vocab.total_words();
@@ -97,11 +101,11 @@ impl<'a> Shared<'a> {
         let round_kept =
             ((config.sync_words as f64 * kept / total.max(1) as f64).ceil() as u64).max(1);
         let planned = (config.epochs as u64)
-            .checked_mul(total)
+            .checked_mul(schedule_words)
             .and_then(|w| w.checked_add(1))
             .ok_or_else(|| Error::Overflow {
                 path: corpus.path().to_path_buf(),
-                what: format!("{} epochs of {total} words", config.epochs),
+                what: format!("{} epochs of {schedule_words} words", config.epochs),
             })?;
         Ok(Shared {
             corpus,
@@ -125,6 +129,7 @@ impl<'a> Shared<'a> {
             },
             words_done: AtomicU64::new(0),
             planned,
+            schedule_words,
             started: Instant::now(),
             file_len,
             chunks: (config.threads > 1)

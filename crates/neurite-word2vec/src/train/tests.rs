@@ -6,6 +6,7 @@ use super::deterministic::{merge_stripe, Dirty};
 use super::hogwild::Rows;
 use super::*;
 use crate::config::Architecture;
+use crate::error::Error;
 use crate::vocab::VocabOptions;
 use proptest::prelude::*;
 
@@ -174,7 +175,7 @@ fn reading_ahead_changes_neither_the_sentences_nor_the_draws() {
         max_sentence_len: 50,
         ..TrainConfig::default()
     };
-    let shared = Shared::new(&corpus, &vocab, &cfg).unwrap();
+    let shared = Shared::new(&corpus, &vocab, &cfg, vocab.total_words()).unwrap();
     let range = (0, shared.file_len);
     let mut plain = Worker::new(0, range, &shared).unwrap();
     let mut ahead = Worker::new(0, range, &shared).unwrap();
@@ -414,7 +415,7 @@ proptest! {
         let corpus = Corpus::from_bytes("t", b"a b".to_vec());
         let vocab = Vocabulary::from_counts([("a", 1), ("b", 1)], &VocabOptions { min_count: 1, ..Default::default() }).unwrap();
         let cfg = TrainConfig::default();
-        let shared = Shared::new(&corpus, &vocab, &cfg).unwrap();
+        let shared = Shared::new(&corpus, &vocab, &cfg, vocab.total_words()).unwrap();
         let alpha = 0.1f32;
         let y = label as f64;
         let mut out = out0.clone();
@@ -491,4 +492,69 @@ fn sizes_beyond_memory_or_64_bits_are_typed_errors() {
             Err(Error::InvalidConfig { .. })
         ));
     }
+}
+
+#[test]
+fn training_more_moves_the_vectors_and_restarts_the_schedule() {
+    let corpus = small_corpus(20_000);
+    let c = config(Architecture::SkipGram, false, 3);
+    let (mut m, _) = Word2Vec::train(&corpus, &c).unwrap();
+    let before = m.input_vectors().to_vec();
+    let more = Corpus::embedded().unwrap().head(40_000).unwrap();
+    let stats = m.train_more(&more, Some(1)).unwrap();
+    // One epoch of the new text: its in-vocabulary words and line breaks, each read once.
+    let mut tokens = more.tokens(0, more.len_bytes().unwrap(), false).unwrap();
+    let mut known = 0u64;
+    while let Some(t) = tokens.next_token().unwrap() {
+        known += match t {
+            crate::corpus::Token::Newline => 1,
+            crate::corpus::Token::Word(w) => m.vocabulary().index_bytes(w).is_some() as u64,
+        };
+    }
+    assert_eq!(stats.words, known);
+    assert_eq!(m.config().epochs, 1);
+    assert_ne!(m.input_vectors(), &before[..]);
+    assert!(m.input_vectors().iter().all(|x| x.is_finite()));
+    // Same seed, same model, same new text: the same result.
+    let (mut again, _) = Word2Vec::train(&corpus, &c).unwrap();
+    again.train_more(&more, Some(1)).unwrap();
+    assert_eq!(bits(&again), bits(&m));
+    let empty = Corpus::from_bytes("oov", b"zzzq qqqz ".to_vec());
+    assert!(matches!(
+        m.train_more(&empty, None),
+        Err(Error::EmptyCorpus { .. })
+    ));
+}
+
+#[test]
+fn growing_the_vocabulary_appends_words_and_rows() {
+    let first = Corpus::from_bytes("a", "the cat sat on the mat\n".repeat(40).into_bytes());
+    let mut c = config(Architecture::Cbow, true, 2);
+    c.vocab.min_count = 1;
+    let (mut m, _) = Word2Vec::train(&first, &c).unwrap();
+    let (v0, old) = (m.vocabulary().len(), m.input_vectors().to_vec());
+    let second = Corpus::from_bytes(
+        "b",
+        "the dog sat on the log\nthe cat ran\n"
+            .repeat(20)
+            .into_bytes(),
+    );
+    let added = m.grow_vocabulary(&second, 5).unwrap();
+    // dog, log, ran are new (20 times each); the counts of the old words grow.
+    assert_eq!(added, 3);
+    let v = m.vocabulary();
+    assert_eq!(v.len(), v0 + 3);
+    assert_eq!(&v.words()[v0..], ["dog", "log", "ran"]);
+    assert_eq!(v.count(v.index("cat").unwrap()), 60);
+    assert_eq!(v.total_words(), v.counts().iter().sum::<u64>());
+    let dim = m.dim();
+    assert_eq!(&m.input_vectors()[..v0 * dim], &old[..]);
+    assert_eq!(m.input_vectors().len(), v.len() * dim);
+    assert_eq!(m.output_vectors().len(), v.len() * dim);
+    assert_eq!(m.inner_node_vectors().len(), (v.len() - 1) * dim);
+    assert!(m.input_vectors()[v0 * dim..].iter().any(|&x| x != 0.0));
+    m.train_more(&second, Some(1)).unwrap();
+    let kv = m.to_keyed_vectors();
+    assert!(kv.vector("dog").is_some());
+    assert_eq!(m.grow_vocabulary(&second, 1000).unwrap(), 0);
 }

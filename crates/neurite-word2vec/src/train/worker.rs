@@ -125,7 +125,7 @@ impl Worker {
                 self.trained += self.sentence.len() as u64;
                 self.pos = 0;
                 self.need_read = false;
-                if PARITY && (at_end || self.word_count > shared.vocab.total_words() / threads) {
+                if PARITY && (at_end || self.word_count > shared.schedule_words / threads) {
                     // word2vec.c drops the sentence being read when the file ends.
                     self.end_epoch(shared)?;
                     continue;
