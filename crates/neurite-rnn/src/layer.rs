@@ -708,6 +708,12 @@ impl<T: Float> Module<T> for Recurrent<T> {
     fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<T>)) {
         self.visit_mut(prefix, f)
     }
+    fn visit_rngs(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Rng)) {
+        f(
+            &neurite_nn::join(prefix, "dropout_rng"),
+            self.dropout_rng.get_mut(),
+        );
+    }
     fn set_training(&mut self, training: bool) {
         self.training = training;
     }
@@ -764,6 +770,9 @@ macro_rules! layer {
                 f: &mut dyn FnMut(&str, &mut Parameter<T>),
             ) {
                 self.0.visit_params_mut(prefix, f)
+            }
+            fn visit_rngs(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Rng)) {
+                self.0.visit_rngs(prefix, f)
             }
             fn set_training(&mut self, training: bool) {
                 self.0.set_training(training)
