@@ -49,7 +49,9 @@ pub mod parallel;
 pub mod pool;
 mod reduce;
 mod rng;
+pub mod simd;
 mod tensor;
+pub mod update;
 
 pub use conv::{Window, Window1d, Window2d};
 pub use error::{Result, TensorError};
