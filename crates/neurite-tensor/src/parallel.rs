@@ -70,26 +70,6 @@ pub fn zeroed<T: Copy + Default + Send + Sync>(n: usize) -> Vec<T> {
     fill_chunks(n, |_, _| {})
 }
 
-/// Once per process, allocates and frees one 16 MiB block, so that the heap keeps the memory a
-/// training step frees for the next step.
-///
-/// glibc serves blocks above its mmap threshold (128 KiB at start) with fresh mappings; when
-/// such a block is freed it raises that threshold to the block's size and its heap trim
-/// threshold to twice that (mallopt(3), `M_MMAP_THRESHOLD`). A training step allocates its
-/// outputs and gradients (a few MiB), then frees them together when its graph drops; with the
-/// start-up thresholds the heap top is given back to the system at every step and faulted in
-/// again at the next (measured on W3: ~1,000 page faults and a fifth of the step time). After
-/// this call, blocks up to 16 MiB stay in the heap. Other allocators see one short-lived
-/// allocation. `neurite_autograd::Graph::new` calls it; it is cheap (one atomic load) after the
-/// first call.
-pub fn retain_freed_memory() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let block: Vec<u8> = vec![0; 16 << 20];
-        drop(std::hint::black_box(block));
-    });
-}
-
 /// Sets the number of worker threads once, before any parallel work.
 ///
 /// Fails if the global pool was already started (by an earlier call or by earlier parallel work).
