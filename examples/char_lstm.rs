@@ -20,7 +20,7 @@ use neurite::tensor::{Rng, Tensor};
 const USAGE: &str = "char_lstm: a character-level language model on public-domain text
 
 options:
-  --data FILE        text corpus, plain or gzip (default: the vendored data/corpus-pd-1m.txt.gz)
+  --data FILE        text corpus, plain or gzip (default: the vendored crates/neurite-word2vec/data/corpus-pd-1m.txt.gz)
   --chars N          use the first N characters (default 1000000; 300000 with --quick)
   --cell KIND        rnn | gru | lstm (default lstm)
   --hidden N         hidden units (default 256; 128 with --quick)
@@ -64,7 +64,7 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
     let mut a = Args {
         data: PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/data/corpus-pd-1m.txt.gz"
+            "/crates/neurite-word2vec/data/corpus-pd-1m.txt.gz"
         )),
         chars: 0,
         kind: CellKind::Lstm,

@@ -678,15 +678,9 @@ pub fn table(reports: &[Report], thirds: &[Third; 3]) -> String {
     s
 }
 
-/// The default data file: vendored copy first, then the shared data set.
+/// The default data file: the vendored movie-review snippets.
 pub fn default_data() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let vendored = root.join("data/movie_snippets.tsv");
-    if vendored.is_file() {
-        vendored
-    } else {
-        root.join("../shared/data/vader_sentiment/movie_snippets.tsv")
-    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/movie_snippets.tsv")
 }
 
 fn usage() -> String {

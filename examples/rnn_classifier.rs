@@ -21,8 +21,7 @@ use neurite::tensor::Rng;
 const USAGE: &str = "rnn_classifier: a bidirectional GRU/LSTM sentence classifier
 
 options:
-  --data FILE      label<TAB>text file (default: data/movie_snippets.tsv, else
-                   ../shared/data/vader_sentiment/movie_snippets.tsv)
+  --data FILE      label<TAB>text file (default: the vendored data/movie_snippets.tsv)
   --cell KIND      gru | lstm (default gru)
   --embed N        word embedding size (default 100)
   --hidden N       hidden units per direction (default 64)
@@ -51,13 +50,7 @@ struct Args {
 }
 
 fn default_data() -> PathBuf {
-    let vendored = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/movie_snippets.tsv");
-    if vendored.exists() {
-        vendored
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/data/vader_sentiment/movie_snippets.tsv")
-    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/movie_snippets.tsv")
 }
 
 fn parse(args: &[String]) -> Result<Option<Args>, String> {

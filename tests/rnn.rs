@@ -14,7 +14,7 @@ use neurite::tensor::{Rng, Tensor};
 fn corpus(chars: usize) -> Vec<char> {
     let raw = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/data/corpus-pd-1m.txt.gz"
+        "/crates/neurite-word2vec/data/corpus-pd-1m.txt.gz"
     ))
     .unwrap();
     let mut s = String::new();

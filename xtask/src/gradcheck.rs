@@ -1,5 +1,7 @@
 //! `cargo xtask gradcheck`: every gradient-check case of every crate, in f64, as one table,
-//! and a check that every registered op name is exercised by at least one case.
+//! and both set differences between the ops the crates declare (their `OPS` lists) and the ops
+//! the cases exercise (the names their graphs' backward rules report): an op without a case,
+//! and a case whose ops nobody declared, each fail the suite.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -47,8 +49,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "{:<18} {:<34} {:<30} {:>11} {:>11}  result",
         "crate", "case", "shapes", "max abs", "max rel"
     );
-    for (krate, cases, ops) in suites() {
+    let suites = suites();
+    for (_, _, ops) in &suites {
         declared.extend(ops.iter().copied());
+    }
+    for (krate, cases, _) in suites {
         for case in cases {
             if let Some(f) = &filter {
                 if !case.name.starts_with(f.as_str()) {
@@ -58,6 +63,29 @@ pub fn run(args: &[String]) -> Result<(), String> {
             match case.run(&opts) {
                 Ok(report) => {
                     covered.extend(report.ops.iter().copied());
+                    let undeclared: Vec<&str> = report
+                        .ops
+                        .iter()
+                        .copied()
+                        .filter(|op| !declared.contains(op))
+                        .collect();
+                    if report.ops.is_empty() || !undeclared.is_empty() {
+                        println!(
+                            "{:<18} {:<34} {:<30} {:>11} {:>11}  FAIL: {}",
+                            krate,
+                            case.name,
+                            case.shapes,
+                            "-",
+                            "-",
+                            if report.ops.is_empty() {
+                                "the case exercises no op".to_string()
+                            } else {
+                                format!("ops in no OPS list: {}", undeclared.join(", "))
+                            }
+                        );
+                        failed += 1;
+                        continue;
+                    }
                     let ok = report.passed();
                     println!(
                         "{:<18} {:<34} {:<30} {:>11.3e} {:>11.3e}  {}",

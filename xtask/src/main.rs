@@ -1,10 +1,13 @@
-//! xtask: neurite's automation — `cargo xtask ci | bench | gradcheck | tidy`.
+//! xtask: neurite's automation — `cargo xtask ci | bench | gradcheck | tidy | dependents`.
 //!
 //! The `cargo xtask` alias builds this binary in debug with no dependencies; the suites that
 //! need neurite itself (bench, gradcheck) re-run it in release with the `heavy` feature.
 
 #[cfg(feature = "heavy")]
 mod bench;
+mod dependents;
+#[cfg(feature = "heavy")]
+mod fuzz;
 #[cfg(feature = "heavy")]
 mod gradcheck;
 #[cfg(test)]
@@ -17,20 +20,28 @@ fn usage() -> &'static str {
     "usage: cargo xtask <command>\n\
      \n\
      commands:\n\
-     \x20 ci           fmt --check, clippy -D warnings, the workspace tests in release (doc tests and\n\
-     \x20              the tidy test included), the gradient-check suite, and quick smoke runs of the\n\
-     \x20              benchmarks and of the tour; prints a summary, fails on any failure\n\
+     \x20 ci           fmt --check, clippy -D warnings, cargo doc (warnings are errors), the workspace\n\
+     \x20              tests in release (doc tests and the tidy test included), the gradient-check\n\
+     \x20              suite, quick smoke runs of the benchmarks and of the tour, and `dependents`;\n\
+     \x20              prints a summary, fails on any failure\n\
      \x20 gradcheck    finite-difference gradient checks of every op and layer (f64)\n\
      \x20 bench [--json] [--threads N] [--only NAME] [--quick] [--corpus FILE] [--malloc-defaults]\n\
-     \x20              the workloads of ../shared/BENCHMARKS.md\n\
-     \x20 tidy         the code-invariant checks (cargo test -p xtask)\n"
+     \x20              the workloads of BENCHMARKS.md (the team's shared notes)\n\
+     \x20 fuzz [--seconds N] [--target NAME] [--seed S] [--start I] [--replay FILE]\n\
+     \x20              mutation fuzzing of every reader and the word2vec command line in child\n\
+     \x20              processes under a memory cap; findings in target/fuzz/findings\n\
+     \x20 tidy         the code-invariant checks (cargo test -p xtask)\n\
+     \x20 dependents   packages every library crate (cargo package, verified) and builds two small\n\
+     \x20              crates outside the workspace against the packages: a GRU on neurite-rnn, and\n\
+     \x20              neurite-word2vec without default features\n"
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(&args[1..]),
-        Some("bench") | Some("gradcheck") => heavy(&args),
+        Some("dependents") => dependents::run_all(&args[1..]),
+        Some("bench") | Some("gradcheck") | Some("fuzz") | Some("fuzz-child") => heavy(&args),
         Some("tidy") => run_step(
             "tidy",
             "cargo",
@@ -56,6 +67,8 @@ fn heavy(args: &[String]) -> Result<(), String> {
     {
         match args[0].as_str() {
             "bench" => bench::parse(&args[1..]).and_then(bench::run),
+            "fuzz" => fuzz::parse(&args[1..]).and_then(|o| fuzz::run(&o)),
+            "fuzz-child" => fuzz::child(&args[1..]),
             _ => gradcheck::run(&args[1..]),
         }
     }
@@ -77,8 +90,18 @@ fn heavy(args: &[String]) -> Result<(), String> {
 }
 
 fn run_step(name: &str, program: &str, args: &[&str]) -> Result<(), String> {
+    run_step_env(name, program, args, &[])
+}
+
+fn run_step_env(
+    name: &str,
+    program: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<(), String> {
     let status = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .status()
         .map_err(|e| format!("{name}: cannot start {program}: {e}"))?;
     if status.success() {
@@ -95,9 +118,10 @@ fn ci(args: &[String]) -> Result<(), String> {
     if let Some(a) = args.first() {
         return Err(format!("ci takes no arguments, got {a}"));
     }
-    type Step<'a> = (&'a str, &'a [&'a str]);
+    // (name, cargo arguments, environment)
+    type Step<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
     let steps: &[Step<'_>] = &[
-        ("fmt", &["fmt", "--all", "--", "--check"]),
+        ("fmt", &["fmt", "--all", "--", "--check"], &[]),
         (
             "clippy",
             &[
@@ -108,10 +132,17 @@ fn ci(args: &[String]) -> Result<(), String> {
                 "-D",
                 "warnings",
             ],
+            &[],
+        ),
+        (
+            "doc (warnings are errors)",
+            &["doc", "--workspace", "--no-deps"],
+            &[("RUSTDOCFLAGS", "-D warnings")],
         ),
         (
             "tests (release, doc tests and tidy included)",
             &["test", "--workspace", "--release", "--no-fail-fast"],
+            &[],
         ),
         (
             "gradcheck",
@@ -126,6 +157,7 @@ fn ci(args: &[String]) -> Result<(), String> {
                 "--",
                 "gradcheck",
             ],
+            &[],
         ),
         (
             "bench smoke",
@@ -143,6 +175,24 @@ fn ci(args: &[String]) -> Result<(), String> {
                 "--threads",
                 "1",
             ],
+            &[],
+        ),
+        (
+            "fuzz (60 s)",
+            &[
+                "run",
+                "--release",
+                "--quiet",
+                "--package",
+                "xtask",
+                "--features",
+                "heavy",
+                "--",
+                "fuzz",
+                "--seconds",
+                "60",
+            ],
+            &[],
         ),
         (
             "tour smoke",
@@ -155,14 +205,20 @@ fn ci(args: &[String]) -> Result<(), String> {
                 "--",
                 "--quick",
             ],
+            &[],
+        ),
+        (
+            "packages and dependents (cargo package, two crates outside)",
+            &["run", "--quiet", "--package", "xtask", "--", "dependents"],
+            &[],
         ),
     ];
     let mut summary = Vec::new();
     let mut failed = false;
-    for (name, cargo_args) in steps {
+    for (name, cargo_args, env) in steps {
         eprintln!("\n== xtask ci: {name} ==");
         let t = Instant::now();
-        let r = run_step(name, "cargo", cargo_args);
+        let r = run_step_env(name, "cargo", cargo_args, env);
         let secs = t.elapsed().as_secs_f64();
         summary.push(format!(
             "{:<48} {:>4} {:>7.1} s",

@@ -52,3 +52,8 @@ pub use graph::{
 };
 pub use ops::shape::{concat, stack};
 pub use ops::OPS;
+
+/// The README's examples, compiled and run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

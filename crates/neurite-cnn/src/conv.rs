@@ -338,6 +338,10 @@ impl<T: Float, const D: usize> Conv<T, D> {
     pub fn new(config: ConvConfig<D>, rng: &mut Rng) -> Result<Self> {
         config.validate()?;
         let shape = config.weight_shape();
+        neurite_tensor::alloc::check_shapes::<T>(
+            &format!("{}d convolution weight and bias", D),
+            &[&shape, &[config.out_channels]],
+        )?;
         let fan_in: usize = shape[1..].iter().product();
         let weight = Parameter::new(init::pytorch_default(&shape, fan_in, rng));
         let bias = config
@@ -573,6 +577,32 @@ mod tests {
         assert_eq!(c.output_shape(&[2, 3, 9, 10]).unwrap(), [2, 8, 9, 10]);
         let c = ConvConfig::new(4, 6, [5]).with_stride([2]);
         assert_eq!(c.output_shape(&[1, 4, 11]).unwrap(), [1, 6, 4]);
+    }
+
+    #[test]
+    fn layers_and_outputs_beyond_memory_are_typed_errors() {
+        let mut rng = Rng::new(1);
+        // 100k channels in and out, 3×3: 9·10^10 weights, an allocation abort before.
+        let e = Conv2d::<f32>::new(ConvConfig::new(100_000, 100_000, [3, 3]), &mut rng)
+            .err()
+            .unwrap();
+        assert!(
+            matches!(
+                e,
+                CnnError::Tensor(neurite_tensor::TensorError::OutOfMemory { .. })
+            ),
+            "{e}"
+        );
+        // Padding 10^6 on a 5×5 input: an output of (2·10^6 + 3)² per channel.
+        let conv = Conv2d::<f32>::new(
+            ConvConfig::new(1, 2, [3, 3]).with_padding([1_000_000, 1_000_000]),
+            &mut rng,
+        )
+        .unwrap();
+        let graph = Graph::new();
+        let x = graph.constant(Tensor::zeros(&[1, 1, 5, 5]));
+        let e = conv.forward(&graph, x).err().unwrap();
+        assert!(e.to_string().contains("out of memory"), "{e}");
     }
 
     #[test]

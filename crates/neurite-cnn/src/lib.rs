@@ -77,3 +77,8 @@ pub use pool::{
     AdaptiveMaxPool2d, AvgPool, AvgPool1d, AvgPool2d, GlobalAvgPool, GlobalMaxPool, MaxPool,
     MaxPool1d, MaxPool2d, PoolConfig,
 };
+
+/// The README's examples, compiled and run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

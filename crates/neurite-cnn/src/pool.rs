@@ -501,6 +501,21 @@ unit_module!(GlobalAvgPool);
 mod tests {
     use super::*;
 
+    #[test]
+    fn adaptive_pooling_beyond_memory_is_a_typed_error() {
+        let graph = Graph::new();
+        let x = graph.constant(Tensor::<f32>::zeros(&[1, 1, 5, 5]));
+        // A 5×5 plane to 2^20×2^20 outputs: an allocation abort before.
+        let e = AdaptiveAvgPool2d::new([1 << 20, 1 << 20])
+            .forward(&graph, x)
+            .unwrap_err();
+        assert!(e.to_string().contains("out of memory"), "{e}");
+        let e = AdaptiveMaxPool2d::new([1 << 20, 1 << 20])
+            .forward(&graph, x)
+            .unwrap_err();
+        assert!(e.to_string().contains("out of memory"), "{e}");
+    }
+
     fn t(v: &[f64], s: &[usize]) -> Tensor<f64> {
         Tensor::from_vec(v.to_vec(), s).unwrap()
     }

@@ -10,9 +10,10 @@ use std::path::PathBuf;
 
 use neurite_autograd::Graph;
 use neurite_cnn::{Conv2d, ConvConfig, Flatten, MaxPool2d};
-use neurite_nn::{cross_entropy, load_params, Adam, Linear, Module, Optimizer, Relu, Sequential};
+use neurite_nn::{
+    cross_entropy, load_params, Adam, Linear, Module, Optimizer, Relu, Sequential, StateDict,
+};
 use neurite_tensor::{Rng, Tensor};
-use safetensors::SafeTensors;
 
 fn data_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -20,19 +21,11 @@ fn data_path(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Every tensor of a fixture file, as f32, through neurite-nn's public safetensors reader.
 fn read(name: &str) -> HashMap<String, Tensor<f32>> {
-    let bytes = std::fs::read(data_path(name)).unwrap();
-    let st = SafeTensors::deserialize(&bytes).unwrap();
-    st.tensors()
-        .into_iter()
-        .map(|(n, v)| {
-            let data: Vec<f32> = v
-                .data()
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
-            (n, Tensor::from_vec(data, v.shape()).unwrap())
-        })
+    let sd = StateDict::load(data_path(name)).unwrap();
+    sd.iter()
+        .map(|(n, t)| (n.to_string(), t.to_float().unwrap()))
         .collect()
 }
 

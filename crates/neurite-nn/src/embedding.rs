@@ -26,6 +26,10 @@ impl<T: Float> Embedding<T> {
             ));
         }
         checked_numel("Embedding", &[num_embeddings, embedding_dim])?;
+        neurite_tensor::alloc::check_shapes::<T>(
+            &format!("Embedding({num_embeddings}, {embedding_dim})"),
+            &[&[num_embeddings, embedding_dim]],
+        )?;
         Ok(Embedding {
             weight: Parameter::new(Tensor::rand_normal(
                 &[num_embeddings, embedding_dim],

@@ -83,6 +83,32 @@ pub enum NnError {
         /// Every difference found.
         message: String,
     },
+    /// A tensor given to a layer constructor has the wrong shape.
+    #[error("{layer}: {what} must have shape {expected}, got {got:?}")]
+    ParamShape {
+        /// The layer.
+        layer: String,
+        /// Which tensor ("weight", "bias", …).
+        what: &'static str,
+        /// The shape it needs.
+        expected: String,
+        /// The shape that came.
+        got: Vec<usize>,
+    },
+    /// A stored tensor has a dtype the caller cannot use.
+    #[error("expected {expected}, got a {got} tensor")]
+    Dtype {
+        /// What was expected.
+        expected: String,
+        /// The stored dtype.
+        got: crate::tensor_file::Dtype,
+    },
+    /// A state dict or checkpoint lacks a tensor.
+    #[error("no tensor named {name:?}")]
+    MissingTensor {
+        /// The name.
+        name: String,
+    },
     /// Non-finite values in data.
     #[error("{what}: found a non-finite value (NaN or ±∞) at {location}")]
     NonFinite {

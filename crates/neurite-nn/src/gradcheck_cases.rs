@@ -6,15 +6,17 @@ use neurite_autograd::{AutogradError, GradCase, Graph, Var};
 use neurite_tensor::{Rng, Tensor};
 
 use crate::{
-    bce_with_logits, binary_cross_entropy, cross_entropy, cross_entropy_with, embedding, huber, l1,
-    layer_norm, linear, mse, nll, CrossEntropyOptions, Dropout, Elu, Embedding, Flatten, Gelu,
-    LayerNorm, LeakyRelu, Linear, LogSoftmax, Module, Relu, Sequential, Sigmoid, Softmax, Softplus,
-    Tanh,
+    batch_norm, bce_with_logits, bce_with_logits_with, binary_cross_entropy,
+    binary_cross_entropy_with, cross_entropy, cross_entropy_with, embedding, huber, huber_with, l1,
+    l1_with, layer_norm, linear, mse, mse_with, nll, nll_with, BatchNorm1d, BatchNorm2d,
+    CrossEntropyOptions, Dropout, Elu, Embedding, Flatten, Gelu, LayerNorm, LeakyRelu, Linear,
+    LogSoftmax, Module, Reduction, Relu, Sequential, Sigmoid, Softmax, Softplus, Stats, Tanh,
 };
 
 /// Every op name neurite-nn records with its own backward rule.
 pub const OPS: &[&str] = &[
     "linear",
+    "batch_norm",
     "cross_entropy",
     "bce_with_logits",
     "binary_cross_entropy",
@@ -187,6 +189,47 @@ pub fn cases() -> Vec<GradCase> {
         LayerNorm::new(&[6])?.forward(g, v[0])
     }));
 
+    // Batch norm: batch statistics (training) and fixed ones (evaluation), with and without
+    // the affine parameters, over [N, C], [N, C, L] and [N, C, H, W].
+    for xs in [&[5usize, 3][..], &[3, 2, 4], &[2, 3, 2, 3], &[2, 1, 1, 2]] {
+        let ch = xs[1];
+        let xs_v = xs.to_vec();
+        c.push(case(
+            "batch_norm (batch statistics)",
+            vec![normal(xs, r), normal(&[ch], r), normal(&[ch], r)],
+            |_, v| Ok(batch_norm(v[0], Some(v[1]), Some(v[2]), Stats::Batch, 1e-5)?.0),
+        ));
+        c.push(case(
+            "batch_norm (batch statistics, no affine)",
+            vec![normal(xs, r)],
+            |_, v| Ok(batch_norm(v[0], None, None, Stats::Batch, 1e-3)?.0),
+        ));
+        let mean = normal(&[ch], r);
+        let var = Tensor::rand_uniform(&[ch], 0.5, 2.0, r);
+        c.push(case(
+            "batch_norm (running statistics)",
+            vec![normal(xs, r), normal(&[ch], r), normal(&[ch], r)],
+            move |_, v| {
+                let stats = Stats::Running {
+                    mean: &mean,
+                    var: &var,
+                };
+                Ok(batch_norm(v[0], Some(v[1]), Some(v[2]), stats, 1e-5)?.0)
+            },
+        ));
+        c.push(case(
+            "BatchNorm (layer, training)",
+            vec![normal(xs, r)],
+            move |g, v| {
+                if xs_v.len() == 4 {
+                    BatchNorm2d::new(ch)?.forward(g, v[0])
+                } else {
+                    BatchNorm1d::new(ch)?.forward(g, v[0])
+                }
+            },
+        ));
+    }
+
     // Losses.
     for shape in [&[4usize, 3][..], &[1], &[5]] {
         c.push(case(
@@ -244,6 +287,7 @@ pub fn cases() -> Vec<GradCase> {
             let opts = CrossEntropyOptions {
                 label_smoothing: smoothing,
                 class_weights: w,
+                ..Default::default()
             };
             c.push(case(
                 "cross_entropy (smoothing / weights)",
@@ -261,6 +305,76 @@ pub fn cases() -> Vec<GradCase> {
             vec![normal(&[n, k], r)],
             move |_, v| nll(v[0], &y, Some(&w)),
         ));
+    }
+
+    // Every loss under the sum and no reduction (the mean is above).
+    for red in [Reduction::Sum, Reduction::None] {
+        for shape in [&[3usize, 2][..], &[1]] {
+            c.push(case(
+                "mse (sum / none)",
+                vec![normal(shape, r), normal(shape, r)],
+                move |_, v| mse_with(v[0], v[1], red),
+            ));
+            let a = normal(shape, r);
+            let b = a.sub(&away_from_zero(shape, r)).expect("same shape"); // ok: same shapes
+            c.push(case(
+                "l1 (sum / none)",
+                vec![a.clone(), b.clone()],
+                move |_, v| l1_with(v[0], v[1], red),
+            ));
+            let d: Vec<f64> = a.sub(&b).expect("same shape").to_vec(); // ok: same shapes
+            let delta = [0.05, 0.75, 1.3, 2.5]
+                .into_iter()
+                .find(|delta| d.iter().all(|x| (x.abs() - delta).abs() > 0.05))
+                .unwrap_or(2.5);
+            c.push(case("huber (sum / none)", vec![a, b], move |_, v| {
+                huber_with(v[0], v[1], delta, red)
+            }));
+            c.push(case(
+                "bce_with_logits (sum / none)",
+                vec![
+                    Tensor::rand_normal(shape, 0.0, 3.0, r),
+                    Tensor::rand_uniform(shape, 0.05, 0.95, r),
+                ],
+                move |_, v| bce_with_logits_with(v[0], v[1], red),
+            ));
+            c.push(case(
+                "binary_cross_entropy (sum / none)",
+                vec![
+                    Tensor::rand_uniform(shape, 0.05, 0.95, r),
+                    Tensor::rand_uniform(shape, 0.0, 1.0, r),
+                ],
+                move |_, v| binary_cross_entropy_with(v[0], v[1], red),
+            ));
+        }
+        for (n, k) in [(4usize, 3usize), (1, 2)] {
+            let y = labels(n, k, r);
+            let weights: Vec<f64> = (0..k).map(|_| r.uniform_range(0.2, 2.0)).collect();
+            for (smoothing, w) in [(0.0, None), (0.15, Some(weights.clone()))] {
+                let y = y.clone();
+                let opts = CrossEntropyOptions {
+                    label_smoothing: smoothing,
+                    class_weights: w,
+                    reduction: red,
+                };
+                c.push(case(
+                    "cross_entropy (sum / none)",
+                    vec![Tensor::rand_normal(&[n, k], 0.0, 2.0, r)],
+                    move |_, v| cross_entropy_with(v[0], &y, &opts),
+                ));
+            }
+            let y2 = y.clone();
+            c.push(case(
+                "nll (sum / none)",
+                vec![normal(&[n, k], r)],
+                move |_, v| nll_with(v[0], &y2, None, red),
+            ));
+            c.push(case(
+                "nll (weights, sum / none)",
+                vec![normal(&[n, k], r)],
+                move |_, v| nll_with(v[0], &y, Some(&weights), red),
+            ));
+        }
     }
     c
 }

@@ -8,12 +8,13 @@
 //! | part | what is in it |
 //! | --- | --- |
 //! | [`Module`], [`Sequential`] | forward on graph variables; parameters visited by name in a stable order (`0.weight`, `0.bias`, `2.weight`, … as PyTorch names them); train / eval mode |
-//! | layers | [`Linear`] (weight [out, in], one fused op), [`Embedding`], [`Dropout`] (seeded), [`Flatten`], [`LayerNorm`] |
+//! | layers | [`Linear`] (weight [out, in], one fused op), [`Embedding`], [`Dropout`] (seeded), [`Flatten`], [`LayerNorm`], [`BatchNorm1d`] / [`BatchNorm2d`] (batch statistics in training, running estimates in evaluation, PyTorch's buffer names and update rule) |
 //! | activations | [`Sigmoid`], [`Tanh`], [`Relu`] — the three the subject teaches — and [`LeakyRelu`], [`Elu`], [`Gelu`], [`Softplus`], [`Softmax`], [`LogSoftmax`]; the same as [`functional`] functions |
-//! | outputs and losses | linear + [`mse`] (regression), sigmoid + [`bce_with_logits`] (fused, stable for any logit) or [`binary_cross_entropy`], softmax + [`cross_entropy`] (fused with log-softmax; [`cross_entropy_with`] adds label smoothing and class weights), [`nll`], [`l1`], [`huber`] |
+//! | outputs and losses | linear + [`mse`] (regression), sigmoid + [`bce_with_logits`] (fused, stable for any logit) or [`binary_cross_entropy`], softmax + [`cross_entropy`] (fused with log-softmax; [`cross_entropy_with`] adds label smoothing and class weights), [`nll`], [`l1`], [`huber`]; each with a [`Reduction`] (mean, sum, or one loss per element / sample) through its `_with` form |
 //! | [`init`] | Xavier/Glorot and Kaiming/He, uniform and normal, seeded; `Linear` uses PyTorch's default U(±1/√fan_in), `Embedding` N(0, 1), `LayerNorm` ones and zeros |
 //! | optimisers | [`Sgd`] (momentum, Nesterov, weight decay), [`Adam`] / AdamW ([`Adam::adamw`]), [`RmsProp`], [`Adagrad`]; [`clip_grad_norm`], [`clip_grad_value`]; [`schedule`]: step, exponential, cosine, linear warm-up |
-//! | parameter files | [`save_params`] / [`load_params`]: safetensors with PyTorch's names and layouts, every mismatch reported, atomic writes |
+//! | state and files | [`state_dict`] / [`load_state_dict`] in memory, [`save_params`] / [`load_params`] on disk: PyTorch's names and layouts, parameters and buffers; strict by default or [`LoadMode::NonStrict`], a [`LoadReport`] of missing / unexpected / mis-shaped names and dtype conversions (F64, F32, F16, BF16 into f32 or f64); atomic writes |
+//! | [`tensor_file`] | [`StateDict`] / [`StoredTensor`]: any safetensors file of float or integer tensors, read and written without a model |
 //! | [`data`] | [`data::Dataset`], seeded mini-batches, train / test split, [`data::Standardizer`] fitted on the training part, CSV and IDX (MNIST, Fashion-MNIST) loading with errors naming file and line or offset, NaN detection |
 //! | [`metrics`] | accuracy, confusion matrix, MSE / MAE / R² |
 //! | [`train`] | [`train::Trainer`]: the epoch loop with a progress bar, a per-epoch [`train::History`], CSV and SVG curves |
@@ -66,6 +67,7 @@
 //! ```
 
 mod activation;
+mod batchnorm;
 pub mod data;
 mod dropout;
 mod embedding;
@@ -80,22 +82,37 @@ mod norm;
 mod optim;
 pub mod schedule;
 mod serialize;
+pub mod tensor_file;
 pub mod text;
 pub mod train;
 
 pub use activation::{
     functional, Elu, Gelu, LeakyRelu, LogSoftmax, Relu, Sigmoid, Softmax, Softplus, Tanh,
 };
+pub use batchnorm::{
+    batch_norm, BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormConfig, BatchNormOp, BatchStats,
+    Stats,
+};
 pub use dropout::{Dropout, Flatten};
 pub use embedding::{embedding, Embedding};
 pub use error::{NnError, Result};
 pub use linear::{linear, Linear, LinearOp};
 pub use loss::{
-    bce_with_logits, binary_cross_entropy, cross_entropy, cross_entropy_with, huber, l1, mse, nll,
-    BceOp, BceWithLogitsOp, CrossEntropyOp, CrossEntropyOptions, HuberOp,
+    bce_with_logits, bce_with_logits_with, binary_cross_entropy, binary_cross_entropy_with,
+    cross_entropy, cross_entropy_with, huber, huber_with, l1, l1_with, mse, mse_with, nll,
+    nll_with, BceOp, BceWithLogitsOp, CrossEntropyOp, CrossEntropyOptions, HuberOp, Reduction,
 };
-pub use module::{join, num_params, param_shapes, Module, Sequential};
+pub use module::{join, num_params, param_shapes, Buffer, BufferMut, Module, Sequential};
 pub use norm::{layer_norm, LayerNorm};
 pub use optim::{clip_grad_norm, clip_grad_value, Adagrad, Adam, Optimizer, RmsProp, Sgd};
 pub use schedule::{CosineLr, ExponentialLr, LrSchedule, StepLr, Warmup};
-pub use serialize::{load_params, save_params, state_dict, write_atomic};
+pub use serialize::{
+    check_writable, load_params, load_params_with, load_state_dict, save_params, state_dict,
+    write_atomic, Conversion, LoadMode, LoadReport, Mismatch,
+};
+pub use tensor_file::{Dtype, StateDict, StoredTensor};
+
+/// The README's examples, compiled and run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -40,6 +40,10 @@ impl<T: Float> Linear<T> {
             ));
         }
         checked_numel("Linear", &[out_features, in_features])?;
+        neurite_tensor::alloc::check_shapes::<T>(
+            &format!("Linear({in_features} → {out_features})"),
+            &[&[out_features, in_features], &[out_features]],
+        )?;
         let weight = Parameter::new(init::pytorch_default(
             &[out_features, in_features],
             in_features,
@@ -48,6 +52,34 @@ impl<T: Float> Linear<T> {
         let bias =
             bias.then(|| Parameter::new(init::pytorch_default(&[out_features], in_features, rng)));
         Ok(Linear { weight, bias })
+    }
+
+    /// A layer with the given weight [out, in] and optional bias [out] (e.g. loaded from a
+    /// file), no Rng needed; other shapes are an [`NnError::ParamShape`].
+    pub fn from_tensors(weight: Tensor<T>, bias: Option<Tensor<T>>) -> Result<Self> {
+        let s = weight.shape().to_vec();
+        if s.len() != 2 || s.contains(&0) {
+            return Err(NnError::ParamShape {
+                layer: "Linear".into(),
+                what: "weight",
+                expected: "[out_features ≥ 1, in_features ≥ 1]".into(),
+                got: s,
+            });
+        }
+        if let Some(b) = &bias {
+            if b.shape() != [s[0]] {
+                return Err(NnError::ParamShape {
+                    layer: format!("Linear({} → {})", s[1], s[0]),
+                    what: "bias",
+                    expected: format!("[{}]", s[0]),
+                    got: b.shape().to_vec(),
+                });
+            }
+        }
+        Ok(Linear {
+            weight: Parameter::new(weight),
+            bias: bias.map(Parameter::new),
+        })
     }
 
     /// Input features (0 if `weight` was replaced by a value that is not [out, in]; the
@@ -281,6 +313,47 @@ mod tests {
     }
 
     #[test]
+    fn from_tensors_validates_shapes_and_needs_no_rng() {
+        let w = Tensor::<f64>::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]).unwrap();
+        let l = Linear::from_tensors(
+            w.clone(),
+            Some(Tensor::from_vec(vec![0.5, -0.5], &[2]).unwrap()),
+        )
+        .unwrap();
+        assert_eq!((l.in_features(), l.out_features()), (3, 2));
+        let g = Graph::new();
+        let y = l
+            .forward(&g, g.constant(Tensor::ones(&[1, 3])))
+            .unwrap()
+            .value()
+            .unwrap();
+        assert_eq!(y.to_vec(), vec![6.5, 14.5]);
+        assert!(matches!(
+            Linear::from_tensors(w.clone(), Some(Tensor::zeros(&[3]))),
+            Err(NnError::ParamShape { what: "bias", .. })
+        ));
+        assert!(matches!(
+            Linear::<f64>::from_tensors(Tensor::zeros(&[6]), None),
+            Err(NnError::ParamShape { what: "weight", .. })
+        ));
+        assert!(Linear::<f64>::from_tensors(Tensor::zeros(&[0, 3]), None).is_err());
+        let ln = crate::LayerNorm::from_tensors(
+            Tensor::<f64>::ones(&[3]),
+            Some(Tensor::zeros(&[3])),
+            1e-5,
+        )
+        .unwrap();
+        assert_eq!(ln.forward(&g, g.constant(w)).unwrap().shape(), vec![2, 3]);
+        assert!(crate::LayerNorm::from_tensors(
+            Tensor::<f64>::ones(&[3]),
+            Some(Tensor::zeros(&[2])),
+            1e-5
+        )
+        .is_err());
+        assert!(crate::LayerNorm::from_tensors(Tensor::<f64>::ones(&[3]), None, 0.0).is_err());
+    }
+
+    #[test]
     fn wrong_feature_count_is_a_typed_error() {
         let mut rng = Rng::new(5);
         let l = Linear::<f32>::new(4, 2, &mut rng).unwrap();
@@ -294,6 +367,32 @@ mod tests {
             Linear::<f32>::new(1 << 40, 1 << 40, &mut rng),
             Err(NnError::InvalidConfig { .. })
         ));
+    }
+
+    #[test]
+    fn a_layer_beyond_memory_is_a_typed_error() {
+        let mut rng = Rng::new(5);
+        // 10^10 weights of 4 bytes: 40 GB, more than the machines this runs on; an
+        // allocation abort before.
+        let e = Linear::<f32>::new(100_000, 100_000, &mut rng)
+            .err()
+            .unwrap();
+        assert!(
+            matches!(
+                e,
+                NnError::Tensor(neurite_tensor::TensorError::OutOfMemory { .. })
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("Linear(100000 → 100000)"), "{e}");
+        let e = crate::Embedding::<f32>::new(100_000, 100_000, &mut rng)
+            .err()
+            .unwrap();
+        assert!(matches!(e, NnError::Tensor(_)), "{e}");
+        let e = crate::LayerNorm::<f64>::new(&[100_000, 100_000])
+            .err()
+            .unwrap();
+        assert!(matches!(e, NnError::Tensor(_)), "{e}");
     }
 
     #[test]

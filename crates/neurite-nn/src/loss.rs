@@ -2,12 +2,67 @@
 //! output + binary cross-entropy (fused with the sigmoid: [`bce_with_logits`]), softmax output
 //! + cross-entropy (fused with log-softmax: [`cross_entropy`]); and NLL, L1 and Huber.
 //!
-//! Every loss is the mean over its elements (or over the batch, for class losses).
+//! Every loss takes a [`Reduction`] (the `_with` forms; the plain forms take the default):
+//! the mean over its elements (or over the batch, for class losses, weighted by class weights
+//! when given), the sum, or none — one loss per element (per sample for class losses), for
+//! weighting, hard-example mining or evaluation without a graph node per row.
 
 use neurite_autograd::{Backward, BackwardContext, Var};
 use neurite_tensor::{Float, Tensor};
 
 use crate::error::{NnError, Result};
+
+/// How a loss reduces its per-element (per-sample) values, as PyTorch's `reduction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reduction {
+    /// The mean (class losses: over the batch, divided by the summed class weights).
+    #[default]
+    Mean,
+    /// The sum.
+    Sum,
+    /// No reduction: the loss of every element (class losses: of every sample, shape [batch]).
+    None,
+}
+
+/// The upstream gradient as seen by each element of a reduced loss.
+enum Up<T: Float> {
+    /// Every element gets the same factor (mean: upstream / n; sum: upstream).
+    All(T),
+    /// Element i gets upstream[i] (no reduction).
+    Each(Tensor<T>),
+}
+
+impl<T: Float> Up<T> {
+    fn new(upstream: &Tensor<T>, r: Reduction, norm: T) -> neurite_autograd::Result<Self> {
+        Ok(match r {
+            Reduction::Mean => Up::All(upstream.item()? / norm),
+            Reduction::Sum => Up::All(upstream.item()?),
+            Reduction::None => Up::Each(upstream.contiguous()),
+        })
+    }
+    /// The factor of element `i`.
+    #[inline]
+    fn at(&self, i: usize) -> T {
+        match self {
+            Up::All(s) => *s,
+            Up::Each(t) => t.as_slice().map_or(T::ZERO, |s| s[i]),
+        }
+    }
+}
+
+/// The loss output of per-element values `per` (shape `shape`) under `r`, with `norm` the mean's
+/// divisor.
+fn reduce<T: Float>(per: Vec<T>, shape: &[usize], r: Reduction, norm: T) -> Result<Tensor<T>> {
+    Ok(match r {
+        Reduction::Mean => Tensor::scalar(per.iter().fold(T::ZERO, |a, &v| a + v) / norm),
+        Reduction::Sum => Tensor::scalar(per.iter().fold(T::ZERO, |a, &v| a + v)),
+        Reduction::None => Tensor::from_vec(per, shape)?,
+    })
+}
+
+fn slice<T: Float>(t: &Tensor<T>) -> &[T] {
+    t.as_slice().unwrap_or(&[]) // ok: every caller passes a contiguous tensor
+}
 
 fn same_shape<T: Float>(op: &str, pred: &Var<'_, T>, target: &Var<'_, T>) -> Result<()> {
     if pred.shape() != target.shape() {
@@ -27,17 +82,44 @@ fn same_shape<T: Float>(op: &str, pred: &Var<'_, T>, target: &Var<'_, T>) -> Res
     Ok(())
 }
 
+/// Applies `r` to per-element losses recorded as graph ops.
+fn reduce_var<'g, T: Float>(per: Var<'g, T>, r: Reduction) -> Result<Var<'g, T>> {
+    Ok(match r {
+        Reduction::Mean => per.mean()?,
+        Reduction::Sum => per.sum()?,
+        Reduction::None => per,
+    })
+}
+
 /// Mean squared error: mean((pred − target)²). Shapes must match.
 /// ∂/∂pred = 2(pred − target)/n.
 pub fn mse<'g, T: Float>(pred: Var<'g, T>, target: Var<'g, T>) -> Result<Var<'g, T>> {
+    mse_with(pred, target, Reduction::Mean)
+}
+
+/// Squared error (pred − target)² reduced by `r`.
+pub fn mse_with<'g, T: Float>(
+    pred: Var<'g, T>,
+    target: Var<'g, T>,
+    r: Reduction,
+) -> Result<Var<'g, T>> {
     same_shape("mse", &pred, &target)?;
-    Ok(pred.sub(target)?.square()?.mean()?)
+    reduce_var(pred.sub(target)?.square()?, r)
 }
 
 /// Mean absolute error (L1): mean |pred − target|. ∂/∂pred = sign(pred − target)/n.
 pub fn l1<'g, T: Float>(pred: Var<'g, T>, target: Var<'g, T>) -> Result<Var<'g, T>> {
+    l1_with(pred, target, Reduction::Mean)
+}
+
+/// Absolute error |pred − target| reduced by `r`.
+pub fn l1_with<'g, T: Float>(
+    pred: Var<'g, T>,
+    target: Var<'g, T>,
+    r: Reduction,
+) -> Result<Var<'g, T>> {
     same_shape("l1", &pred, &target)?;
-    Ok(pred.sub(target)?.abs()?.mean()?)
+    reduce_var(pred.sub(target)?.abs()?, r)
 }
 
 fn contiguous_vec<T: Float>(t: &Tensor<T>) -> Tensor<T> {
@@ -45,9 +127,11 @@ fn contiguous_vec<T: Float>(t: &Tensor<T>) -> Tensor<T> {
 }
 
 /// Huber loss with threshold δ (PyTorch's `HuberLoss`): with d = pred − target, ½d² for |d| ≤ δ,
-/// δ(|d| − ½δ) beyond; mean over elements. ∂/∂pred = clamp(d, −δ, δ)/n, ∂/∂target = −that.
+/// δ(|d| − ½δ) beyond; reduced by a [`Reduction`]. ∂/∂pred = clamp(d, −δ, δ)·u, with u the
+/// upstream gradient of the element (divided by n for the mean); ∂/∂target = −that.
 pub struct HuberOp<T> {
     delta: T,
+    reduction: Reduction,
 }
 
 impl<T: Float> Backward<T> for HuberOp<T> {
@@ -60,18 +144,24 @@ impl<T: Float> Backward<T> for HuberOp<T> {
         upstream: &Tensor<T>,
     ) -> neurite_autograd::Result<Vec<Option<Tensor<T>>>> {
         let (p, t) = (contiguous_vec(ctx.input(0)), contiguous_vec(ctx.input(1)));
-        let scale = upstream.item()? / T::from_usize(p.len());
+        let up = Up::new(upstream, self.reduction, T::from_usize(p.len()))?;
         let d = self.delta;
-        let grad = p.zip_map(&t, |a, b| {
-            let r = a - b;
-            (if r > d {
-                d
-            } else if r < -d {
-                -d
-            } else {
-                r
-            }) * scale
-        })?;
+        let g: Vec<T> = slice(&p)
+            .iter()
+            .zip(slice(&t))
+            .enumerate()
+            .map(|(i, (&a, &b))| {
+                let r = a - b;
+                (if r > d {
+                    d
+                } else if r < -d {
+                    -d
+                } else {
+                    r
+                }) * up.at(i)
+            })
+            .collect();
+        let grad = Tensor::from_vec(g, p.shape())?;
         let dt = if ctx.needs_grad(1) {
             Some(grad.neg())
         } else {
@@ -81,8 +171,19 @@ impl<T: Float> Backward<T> for HuberOp<T> {
     }
 }
 
-/// Huber loss (see [`HuberOp`]); δ > 0. Robust regression: quadratic near 0, linear in the tails.
+/// Huber loss (see [`HuberOp`]), mean over elements; δ > 0. Robust regression: quadratic near
+/// 0, linear in the tails.
 pub fn huber<'g, T: Float>(pred: Var<'g, T>, target: Var<'g, T>, delta: f64) -> Result<Var<'g, T>> {
+    huber_with(pred, target, delta, Reduction::Mean)
+}
+
+/// Huber loss with threshold δ > 0 reduced by `r`.
+pub fn huber_with<'g, T: Float>(
+    pred: Var<'g, T>,
+    target: Var<'g, T>,
+    delta: f64,
+    r: Reduction,
+) -> Result<Var<'g, T>> {
     same_shape("huber", &pred, &target)?;
     if !(delta > 0.0 && delta.is_finite()) {
         return Err(NnError::config(
@@ -101,15 +202,23 @@ pub fn huber<'g, T: Float>(pred: Var<'g, T>, target: Var<'g, T>, delta: f64) -> 
             d * (r - half * d)
         }
     })?;
-    let out = Tensor::scalar(per.sum_value() / T::from_usize(per.len()));
-    Ok(pred.record(HuberOp { delta: d }, &[target], out)?)
+    let n = T::from_usize(per.len());
+    let out = reduce(per.to_vec(), per.shape(), r, n)?;
+    Ok(pred.record(
+        HuberOp {
+            delta: d,
+            reduction: r,
+        },
+        &[target],
+        out,
+    )?)
 }
 
 /// Binary cross-entropy on logits, fused with the sigmoid and stable for any logit:
-/// ℓ = max(x, 0) − x·y + ln(1 + e^(−|x|)), mean over elements; targets y in [0, 1].
+/// ℓ = max(x, 0) − x·y + ln(1 + e^(−|x|)), reduced by a [`Reduction`]; targets y in [0, 1].
 /// ∂ℓ/∂x = σ(x) − y (divided by n for the mean). At x = ±∞ with the matching label the loss is
 /// 0 and the gradient 0; with the wrong label the loss is +∞ and the gradient ∓1/n.
-pub struct BceWithLogitsOp;
+pub struct BceWithLogitsOp(pub Reduction);
 
 impl<T: Float> Backward<T> for BceWithLogitsOp {
     fn name(&self) -> &'static str {
@@ -121,15 +230,20 @@ impl<T: Float> Backward<T> for BceWithLogitsOp {
         upstream: &Tensor<T>,
     ) -> neurite_autograd::Result<Vec<Option<Tensor<T>>>> {
         let (x, y) = (contiguous_vec(ctx.input(0)), contiguous_vec(ctx.input(1)));
-        let scale = upstream.item()? / T::from_usize(x.len());
+        let up = Up::new(upstream, self.0, T::from_usize(x.len()))?;
+        let (xs, ys) = (slice(&x), slice(&y));
         let dx = if ctx.needs_grad(0) {
-            Some(x.zip_map(&y, |x, y| (x.sigmoid() - y) * scale)?)
+            let g = (0..xs.len())
+                .map(|i| (xs[i].sigmoid() - ys[i]) * up.at(i))
+                .collect();
+            Some(Tensor::from_vec(g, x.shape())?)
         } else {
             None
         };
         // ∂ℓ/∂y = −x (soft targets that require a gradient).
         let dy = if ctx.needs_grad(1) {
-            Some(x.map(|x| -x * scale))
+            let g = (0..xs.len()).map(|i| -xs[i] * up.at(i)).collect();
+            Some(Tensor::from_vec(g, x.shape())?)
         } else {
             None
         };
@@ -150,23 +264,33 @@ fn bce_logit_term<T: Float>(x: T, y: T) -> T {
     lin + (-x.abs()).exp().ln_1p()
 }
 
-/// Binary cross-entropy with logits (see [`BceWithLogitsOp`]): logits and targets of the same
-/// shape, targets in [0, 1] (an out-of-range or NaN target is a typed error).
+/// Binary cross-entropy with logits (see [`BceWithLogitsOp`]), mean over elements: logits and
+/// targets of the same shape, targets in [0, 1] (an out-of-range or NaN target is a typed error).
 pub fn bce_with_logits<'g, T: Float>(
     logits: Var<'g, T>,
     targets: Var<'g, T>,
+) -> Result<Var<'g, T>> {
+    bce_with_logits_with(logits, targets, Reduction::Mean)
+}
+
+/// Binary cross-entropy with logits reduced by `r`.
+pub fn bce_with_logits_with<'g, T: Float>(
+    logits: Var<'g, T>,
+    targets: Var<'g, T>,
+    r: Reduction,
 ) -> Result<Var<'g, T>> {
     same_shape("bce_with_logits", &logits, &targets)?;
     let (x, y) = (logits.value()?.contiguous(), targets.value()?.contiguous());
     check_targets("bce_with_logits", &y)?;
     let xs = x.as_slice().expect("contiguous"); // ok: made contiguous above
     let ys = y.as_slice().expect("contiguous"); // ok: made contiguous above
-    let total = xs
+    let per: Vec<T> = xs
         .iter()
         .zip(ys)
-        .fold(T::ZERO, |acc, (&x, &y)| acc + bce_logit_term(x, y));
-    let out = Tensor::scalar(total / T::from_usize(xs.len()));
-    Ok(logits.record(BceWithLogitsOp, &[targets], out)?)
+        .map(|(&x, &y)| bce_logit_term(x, y))
+        .collect();
+    let out = reduce(per, x.shape(), r, T::from_usize(xs.len()))?;
+    Ok(logits.record(BceWithLogitsOp(r), &[targets], out)?)
 }
 
 fn check_targets<T: Float>(op: &str, y: &Tensor<T>) -> Result<()> {
@@ -185,9 +309,10 @@ fn check_targets<T: Float>(op: &str, y: &Tensor<T>) -> Result<()> {
 }
 
 /// Binary cross-entropy on probabilities (PyTorch's `BCELoss`): −[y ln p + (1 − y) ln(1 − p)],
-/// each log clamped at −100 as PyTorch does, mean over elements.
-/// ∂ℓ/∂p = (p − y) / max(p(1 − p), 1e-12) (divided by n). Prefer [`bce_with_logits`].
-pub struct BceOp;
+/// each log clamped at −100 as PyTorch does, reduced by a [`Reduction`].
+/// ∂ℓ/∂p = (p − y) / max(p(1 − p), 1e-12) (divided by n for the mean). Prefer
+/// [`bce_with_logits`].
+pub struct BceOp(pub Reduction);
 
 impl<T: Float> Backward<T> for BceOp {
     fn name(&self) -> &'static str {
@@ -199,12 +324,19 @@ impl<T: Float> Backward<T> for BceOp {
         upstream: &Tensor<T>,
     ) -> neurite_autograd::Result<Vec<Option<Tensor<T>>>> {
         let (p, y) = (contiguous_vec(ctx.input(0)), contiguous_vec(ctx.input(1)));
-        let scale = upstream.item()? / T::from_usize(p.len());
+        let up = Up::new(upstream, self.0, T::from_usize(p.len()))?;
+        let (ps, ys) = (slice(&p), slice(&y));
         let tiny = T::from_f64(1e-12);
-        let dp = p.zip_map(&y, |p, y| (p - y) / (p * (T::ONE - p)).max(tiny) * scale)?;
+        let g = (0..ps.len())
+            .map(|i| (ps[i] - ys[i]) / (ps[i] * (T::ONE - ps[i])).max(tiny) * up.at(i))
+            .collect();
+        let dp = Tensor::from_vec(g, p.shape())?;
         let dy = if ctx.needs_grad(1) {
             let lo = T::from_f64(-100.0);
-            Some(p.map(|p| ((T::ONE - p).ln().max(lo) - p.ln().max(lo)) * scale))
+            let g = (0..ps.len())
+                .map(|i| ((T::ONE - ps[i]).ln().max(lo) - ps[i].ln().max(lo)) * up.at(i))
+                .collect();
+            Some(Tensor::from_vec(g, p.shape())?)
         } else {
             None
         };
@@ -212,10 +344,19 @@ impl<T: Float> Backward<T> for BceOp {
     }
 }
 
-/// Binary cross-entropy on probabilities in [0, 1] (see [`BceOp`]).
+/// Binary cross-entropy on probabilities in [0, 1] (see [`BceOp`]), mean over elements.
 pub fn binary_cross_entropy<'g, T: Float>(
     probs: Var<'g, T>,
     targets: Var<'g, T>,
+) -> Result<Var<'g, T>> {
+    binary_cross_entropy_with(probs, targets, Reduction::Mean)
+}
+
+/// Binary cross-entropy on probabilities reduced by `r`.
+pub fn binary_cross_entropy_with<'g, T: Float>(
+    probs: Var<'g, T>,
+    targets: Var<'g, T>,
+    r: Reduction,
 ) -> Result<Var<'g, T>> {
     same_shape("binary_cross_entropy", &probs, &targets)?;
     let (p, y) = (probs.value()?.contiguous(), targets.value()?.contiguous());
@@ -237,8 +378,9 @@ pub fn binary_cross_entropy<'g, T: Float>(
     let per = p.zip_map(&y, |p, y| {
         -(y * p.ln().max(lo) + (T::ONE - y) * (T::ONE - p).ln().max(lo))
     })?;
-    let out = Tensor::scalar(per.sum_value() / T::from_usize(per.len()));
-    Ok(probs.record(BceOp, &[targets], out)?)
+    let n = T::from_usize(per.len());
+    let out = reduce(per.to_vec(), per.shape(), r, n)?;
+    Ok(probs.record(BceOp(r), &[targets], out)?)
 }
 
 /// Options of [`cross_entropy_with`] (PyTorch's `CrossEntropyLoss` semantics).
@@ -248,6 +390,8 @@ pub struct CrossEntropyOptions {
     pub label_smoothing: f64,
     /// One non-negative weight per class; the mean is then Σᵢ w_yᵢ ℓᵢ / Σᵢ w_yᵢ.
     pub class_weights: Option<Vec<f64>>,
+    /// Mean (default), sum, or one loss per sample (shape [batch]).
+    pub reduction: Reduction,
 }
 
 /// Fused softmax cross-entropy over logits [batch, classes]. With log-softmax ls, per-row
@@ -261,6 +405,7 @@ pub struct CrossEntropyOp<T: Float> {
     smoothing: T,
     weights: Option<Vec<T>>,
     norm: T,
+    reduction: Reduction,
 }
 
 impl<T: Float> CrossEntropyOp<T> {
@@ -285,12 +430,13 @@ impl<T: Float> Backward<T> for CrossEntropyOp<T> {
         _ctx: &BackwardContext<'_, T>,
         upstream: &Tensor<T>,
     ) -> neurite_autograd::Result<Vec<Option<Tensor<T>>>> {
-        let scale = upstream.item()? / self.norm;
+        let up = Up::new(upstream, self.reduction, self.norm)?;
         let c = self.classes;
         let mut grad = self.probs.clone();
         let plain = self.weights.is_none() && self.smoothing == T::ZERO;
         for (i, row) in grad.chunks_exact_mut(c).enumerate() {
             let label = self.labels[i];
+            let scale = up.at(i);
             if plain {
                 row[label] -= T::ONE;
                 row.iter_mut().for_each(|g| *g *= scale);
@@ -395,10 +541,12 @@ pub fn cross_entropy_with<'g, T: Float>(
         smoothing: T::from_f64(opts.label_smoothing),
         weights,
         norm,
+        reduction: opts.reduction,
     };
     let plain = op.weights.is_none() && opts.label_smoothing == 0.0;
-    let mut total = T::ZERO;
+    let mut per = Vec::with_capacity(labels.len());
     for (i, row) in zs.chunks_exact(classes).enumerate() {
+        let mut total = T::ZERO;
         let m = row.iter().fold(T::NEG_INFINITY, |a, &v| a.max(v));
         let m = if m.is_finite() { m } else { T::ZERO };
         let sum = row.iter().fold(T::ZERO, |a, &v| a + (v - m).exp());
@@ -416,9 +564,10 @@ pub fn cross_entropy_with<'g, T: Float>(
                 }
             }
         }
+        per.push(total);
     }
     op.probs = probs;
-    let out = Tensor::scalar(total / norm);
+    let out = reduce(per, &[labels.len()], opts.reduction, norm)?;
     Ok(logits.record(op, &[], out)?)
 }
 
@@ -430,12 +579,25 @@ pub fn nll<'g, T: Float>(
     labels: &[usize],
     class_weights: Option<&[f64]>,
 ) -> Result<Var<'g, T>> {
+    nll_with(log_probs, labels, class_weights, Reduction::Mean)
+}
+
+/// Negative log-likelihood reduced by `r`: per sample −w_yᵢ·logp[i, yᵢ]; the mean divides the
+/// sum by Σᵢ w_yᵢ (the batch size without class weights), as PyTorch's `NLLLoss`.
+pub fn nll_with<'g, T: Float>(
+    log_probs: Var<'g, T>,
+    labels: &[usize],
+    class_weights: Option<&[f64]>,
+    r: Reduction,
+) -> Result<Var<'g, T>> {
     let shape = log_probs.shape();
     check_labels("nll", &shape, labels)?;
     let picked = log_probs.gather(labels)?;
-    match class_weights {
-        None => Ok(picked.mean()?.neg()?),
-        Some(w) => {
+    match (class_weights, r) {
+        (None, Reduction::Mean) => Ok(picked.mean()?.neg()?),
+        (None, Reduction::Sum) => Ok(picked.sum()?.neg()?),
+        (None, Reduction::None) => Ok(picked.neg()?),
+        (Some(w), _) => {
             check_weights("nll", w, shape[1])?;
             let per: Vec<T> = labels.iter().map(|&l| T::from_f64(w[l])).collect();
             let norm: f64 = labels.iter().map(|&l| w[l]).sum();
@@ -448,10 +610,12 @@ pub fn nll<'g, T: Float>(
             let wv = log_probs
                 .graph()
                 .constant(Tensor::from_vec(per, &[labels.len()])?);
-            Ok(picked
-                .mul(wv)?
-                .sum()?
-                .mul_scalar(T::from_f64(-1.0 / norm))?)
+            let weighted = picked.mul(wv)?;
+            Ok(match r {
+                Reduction::Mean => weighted.sum()?.mul_scalar(T::from_f64(-1.0 / norm))?,
+                Reduction::Sum => weighted.sum()?.neg()?,
+                Reduction::None => weighted.neg()?,
+            })
         }
     }
 }
@@ -536,7 +700,7 @@ mod tests {
             &[2, 0],
             &CrossEntropyOptions {
                 label_smoothing: 0.1,
-                class_weights: None,
+                ..Default::default()
             },
         )
         .unwrap()
@@ -547,8 +711,8 @@ mod tests {
             z,
             &[2, 0],
             &CrossEntropyOptions {
-                label_smoothing: 0.0,
                 class_weights: Some(vec![1.0, 1.0, 3.0]),
+                ..Default::default()
             },
         )
         .unwrap()
@@ -561,6 +725,7 @@ mod tests {
             &CrossEntropyOptions {
                 label_smoothing: 0.1,
                 class_weights: Some(vec![1.0, 1.0, 3.0]),
+                ..Default::default()
             },
         )
         .unwrap()
@@ -593,12 +758,12 @@ mod tests {
         ));
         let bad = CrossEntropyOptions {
             label_smoothing: 1.0,
-            class_weights: None,
+            ..Default::default()
         };
         assert!(cross_entropy_with(z, &[0, 1], &bad).is_err());
         let bad = CrossEntropyOptions {
-            label_smoothing: 0.0,
             class_weights: Some(vec![1.0]),
+            ..Default::default()
         };
         assert!(cross_entropy_with(z, &[0, 1], &bad).is_err());
         assert!(nll(z, &[5, 0], None).is_err());
@@ -606,6 +771,103 @@ mod tests {
         let other = g.constant(Tensor::zeros(&[3, 2]));
         assert!(mse(z, other).is_err());
         assert!(l1(z, other).is_err());
+    }
+
+    #[test]
+    fn reductions_agree_with_each_other_for_every_loss() {
+        let mut rng = Rng::new(5);
+        let g = Graph::<f64>::new();
+        let a = g.constant(Tensor::rand_normal(&[3, 4], 0.0, 1.0, &mut rng));
+        let b = g.constant(Tensor::rand_uniform(&[3, 4], 0.05, 0.95, &mut rng));
+        let pr = g.constant(Tensor::rand_uniform(&[3, 4], 0.05, 0.95, &mut rng));
+        type L<'g> = Box<dyn Fn(Reduction) -> Result<Var<'g, f64>> + 'g>;
+        let y = [2usize, 0, 3];
+        let w = [0.5, 1.0, 2.0, 3.0];
+        let opts = |r| CrossEntropyOptions {
+            label_smoothing: 0.1,
+            class_weights: Some(w.to_vec()),
+            reduction: r,
+        };
+        // (loss, divisor of the mean, expected shape without reduction)
+        let cases: Vec<(&str, L<'_>, f64, Vec<usize>)> = vec![
+            ("mse", Box::new(|r| mse_with(a, b, r)), 12.0, vec![3, 4]),
+            ("l1", Box::new(|r| l1_with(a, b, r)), 12.0, vec![3, 4]),
+            (
+                "huber",
+                Box::new(|r| huber_with(a, b, 0.5, r)),
+                12.0,
+                vec![3, 4],
+            ),
+            (
+                "bce_with_logits",
+                Box::new(|r| bce_with_logits_with(a, b, r)),
+                12.0,
+                vec![3, 4],
+            ),
+            (
+                "bce",
+                Box::new(|r| binary_cross_entropy_with(pr, b, r)),
+                12.0,
+                vec![3, 4],
+            ),
+            (
+                "cross_entropy",
+                Box::new(|r| {
+                    cross_entropy_with(
+                        a,
+                        &y,
+                        &CrossEntropyOptions {
+                            reduction: r,
+                            ..Default::default()
+                        },
+                    )
+                }),
+                3.0,
+                vec![3],
+            ),
+            (
+                "cross_entropy (weighted)",
+                Box::new(move |r| cross_entropy_with(a, &y, &opts(r))),
+                2.0 + 0.5 + 3.0,
+                vec![3],
+            ),
+            ("nll", Box::new(|r| nll_with(a, &y, None, r)), 3.0, vec![3]),
+            (
+                "nll (weighted)",
+                Box::new(|r| nll_with(a, &y, Some(&w), r)),
+                5.5,
+                vec![3],
+            ),
+        ];
+        for (name, f, div, shape) in cases {
+            let none = f(Reduction::None).unwrap();
+            assert_eq!(none.shape(), shape, "{name}");
+            let total: f64 = none.value().unwrap().to_vec().iter().sum();
+            let sum = f(Reduction::Sum).unwrap().item().unwrap();
+            let mean = f(Reduction::Mean).unwrap().item().unwrap();
+            assert!((total - sum).abs() < 1e-12, "{name}: {total} vs {sum}");
+            assert!(
+                (sum / div - mean).abs() < 1e-12,
+                "{name}: {sum}/{div} vs {mean}"
+            );
+        }
+        // Per-sample cross-entropy is −log softmax at the label (PyTorch's reduction='none').
+        let per = cross_entropy_with(
+            a,
+            &y,
+            &CrossEntropyOptions {
+                reduction: Reduction::None,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .value()
+        .unwrap()
+        .to_vec();
+        let ls = a.log_softmax(1).unwrap().value().unwrap();
+        for (i, &l) in y.iter().enumerate() {
+            assert!((per[i] + ls.to_vec()[i * 4 + l]).abs() < 1e-12);
+        }
     }
 
     #[test]

@@ -79,7 +79,11 @@ impl ConfusionMatrix {
                     format!("{classes} classes: a {classes}×{classes} table cannot be held"),
                 )
             })?;
-        let mut counts = vec![0; cells];
+        let mut counts = neurite_tensor::alloc::try_vec(
+            &format!("ConfusionMatrix of {classes}×{classes} counts"),
+            cells,
+            0,
+        )?;
         for (&p, &l) in predicted.iter().zip(labels) {
             counts[l * classes + p] += 1;
         }
@@ -221,6 +225,20 @@ mod tests {
             predict_binary(&Tensor::from_vec(vec![-1.0f32, 2.0], &[2]).unwrap()),
             vec![0, 1]
         );
+    }
+
+    #[test]
+    fn a_confusion_matrix_beyond_memory_is_a_typed_error() {
+        // 300,000² counts of 8 bytes = 720 GB: an allocation abort before.
+        let e = ConfusionMatrix::new(&[0], &[0], 300_000).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                NnError::Tensor(neurite_tensor::TensorError::OutOfMemory { .. })
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("300000×300000"), "{e}");
     }
 
     #[test]

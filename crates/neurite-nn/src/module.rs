@@ -2,7 +2,7 @@
 //! variables, and a training / evaluation mode; and `Sequential`, modules applied in order.
 
 use neurite_autograd::{Graph, Parameter, Var};
-use neurite_tensor::Float;
+use neurite_tensor::{Float, Tensor};
 
 use crate::error::Result;
 
@@ -18,6 +18,13 @@ pub trait Module<T: Float> {
     /// Visits every parameter mutably, in the same order as [`Module::visit_params`].
     fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<T>));
 
+    /// Visits every buffer — state that is saved with the model but not trained (BatchNorm's
+    /// running statistics and batch counter) — with its dotted name. Default: none.
+    fn visit_buffers(&self, _prefix: &str, _f: &mut dyn FnMut(&str, Buffer<'_, T>)) {}
+
+    /// Visits every buffer mutably, in the same order as [`Module::visit_buffers`].
+    fn visit_buffers_mut(&mut self, _prefix: &str, _f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {}
+
     /// Switches training mode (dropout active) on or off (evaluation). Default: no effect.
     fn set_training(&mut self, _training: bool) {}
 
@@ -28,6 +35,49 @@ pub trait Module<T: Float> {
             .next()
             .unwrap_or("Module")
             .to_string()
+    }
+}
+
+/// A buffer of a module, read-only: a float tensor (running mean / variance) or a counter
+/// (saved as a 0-d I64 tensor, like PyTorch's `num_batches_tracked`).
+#[derive(Debug)]
+pub enum Buffer<'a, T: Float> {
+    /// A float tensor.
+    Float(&'a Tensor<T>),
+    /// A counter.
+    Count(&'a i64),
+}
+
+/// A buffer of a module, to overwrite (see [`Buffer`]).
+#[derive(Debug)]
+pub enum BufferMut<'a, T: Float> {
+    /// A float tensor.
+    Float(&'a mut Tensor<T>),
+    /// A counter.
+    Count(&'a mut i64),
+}
+
+impl<T: Float, M: Module<T> + ?Sized> Module<T> for Box<M> {
+    fn forward<'g>(&self, graph: &'g Graph<T>, x: Var<'g, T>) -> Result<Var<'g, T>> {
+        (**self).forward(graph, x)
+    }
+    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<T>)) {
+        (**self).visit_params(prefix, f)
+    }
+    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<T>)) {
+        (**self).visit_params_mut(prefix, f)
+    }
+    fn visit_buffers(&self, prefix: &str, f: &mut dyn FnMut(&str, Buffer<'_, T>)) {
+        (**self).visit_buffers(prefix, f)
+    }
+    fn visit_buffers_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {
+        (**self).visit_buffers_mut(prefix, f)
+    }
+    fn set_training(&mut self, training: bool) {
+        (**self).set_training(training)
+    }
+    fn describe(&self) -> String {
+        (**self).describe()
     }
 }
 
@@ -104,6 +154,16 @@ impl<T: Float> Module<T> for Sequential<T> {
     fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<T>)) {
         for (i, l) in self.layers.iter_mut().enumerate() {
             l.visit_params_mut(&join(prefix, &i.to_string()), f);
+        }
+    }
+    fn visit_buffers(&self, prefix: &str, f: &mut dyn FnMut(&str, Buffer<'_, T>)) {
+        for (i, l) in self.layers.iter().enumerate() {
+            l.visit_buffers(&join(prefix, &i.to_string()), f);
+        }
+    }
+    fn visit_buffers_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {
+        for (i, l) in self.layers.iter_mut().enumerate() {
+            l.visit_buffers_mut(&join(prefix, &i.to_string()), f);
         }
     }
     fn set_training(&mut self, training: bool) {

@@ -35,6 +35,10 @@ impl<T: Float> LayerNorm<T> {
             ));
         }
         checked_numel("LayerNorm", normalized_shape)?;
+        neurite_tensor::alloc::check_shapes::<T>(
+            &format!("LayerNorm({normalized_shape:?})"),
+            &[normalized_shape, normalized_shape],
+        )?;
         if !(eps > 0.0 && eps.is_finite()) {
             return Err(NnError::config(
                 "LayerNorm",
@@ -47,6 +51,31 @@ impl<T: Float> LayerNorm<T> {
             weight: affine.then(|| Parameter::new(Tensor::ones(normalized_shape))),
             bias: affine.then(|| Parameter::new(Tensor::zeros(normalized_shape))),
         })
+    }
+
+    /// Layer norm with the given scale and optional shift (e.g. loaded from a file); the
+    /// normalised shape is the weight's, the bias must have the same; ε > 0.
+    pub fn from_tensors(weight: Tensor<T>, bias: Option<Tensor<T>>, eps: f64) -> Result<Self> {
+        let shape = weight.shape().to_vec();
+        let mut ln = Self::with_options(&shape, eps, false).map_err(|_| NnError::ParamShape {
+            layer: "LayerNorm".into(),
+            what: "weight",
+            expected: "non-empty with positive sizes (and eps > 0)".into(),
+            got: shape.clone(),
+        })?;
+        if let Some(b) = &bias {
+            if b.shape() != shape.as_slice() {
+                return Err(NnError::ParamShape {
+                    layer: format!("LayerNorm({shape:?})"),
+                    what: "bias",
+                    expected: format!("{shape:?}"),
+                    got: b.shape().to_vec(),
+                });
+            }
+        }
+        ln.weight = Some(Parameter::new(weight));
+        ln.bias = bias.map(Parameter::new);
+        Ok(ln)
     }
 }
 

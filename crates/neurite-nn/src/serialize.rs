@@ -1,212 +1,301 @@
-//! Save and load all parameters of a model in the safetensors format, with PyTorch's names and
-//! layouts (`0.weight` [out, in], `0.bias` [out], …), so weights move between neurite and
-//! PyTorch (`model.load_state_dict(safetensors.torch.load_file(path))`) both ways.
+//! A model's state — parameters and buffers — by name, in memory ([`state_dict`] /
+//! [`load_state_dict`]) and on disk ([`save_params`] / [`load_params`], safetensors), with
+//! PyTorch's names and layouts (`0.weight` [out, in], `0.bias` [out], `1.running_mean`, …), so
+//! weights move between neurite and PyTorch (`model.load_state_dict(load_file(path))`) both ways.
 //!
-//! Loading checks every name, shape and dtype and reports all differences at once; nothing is
-//! changed unless everything matches. Saving writes a temporary file and renames it, so a
-//! crash never leaves a half-written file under the target name.
+//! Loading is strict by default: every name of the model must be present with its shape, and
+//! nothing else may be; otherwise [`NnError::ParamMismatch`] lists every difference and the
+//! model is left unchanged. [`LoadMode::NonStrict`] (PyTorch's `strict=False`) loads what
+//! matches and reports the rest in the [`LoadReport`]. Float tensors convert on load (F64, F32,
+//! F16, BF16 into an f32 or f64 model), each conversion named in the report. Saving writes a
+//! temporary file and renames it, so a crash never leaves a half-written file.
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
 use std::path::Path;
 
 use neurite_tensor::{Float, Tensor};
-use safetensors::{Dtype, SafeTensors};
 
 use crate::error::{NnError, Result};
-use crate::module::Module;
+use crate::module::{Buffer, BufferMut, Module};
+use crate::tensor_file::{memory_origin, Dtype, StateDict, StoredTensor};
 
-fn dtype_of<T: Float>() -> Dtype {
-    if std::mem::size_of::<T>() == 4 {
-        Dtype::F32
-    } else {
-        Dtype::F64
-    }
-}
-
-fn to_le_bytes<T: Float>(t: &Tensor<T>) -> Vec<u8> {
-    let v = t.contiguous();
-    let s = v.as_slice().expect("contiguous"); // ok: made contiguous above
-    let mut out = Vec::with_capacity(std::mem::size_of_val(s));
-    for &x in s {
-        if std::mem::size_of::<T>() == 4 {
-            out.extend_from_slice(&(x.to_f64() as f32).to_le_bytes());
-        } else {
-            out.extend_from_slice(&x.to_f64().to_le_bytes());
-        }
-    }
-    out
-}
-
-fn from_le_bytes<T: Float>(b: &[u8], shape: &[usize]) -> Result<Tensor<T>> {
-    let v: Vec<T> = if std::mem::size_of::<T>() == 4 {
-        b.chunks_exact(4)
-            .map(|c| T::from_f64(f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64))
-            .collect()
-    } else {
-        b.chunks_exact(8)
-            .map(|c| {
-                T::from_f64(f64::from_le_bytes([
-                    c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
-                ]))
-            })
-            .collect()
-    };
-    Ok(Tensor::from_vec(v, shape)?)
-}
-
-/// The model's parameters by name, in visiting order (a PyTorch `state_dict`).
-pub fn state_dict<T: Float>(model: &dyn Module<T>) -> Vec<(String, Tensor<T>)> {
-    let mut out = Vec::new();
+/// The model's parameters then buffers by name, in visiting order (a PyTorch `state_dict`):
+/// parameters as F32 / F64 like the model, counters as 0-d I64.
+pub fn state_dict<T: Float>(model: &dyn Module<T>) -> StateDict {
+    let mut out = StateDict::new();
     model.visit_params("", &mut |name, p| {
-        out.push((name.to_string(), p.value().clone()))
+        out.insert(name, StoredTensor::from_float(p.value()));
+    });
+    model.visit_buffers("", &mut |name, b| {
+        let t = match b {
+            Buffer::Float(t) => StoredTensor::from_float(t),
+            Buffer::Count(&c) => StoredTensor::scalar_i64(c),
+        };
+        out.insert(name, t);
     });
     out
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced, then
-/// renamed over the target.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |source| NnError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path.file_name().ok_or_else(|| {
-        io(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a file path",
-        ))
-    })?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io(e));
-    }
-    Ok(())
+/// Strict (the default: every difference is an error) or not (load what matches, report the
+/// rest), as PyTorch's `strict` flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LoadMode {
+    /// Missing, unexpected or mis-shaped tensors are an error; nothing is loaded.
+    #[default]
+    Strict,
+    /// Tensors that match are loaded; the others are listed in the report.
+    NonStrict,
 }
 
-/// Saves every parameter of `model` to `path` in safetensors format (F32 or F64 as the model),
-/// atomically.
-pub fn save_params<T: Float>(model: &dyn Module<T>, path: impl AsRef<Path>) -> Result<()> {
-    let path = path.as_ref();
-    let params = state_dict(model);
-    let mut seen = BTreeMap::new();
-    for (n, _) in &params {
-        if seen.insert(n.clone(), ()).is_some() {
-            return Err(NnError::config(
-                "save_params",
-                format!("two parameters share the name {n:?}"),
+/// A tensor whose shape or dtype does not fit the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The name.
+    pub name: String,
+    /// What the model holds, e.g. "f32 [8, 4]" or "counter (I64 [])".
+    pub expected: String,
+    /// What the state dict holds, e.g. "F32 [6, 4]".
+    pub got: String,
+}
+
+/// A float tensor converted on load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversion {
+    /// The name.
+    pub name: String,
+    /// The stored dtype.
+    pub from: Dtype,
+    /// The model's dtype.
+    pub to: Dtype,
+}
+
+/// What a load did: names missing from the state dict, names the model does not have, tensors
+/// that did not fit, and dtype conversions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadReport {
+    /// In the model, not in the state dict (left unchanged).
+    pub missing: Vec<String>,
+    /// In the state dict, not in the model (ignored).
+    pub unexpected: Vec<String>,
+    /// Present with the wrong shape or dtype (left unchanged).
+    pub mismatched: Vec<Mismatch>,
+    /// Loaded after a dtype conversion.
+    pub converted: Vec<Conversion>,
+}
+
+impl LoadReport {
+    /// True when every name matched (conversions allowed).
+    pub fn is_exact(&self) -> bool {
+        self.missing.is_empty() && self.unexpected.is_empty() && self.mismatched.is_empty()
+    }
+}
+
+impl fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        for m in &self.missing {
+            parts.push(format!("missing tensor {m:?}"));
+        }
+        for m in &self.mismatched {
+            parts.push(format!(
+                "{:?}: {} in the state dict, the model needs {}",
+                m.name, m.got, m.expected
             ));
         }
+        for u in &self.unexpected {
+            parts.push(format!(
+                "unexpected tensor {u:?} (not a parameter or buffer of the model)"
+            ));
+        }
+        for c in &self.converted {
+            parts.push(format!("{:?} converted {} → {}", c.name, c.from, c.to));
+        }
+        if parts.is_empty() {
+            write!(f, "every tensor matched")
+        } else {
+            write!(f, "{}", parts.join("; "))
+        }
     }
-    let bytes: Vec<(String, Vec<u8>, Vec<usize>)> = params
-        .iter()
-        .map(|(n, t)| (n.clone(), to_le_bytes(t), t.shape().to_vec()))
-        .collect();
-    let views = bytes
-        .iter()
-        .map(|(n, b, s)| {
-            safetensors::tensor::TensorView::new(dtype_of::<T>(), s.clone(), b)
-                .map(|v| (n.clone(), v))
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| NnError::config("save_params", e.to_string()))?;
-    let out = safetensors::serialize(views, &None)
-        .map_err(|e| NnError::config("save_params", e.to_string()))?;
-    write_atomic(path, &out)
 }
 
-/// Loads every parameter of `model` from the safetensors file at `path`. Every name of the
-/// model must be in the file with the same shape and dtype, and the file must hold no other
-/// tensor; otherwise [`NnError::ParamMismatch`] lists every difference and the model is left
-/// unchanged. A truncated or corrupt file is an [`NnError::Parse`].
-pub fn load_params<T: Float>(model: &mut dyn Module<T>, path: impl AsRef<Path>) -> Result<()> {
-    let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| NnError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| NnError::Parse {
-        path: path.to_path_buf(),
-        location: "header".into(),
-        message: format!("not a valid safetensors file ({} bytes): {e}", bytes.len()),
-    })?;
-    let in_file: HashMap<String, safetensors::tensor::TensorView<'_>> =
-        st.tensors().into_iter().collect();
-    let want = dtype_of::<T>();
-    let mut problems = Vec::new();
-    let mut values: Vec<Tensor<T>> = Vec::new();
-    let mut names = Vec::new();
-    model.visit_params("", &mut |name, p| {
-        names.push(name.to_string());
-        match in_file.get(name) {
-            None => problems.push(format!(
-                "missing tensor {name:?} (model shape {:?})",
-                p.shape()
-            )),
-            Some(v) => {
-                let mut ok = true;
-                if v.dtype() != want {
-                    problems.push(format!(
-                        "{name:?}: dtype {:?} in the file, the model needs {want:?}",
-                        v.dtype()
-                    ));
-                    ok = false;
-                }
-                if v.shape() != p.shape() {
-                    problems.push(format!(
-                        "{name:?}: shape {:?} in the file, the model needs {:?}",
-                        v.shape(),
-                        p.shape()
-                    ));
-                    ok = false;
-                }
-                if ok {
-                    match from_le_bytes::<T>(v.data(), v.shape()) {
-                        Ok(t) => values.push(t),
-                        Err(e) => problems.push(format!("{name:?}: {e}")),
-                    }
-                }
-            }
+/// A value ready to go into the model.
+enum Ready<T: Float> {
+    Float(Tensor<T>),
+    Count(i64),
+}
+
+/// Loads `sd` into `model` (see the module doc for strictness and conversions). Strict: any
+/// difference is an [`NnError::ParamMismatch`] listing all of them, and the model is unchanged.
+pub fn load_state_dict<T: Float>(
+    model: &mut dyn Module<T>,
+    sd: &StateDict,
+    mode: LoadMode,
+) -> Result<LoadReport> {
+    load_into(model, sd, mode, &memory_origin())
+}
+
+fn describe(t: &StoredTensor) -> String {
+    format!("{} {:?}", t.dtype(), t.shape())
+}
+
+pub(crate) fn load_into<T: Float>(
+    model: &mut dyn Module<T>,
+    sd: &StateDict,
+    mode: LoadMode,
+    origin: &Path,
+) -> Result<LoadReport> {
+    let want = Dtype::of::<T>();
+    let mut report = LoadReport::default();
+    let mut ready: HashMap<String, Ready<T>> = HashMap::new();
+    let mut seen = HashSet::new();
+    let mut dup = None;
+    let mut float_entry = |name: &str, shape: &[usize], report: &mut LoadReport| {
+        if !seen.insert(name.to_string()) {
+            dup.get_or_insert(name.to_string());
         }
+        let Some(t) = sd.get(name) else {
+            report.missing.push(name.to_string());
+            return;
+        };
+        let expected = format!("{} {shape:?}", T::NAME);
+        if !t.dtype().is_float() || t.shape() != shape {
+            report.mismatched.push(Mismatch {
+                name: name.to_string(),
+                expected,
+                got: describe(t),
+            });
+            return;
+        }
+        match t.to_float::<T>() {
+            Ok(v) => {
+                if t.dtype() != want {
+                    report.converted.push(Conversion {
+                        name: name.to_string(),
+                        from: t.dtype(),
+                        to: want,
+                    });
+                }
+                ready.insert(name.to_string(), Ready::Float(v));
+            }
+            Err(e) => report.mismatched.push(Mismatch {
+                name: name.to_string(),
+                expected,
+                got: format!("{} ({e})", describe(t)),
+            }),
+        }
+    };
+    model.visit_params("", &mut |name, p| float_entry(name, p.shape(), &mut report));
+    let mut counters = Vec::new();
+    model.visit_buffers("", &mut |name, b| match b {
+        Buffer::Float(t) => float_entry(name, t.shape(), &mut report),
+        Buffer::Count(_) => counters.push(name.to_string()),
     });
-    let mut extra: Vec<&String> = in_file.keys().filter(|k| !names.contains(k)).collect();
-    extra.sort();
-    for k in extra {
-        problems.push(format!(
-            "unexpected tensor {k:?} (not a parameter of the model)"
+    for name in counters {
+        if !seen.insert(name.clone()) {
+            dup.get_or_insert(name.clone());
+        }
+        let Some(t) = sd.get(&name) else {
+            report.missing.push(name);
+            continue;
+        };
+        match t.to_i64() {
+            Ok(v) if v.len() == 1 && t.shape().iter().product::<usize>() == 1 => {
+                ready.insert(name, Ready::Count(v[0]));
+            }
+            _ => report.mismatched.push(Mismatch {
+                name,
+                expected: "a counter (I64 [])".into(),
+                got: describe(t),
+            }),
+        }
+    }
+    if let Some(d) = dup {
+        return Err(NnError::config(
+            "load_state_dict",
+            format!("two parameters or buffers of the model share the name {d:?}"),
         ));
     }
-    if !problems.is_empty() {
+    report.unexpected = sd
+        .names()
+        .filter(|n| !seen.contains(*n))
+        .map(str::to_string)
+        .collect();
+    if mode == LoadMode::Strict && !report.is_exact() {
         return Err(NnError::ParamMismatch {
-            path: path.to_path_buf(),
-            message: problems.join("; "),
+            path: origin.to_path_buf(),
+            message: LoadReport {
+                converted: Vec::new(),
+                ..report
+            }
+            .to_string(),
         });
     }
-    let mut it = values.into_iter();
     let mut err = None;
-    model.visit_params_mut("", &mut |_, p| {
-        if let Some(v) = it.next() {
+    model.visit_params_mut("", &mut |name, p| {
+        if let Some(Ready::Float(v)) = ready.remove(name) {
             if let Err(e) = p.set(v) {
                 err.get_or_insert(NnError::from(e));
             }
         }
     });
-    err.map_or(Ok(()), Err)
+    model.visit_buffers_mut("", &mut |name, b| match (b, ready.remove(name)) {
+        (BufferMut::Float(t), Some(Ready::Float(v))) => *t = v,
+        (BufferMut::Count(c), Some(Ready::Count(v))) => *c = v,
+        _ => {}
+    });
+    err.map_or(Ok(report), Err)
+}
+
+/// Writes `bytes` to `path` atomically with [`neurite_tensor::fs::write_atomic`]: a
+/// temporary file beside the target (unique per process and thread, removed on failure and,
+/// if a killed process left one, by the next save), synced, then renamed over the target. A
+/// symlink is written through; a read-only target is refused (an [`NnError::Io`] of kind
+/// `PermissionDenied`).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    neurite_tensor::fs::write_atomic(path, bytes).map_err(|source| NnError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Checks that `path` can be saved to (see [`neurite_tensor::fs::check_writable`]): call it
+/// before long training so that a mistyped output path fails at once, not after the run.
+pub fn check_writable(path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    neurite_tensor::fs::check_writable(path).map_err(|source| NnError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Saves the state of `model` (parameters and buffers) to `path` in safetensors format, F32 or
+/// F64 as the model, atomically.
+pub fn save_params<T: Float>(model: &dyn Module<T>, path: impl AsRef<Path>) -> Result<()> {
+    state_dict(model).save(path)
+}
+
+/// Loads the state of `model` from the safetensors file at `path`, strictly: every name of the
+/// model must be in the file with its shape, and the file must hold no other tensor; otherwise
+/// [`NnError::ParamMismatch`] lists every difference and the model is unchanged. Float tensors
+/// of another dtype convert (listed in the report). A truncated or corrupt file is an
+/// [`NnError::Parse`].
+pub fn load_params<T: Float>(
+    model: &mut dyn Module<T>,
+    path: impl AsRef<Path>,
+) -> Result<LoadReport> {
+    load_params_with(model, path, LoadMode::Strict)
+}
+
+/// [`load_params`] with a chosen [`LoadMode`].
+pub fn load_params_with<T: Float>(
+    model: &mut dyn Module<T>,
+    path: impl AsRef<Path>,
+    mode: LoadMode,
+) -> Result<LoadReport> {
+    let path = path.as_ref();
+    let sd = StateDict::load(path)?;
+    load_into(model, &sd, mode, path)
 }
 
 #[cfg(test)]
@@ -238,7 +327,8 @@ mod tests {
         save_params(&a, &p).unwrap();
         load_params(&mut b, &p).unwrap();
         assert_eq!(state_dict(&a), state_dict(&b));
-        let names: Vec<String> = state_dict(&a).into_iter().map(|(n, _)| n).collect();
+        let sd = state_dict(&a);
+        let names: Vec<&str> = sd.names().collect();
         assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
         // No temporary file is left behind.
         let leftovers = std::fs::read_dir(p.parent().unwrap())
@@ -262,13 +352,27 @@ mod tests {
         let before = state_dict(&wrong_shape);
         let e = load_params(&mut wrong_shape, &p).unwrap_err().to_string();
         assert!(
-            e.contains("\"0.weight\": shape [8, 4]") && e.contains("\"2.weight\""),
+            e.contains("\"0.weight\": F32 [8, 4] in the state dict, the model needs f32 [6, 4]")
+                && e.contains("\"2.weight\""),
             "{e}"
         );
         assert_eq!(state_dict(&wrong_shape), before);
-        let mut wrong_dtype = mlp::<f64>(1, 8);
-        let e = load_params(&mut wrong_dtype, &p).unwrap_err().to_string();
-        assert!(e.contains("dtype F32") && e.contains("F64"), "{e}");
+        // Another float dtype converts, and the report says so.
+        let mut wider = mlp::<f64>(5, 8);
+        let report = load_params(&mut wider, &p).unwrap();
+        assert_eq!(report.converted.len(), 4);
+        assert_eq!(report.converted[0].from, Dtype::F32);
+        assert_eq!(report.converted[0].to, Dtype::F64);
+        assert!(report
+            .to_string()
+            .contains("\"0.weight\" converted F32 → F64"));
+        let narrow = state_dict(&mlp::<f32>(1, 8));
+        for (n, t) in state_dict(&wider).iter() {
+            assert_eq!(
+                t.to_float::<f32>().unwrap(),
+                narrow.get(n).unwrap().to_float::<f32>().unwrap()
+            );
+        }
         // Missing and unexpected tensors.
         let mut rng = Rng::new(4);
         let mut bigger = Sequential::<f32>::new()
@@ -284,6 +388,55 @@ mod tests {
         let mut smaller = Sequential::<f32>::new().add(Linear::new(4, 8, &mut rng).unwrap());
         let e = load_params(&mut smaller, &p).unwrap_err().to_string();
         assert!(e.contains("unexpected tensor \"2.bias\""), "{e}");
+    }
+
+    #[test]
+    fn non_strict_loads_what_matches_and_reports_the_rest() {
+        let src = mlp::<f32>(1, 8);
+        let mut sd = state_dict(&src);
+        sd.insert("extra", StoredTensor::from_i64(&[1], &[3]).unwrap());
+        sd.remove("2.bias");
+        let bf16 = sd.get("0.bias").unwrap().cast(Dtype::BF16).unwrap();
+        sd.insert("0.bias", bf16.clone());
+        let w2 = StoredTensor::from_float(&Tensor::<f32>::zeros(&[2, 7]));
+        sd.insert("2.weight", w2);
+        let mut m = mlp::<f32>(9, 8);
+        let before = state_dict(&m);
+        // Strict: an error listing every difference, the model unchanged.
+        let e = load_state_dict(&mut m, &sd, LoadMode::Strict)
+            .unwrap_err()
+            .to_string();
+        for part in [
+            "missing tensor \"2.bias\"",
+            "unexpected tensor \"extra\"",
+            "\"2.weight\": F32 [2, 7]",
+        ] {
+            assert!(e.contains(part), "{part} in {e}");
+        }
+        assert_eq!(state_dict(&m), before);
+        // Non-strict: loads 0.weight and 0.bias (from BF16), keeps 2.*, reports.
+        let r = load_state_dict(&mut m, &sd, LoadMode::NonStrict).unwrap();
+        assert_eq!(r.missing, ["2.bias"]);
+        assert_eq!(r.unexpected, ["extra"]);
+        assert_eq!(r.mismatched.len(), 1);
+        assert_eq!(r.mismatched[0].name, "2.weight");
+        assert_eq!(r.mismatched[0].expected, "f32 [2, 8]");
+        assert_eq!(
+            r.converted,
+            [Conversion {
+                name: "0.bias".into(),
+                from: Dtype::BF16,
+                to: Dtype::F32
+            }]
+        );
+        let now = state_dict(&m);
+        assert_eq!(now.get("0.weight"), state_dict(&src).get("0.weight"));
+        assert_eq!(
+            now.get("0.bias").unwrap().to_float::<f32>().unwrap(),
+            bf16.to_float::<f32>().unwrap()
+        );
+        assert_eq!(now.get("2.weight"), before.get("2.weight"));
+        assert_eq!(now.get("2.bias"), before.get("2.bias"));
     }
 
     #[test]

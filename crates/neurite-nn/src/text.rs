@@ -481,7 +481,12 @@ pub fn pad_batch(
         .max(padding.min_len)
         .max(1);
     // min_len is a user setting: batch · len must be a buffer that can exist.
-    let mut ids = vec![PAD; checked_numel("pad_batch", &[indices.len(), len])?];
+    let cells = checked_numel("pad_batch", &[indices.len(), len])?;
+    let mut ids = neurite_tensor::alloc::try_vec(
+        &format!("pad_batch: {} rows × {len} ids", indices.len()),
+        cells,
+        PAD,
+    )?;
     for (row, (&i, &l)) in indices.iter().zip(&lengths).enumerate() {
         ids[row * len..row * len + l].copy_from_slice(&examples[i].ids[..l]);
     }
@@ -512,6 +517,28 @@ pub fn batches(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pad_batch_to_an_impossible_length_is_out_of_memory() {
+        let ex = vec![TextExample {
+            label: 0,
+            ids: vec![2, 3],
+        }];
+        let padding = Padding {
+            min_len: 1 << 40,
+            max_len: None,
+        };
+        // 2^40 ids of 8 bytes: an allocation abort before.
+        let e = pad_batch(&ex, &[0, 0], padding).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                NnError::Tensor(neurite_tensor::TensorError::OutOfMemory { .. })
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("pad_batch"), "{e}");
+    }
 
     #[test]
     fn parses_and_names_bad_lines() {

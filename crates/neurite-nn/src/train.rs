@@ -1,7 +1,8 @@
 //! The training-loop helper: runs epochs through caller-supplied closures (one training epoch,
 //! one evaluation), shows a progress bar with the loss and metric (quiet when stdout is not a
-//! terminal), records the per-epoch [`History`], writes it as CSV and draws the loss / metric
-//! curves to SVG with `plotters`.
+//! terminal; default-on feature `progress`, with `indicatif`), records the per-epoch
+//! [`History`], writes it as CSV and draws the loss / metric curves to SVG (default-on feature
+//! `plot`, with `plotters`).
 //!
 //! The closures own the model, the data and the optimiser, so the same helper drives an MLP, a
 //! CNN or an RNN: the caller decides what a batch and a metric are.
@@ -11,7 +12,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
+#[cfg(feature = "plot")]
 use plotters::prelude::*;
 
 use crate::error::{NnError, Result};
@@ -103,7 +104,8 @@ impl History {
     }
 
     /// Draws the loss curves (left) and metric curves (right), training and evaluation, as an
-    /// SVG document.
+    /// SVG document (feature `plot`).
+    #[cfg(feature = "plot")]
     pub fn to_svg(&self, title: &str) -> Result<String> {
         if self.epochs.is_empty() {
             return Err(NnError::config("History::to_svg", "no epoch to plot"));
@@ -185,7 +187,8 @@ impl History {
         Ok(svg)
     }
 
-    /// Writes [`History::to_svg`] to `path` atomically.
+    /// Writes [`History::to_svg`] to `path` atomically (feature `plot`).
+    #[cfg(feature = "plot")]
     pub fn write_svg(&self, path: impl AsRef<Path>, title: &str) -> Result<()> {
         write_atomic(path.as_ref(), self.to_svg(title)?.as_bytes())
     }
@@ -234,6 +237,7 @@ pub struct Trainer {
     progress: Progress,
     summaries: bool,
     csv: Option<PathBuf>,
+    #[cfg(feature = "plot")]
     plot: Option<(PathBuf, String)>,
     learning_rate: Box<dyn FnMut(usize) -> f64>,
 }
@@ -248,6 +252,7 @@ impl Trainer {
             progress: Progress::Auto,
             summaries: true,
             csv: None,
+            #[cfg(feature = "plot")]
             plot: None,
             learning_rate: Box::new(|_| f64::NAN),
         }
@@ -273,7 +278,8 @@ impl Trainer {
         self.csv = path;
         self
     }
-    /// Draws the curves to the SVG file `path` at the end (atomic).
+    /// Draws the curves to the SVG file `path` at the end (atomic; feature `plot`).
+    #[cfg(feature = "plot")]
     pub fn plot(mut self, path: Option<PathBuf>, title: &str) -> Self {
         self.plot = path.map(|p| (p, title.to_string()));
         self
@@ -310,33 +316,14 @@ impl Trainer {
         for epoch in 0..self.epochs {
             let start = Instant::now();
             let lr = (self.learning_rate)(epoch);
-            let bar = if show_bar {
-                let b = ProgressBar::new(self.batches as u64);
-                let style = ProgressStyle::with_template(
-                    "epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})",
-                )
-                .map(|s| s.progress_chars("=> "))
-                .unwrap_or_else(|_| ProgressStyle::default_bar());
-                b.set_style(style);
-                b.set_prefix(format!("{}/{}", epoch + 1, self.epochs));
-                Some(b)
-            } else {
-                None
-            };
+            let bar = Bar::new(show_bar, self.batches, epoch, self.epochs);
             let (mut sum, mut count) = (0.0, 0usize);
             let train = train_epoch(state, epoch, &mut |loss| {
                 sum += loss;
                 count += 1;
-                if let Some(b) = &bar {
-                    b.inc(1);
-                    if count % 10 == 1 {
-                        b.set_message(format!("loss {:.4}", sum / count as f64));
-                    }
-                }
+                bar.tick(count, sum);
             })?;
-            if let Some(b) = &bar {
-                b.finish_and_clear();
-            }
+            bar.finish();
             if !train.loss.is_finite() {
                 return Err(NnError::NonFinite {
                     what: "training loss".into(),
@@ -369,10 +356,60 @@ impl Trainer {
         if let Some(p) = &self.csv {
             history.write_csv(p)?;
         }
+        #[cfg(feature = "plot")]
         if let Some((p, title)) = &self.plot {
             history.write_svg(p, title)?;
         }
         Ok(history)
+    }
+}
+
+/// The per-epoch progress bar (feature `progress`; without it, nothing is drawn).
+struct Bar {
+    #[cfg(feature = "progress")]
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Bar {
+    #[cfg_attr(not(feature = "progress"), allow(unused_variables))]
+    fn new(show: bool, batches: usize, epoch: usize, epochs: usize) -> Bar {
+        #[cfg(feature = "progress")]
+        {
+            use indicatif::{ProgressBar, ProgressStyle};
+            let bar = show.then(|| {
+                let b = ProgressBar::new(batches as u64);
+                let style = ProgressStyle::with_template(
+                    "epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})",
+                )
+                .map(|s| s.progress_chars("=> "))
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+                b.set_style(style);
+                b.set_prefix(format!("{}/{}", epoch + 1, epochs));
+                b
+            });
+            Bar { bar }
+        }
+        #[cfg(not(feature = "progress"))]
+        Bar {}
+    }
+
+    /// One batch done; `sum` is the loss summed over the `count` batches so far.
+    #[cfg_attr(not(feature = "progress"), allow(unused_variables))]
+    fn tick(&self, count: usize, sum: f64) {
+        #[cfg(feature = "progress")]
+        if let Some(b) = &self.bar {
+            b.inc(1);
+            if count % 10 == 1 {
+                b.set_message(format!("loss {:.4}", sum / count as f64));
+            }
+        }
+    }
+
+    fn finish(&self) {
+        #[cfg(feature = "progress")]
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
     }
 }
 
@@ -403,11 +440,16 @@ mod tests {
         assert_eq!(csv.lines().count(), 5);
         let dir = std::env::temp_dir().join(format!("neurite-nn-train-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        h.write_svg(dir.join("c.svg"), "test run").unwrap();
-        let svg = std::fs::read_to_string(dir.join("c.svg")).unwrap();
-        assert!(svg.starts_with("<svg") && svg.contains("polyline") && svg.contains("accuracy"));
+        #[cfg(feature = "plot")]
+        {
+            h.write_svg(dir.join("c.svg"), "test run").unwrap();
+            let svg = std::fs::read_to_string(dir.join("c.svg")).unwrap();
+            assert!(
+                svg.starts_with("<svg") && svg.contains("polyline") && svg.contains("accuracy")
+            );
+            assert!(History::default().to_svg("x").is_err());
+        }
         h.write_csv(dir.join("h.csv")).unwrap();
-        assert!(History::default().to_svg("x").is_err());
     }
 
     #[test]

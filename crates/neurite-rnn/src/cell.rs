@@ -53,6 +53,71 @@ impl<T: Float> CellParams<T> {
             bias_hh: u(&[gates * hidden]),
         }
     }
+    /// The four tensors as given (e.g. a PyTorch `state_dict`'s `weight_ih_l0`, …); the cell or
+    /// layer they go into checks their shapes.
+    pub fn from_tensors(
+        weight_ih: Tensor<T>,
+        weight_hh: Tensor<T>,
+        bias_ih: Tensor<T>,
+        bias_hh: Tensor<T>,
+    ) -> Self {
+        CellParams {
+            weight_ih: Parameter::new(weight_ih),
+            weight_hh: Parameter::new(weight_hh),
+            bias_ih: Parameter::new(bias_ih),
+            bias_hh: Parameter::new(bias_hh),
+        }
+    }
+
+    /// Checks PyTorch's shapes for `gates` gates: [G·H, input], [G·H, H], [G·H], [G·H].
+    pub(crate) fn check(
+        &self,
+        layer: &str,
+        gates: usize,
+        input: usize,
+        hidden: usize,
+    ) -> Result<()> {
+        let gh = gates * hidden;
+        for (what, p, want) in [
+            ("weight_ih", &self.weight_ih, vec![gh, input]),
+            ("weight_hh", &self.weight_hh, vec![gh, hidden]),
+            ("bias_ih", &self.bias_ih, vec![gh]),
+            ("bias_hh", &self.bias_hh, vec![gh]),
+        ] {
+            if p.shape() != want.as_slice() {
+                return Err(neurite_nn::NnError::ParamShape {
+                    layer: layer.to_string(),
+                    what,
+                    expected: format!("{want:?}"),
+                    got: p.shape().to_vec(),
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// (input, hidden) read off the weights of a cell with `gates` gates, or a typed error.
+    fn sizes(&self, layer: &str, gates: usize) -> Result<(usize, usize)> {
+        let w = self.weight_hh.shape();
+        let (input, hidden) = match (self.weight_ih.shape(), w) {
+            ([gh, i], [gh2, h]) if gh == gh2 && *h > 0 && *i > 0 && *gh == gates * h => (*i, *h),
+            _ => {
+                return Err(neurite_nn::NnError::ParamShape {
+                    layer: layer.to_string(),
+                    what: "weight_hh",
+                    expected: format!(
+                        "[{gates}·hidden, hidden] with weight_ih [{gates}·hidden, input]"
+                    ),
+                    got: w.to_vec(),
+                }
+                .into())
+            }
+        };
+        self.check(layer, gates, input, hidden)?;
+        Ok((input, hidden))
+    }
+
     pub(crate) fn visit(&self, prefix: &str, suffix: &str, f: &mut dyn FnMut(&str, &Parameter<T>)) {
         f(
             &join(prefix, &format!("weight_ih{suffix}")),
@@ -165,6 +230,29 @@ pub(crate) fn check_sizes(
     Ok(())
 }
 
+/// The parameters of `cells` cells of G gates taking `input` features, plus `deep_cells`
+/// taking `deep_input` (the upper layers of a stack), each with weights [G·H, input],
+/// [G·H, H] and two biases [G·H], must fit in this process's memory together
+/// ([`neurite_tensor::alloc`]): a typed out-of-memory error before any is initialised.
+pub(crate) fn check_memory<T>(
+    what: &str,
+    gates: usize,
+    hidden: usize,
+    (cells, input): (usize, usize),
+    (deep_cells, deep_input): (usize, usize),
+) -> Result<()> {
+    let gh = gates.saturating_mul(hidden);
+    let per_cell = |i: usize| gh.saturating_mul(i.saturating_add(hidden).saturating_add(2));
+    let total = cells
+        .saturating_mul(per_cell(input))
+        .saturating_add(deep_cells.saturating_mul(per_cell(deep_input)));
+    neurite_tensor::alloc::check_bytes::<T>(
+        &format!("{what} parameters (input_size {input}, hidden_size {hidden})"),
+        total,
+    )?;
+    Ok(())
+}
+
 fn check_config(what: &'static str, kind: CellKind, c: &CellConfig) -> Result<()> {
     if c.input_size == 0 || c.hidden_size == 0 {
         return Err(RnnError::config(
@@ -261,10 +349,29 @@ impl<T: Float> RnnCell<T> {
     /// A cell with PyTorch's initialisation, seeded.
     pub fn new(config: &CellConfig, rng: &mut Rng) -> Result<Self> {
         check_config("RnnCell", CellKind::Rnn(config.nonlinearity), config)?;
+        check_memory::<T>(
+            "RnnCell",
+            1,
+            config.hidden_size,
+            (1, config.input_size),
+            (0, 0),
+        )?;
         Ok(RnnCell {
             params: CellParams::new(1, config.input_size, config.hidden_size, rng),
             config: *config,
         })
+    }
+    /// A cell from given parameters (PyTorch's layout, 1 gate(s)), no Rng needed; the sizes
+    /// are read off the weights and every shape is checked.
+    pub fn from_params(params: CellParams<T>, nonlinearity: Nonlinearity) -> Result<Self> {
+        let (input_size, hidden_size) = params.sizes("RnnCell", 1)?;
+        let config = CellConfig {
+            input_size,
+            hidden_size,
+            nonlinearity,
+        };
+        check_config("RnnCell", CellKind::Rnn(nonlinearity), &config)?;
+        Ok(RnnCell { params, config })
     }
     /// Its configuration.
     pub fn config(&self) -> &CellConfig {
@@ -391,10 +498,29 @@ impl<T: Float> GruCell<T> {
     /// A cell with PyTorch's initialisation, seeded.
     pub fn new(config: &CellConfig, rng: &mut Rng) -> Result<Self> {
         check_config("GruCell", CellKind::Gru, config)?;
+        check_memory::<T>(
+            "GruCell",
+            3,
+            config.hidden_size,
+            (1, config.input_size),
+            (0, 0),
+        )?;
         Ok(GruCell {
             params: CellParams::new(3, config.input_size, config.hidden_size, rng),
             config: *config,
         })
+    }
+    /// A cell from given parameters (PyTorch's layout, 3 gate(s)), no Rng needed; the sizes
+    /// are read off the weights and every shape is checked.
+    pub fn from_params(params: CellParams<T>) -> Result<Self> {
+        let (input_size, hidden_size) = params.sizes("GruCell", 3)?;
+        let config = CellConfig {
+            input_size,
+            hidden_size,
+            nonlinearity: Nonlinearity::Tanh,
+        };
+        check_config("GruCell", CellKind::Gru, &config)?;
+        Ok(GruCell { params, config })
     }
     /// Its configuration.
     pub fn config(&self) -> &CellConfig {
@@ -539,10 +665,29 @@ impl<T: Float> LstmCell<T> {
     /// A cell with PyTorch's initialisation, seeded.
     pub fn new(config: &CellConfig, rng: &mut Rng) -> Result<Self> {
         check_config("LstmCell", CellKind::Lstm, config)?;
+        check_memory::<T>(
+            "LstmCell",
+            4,
+            config.hidden_size,
+            (1, config.input_size),
+            (0, 0),
+        )?;
         Ok(LstmCell {
             params: CellParams::new(4, config.input_size, config.hidden_size, rng),
             config: *config,
         })
+    }
+    /// A cell from given parameters (PyTorch's layout, 4 gate(s)), no Rng needed; the sizes
+    /// are read off the weights and every shape is checked.
+    pub fn from_params(params: CellParams<T>) -> Result<Self> {
+        let (input_size, hidden_size) = params.sizes("LstmCell", 4)?;
+        let config = CellConfig {
+            input_size,
+            hidden_size,
+            nonlinearity: Nonlinearity::Tanh,
+        };
+        check_config("LstmCell", CellKind::Lstm, &config)?;
+        Ok(LstmCell { params, config })
     }
     /// Its configuration.
     pub fn config(&self) -> &CellConfig {

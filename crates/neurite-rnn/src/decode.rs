@@ -226,7 +226,9 @@ where
         let (states, hyps): (Vec<S>, Vec<Hypothesis>) = live.into_iter().unzip();
         let out = call_step("beam_search", &mut step, &states, &last, &mut vocab)?;
         // Candidates (score, hypothesis, token); only each hypothesis' best k can make the cut.
-        let mut cand: Vec<(f64, usize, usize)> = Vec::with_capacity(out.len() * k);
+        // Sized by the candidates that exist, not by beam_width (a user setting: 10^12 aborted).
+        let n_cand = out.iter().map(|(_, lp)| k.min(lp.len())).sum();
+        let mut cand: Vec<(f64, usize, usize)> = Vec::with_capacity(n_cand);
         for (i, (_, lp)) in out.iter().enumerate() {
             let mut idx: Vec<usize> = (0..lp.len()).collect();
             let take = k.min(idx.len());
@@ -244,7 +246,7 @@ where
             }
         }
         cand.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-        live = Vec::with_capacity(k);
+        live = Vec::with_capacity(k.min(cand.len()));
         for (rank_pos, &(_, i, v)) in cand.iter().enumerate() {
             if live.len() == k {
                 break;
@@ -363,6 +365,21 @@ mod tests {
             }
         }
         assert!((b[0].log_prob - best).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_huge_beam_width_keeps_what_exists() {
+        // beam_width 10^12 reserved 10^12 candidates (an allocation abort); the beam holds at
+        // most every hypothesis there is.
+        let short = |k| DecodeConfig {
+            max_len: 5,
+            ..config(k)
+        };
+        let huge = beam_search(Vec::new(), &short(1_000_000_000_000), step).unwrap();
+        // Three tokens over five steps: fewer than 3^5 hypotheses, all kept by both.
+        let wide = beam_search(Vec::new(), &short(1000), step).unwrap();
+        assert_eq!(huge, wide);
+        assert_eq!(huge[0].tokens, vec![2]);
     }
 
     #[test]

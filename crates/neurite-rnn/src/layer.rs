@@ -12,7 +12,7 @@ use neurite_autograd::{concat, Graph, Parameter, Var};
 use neurite_nn::Module;
 use neurite_tensor::{Float, Rng, Tensor};
 
-use crate::cell::{check_sizes, check_vars, CellParams, CellVars};
+use crate::cell::{check_memory, check_sizes, check_vars, CellParams, CellVars};
 use crate::error::{Result, RnnError};
 use crate::kernels::Nonlinearity;
 use crate::sequence::{self, data, CellKind, SeqSpec, SequenceOp};
@@ -186,6 +186,13 @@ impl<T: Float> Recurrent<T> {
                 format!("num_layers {} is too large", config.num_layers),
             ));
         };
+        check_memory::<T>(
+            what,
+            kind.gates(),
+            config.hidden_size,
+            (d, config.input_size),
+            ((config.num_layers - 1).saturating_mul(d), deep_input),
+        )?;
         let mut cells = Vec::with_capacity(cell_count);
         for l in 0..config.num_layers {
             let input = if l == 0 {
@@ -209,6 +216,68 @@ impl<T: Float> Recurrent<T> {
             training: true,
             dropout_rng: RefCell::new(rng.fork(0x7e_c0_11)),
         })
+    }
+
+    /// A layer from given parameters — `cells[l·D + d]` for layer l, direction d (PyTorch's
+    /// `weight_ih_l{l}[_reverse]`, …) — with no Rng: every shape is checked against `config`.
+    /// The dropout stream (used only with `config.dropout > 0` in training) starts from seed 0;
+    /// [`Recurrent::reseed_dropout`] changes it.
+    pub fn from_params(
+        kind: CellKind,
+        config: &RecurrentConfig,
+        cells: Vec<CellParams<T>>,
+    ) -> Result<Self> {
+        // Validates the configuration (the random weights of a 1-wide probe are dropped).
+        let probe = RecurrentConfig {
+            input_size: config.input_size.min(1),
+            hidden_size: config.hidden_size.min(1),
+            num_layers: config.num_layers.min(1),
+            ..config.clone()
+        };
+        Recurrent::<T>::new(kind, &probe, &mut Rng::new(0))?;
+        let d = config.directions();
+        let want = config.num_layers.saturating_mul(d);
+        if cells.len() != want {
+            return Err(RnnError::config(
+                kind.name(),
+                format!(
+                    "{} layers × {d} directions need {want} parameter sets, got {}",
+                    config.num_layers,
+                    cells.len()
+                ),
+            ));
+        }
+        let what = kind.name();
+        check_sizes(what, kind.gates(), config.input_size, config.hidden_size)?;
+        for (i, c) in cells.iter().enumerate() {
+            let input = if i < d {
+                config.input_size
+            } else {
+                d.saturating_mul(config.hidden_size)
+            };
+            c.check(
+                &format!(
+                    "{what} layer {}{}",
+                    i / d,
+                    if i % d == 1 { " (reverse)" } else { "" }
+                ),
+                kind.gates(),
+                input,
+                config.hidden_size,
+            )?;
+        }
+        Ok(Recurrent {
+            kind,
+            config: config.clone(),
+            cells,
+            training: true,
+            dropout_rng: RefCell::new(Rng::new(0).fork(0x7e_c0_11)),
+        })
+    }
+
+    /// Restarts the dropout stream from `seed`.
+    pub fn reseed_dropout(&mut self, seed: u64) {
+        self.dropout_rng = RefCell::new(Rng::new(seed).fork(0x7e_c0_11));
     }
 
     /// The cell type.
@@ -657,6 +726,11 @@ macro_rules! layer {
             /// ±1/√hidden), seeded; invalid sizes or probabilities are a typed error.
             pub fn new($c: &RecurrentConfig, rng: &mut Rng) -> Result<Self> {
                 Ok($Name(Recurrent::new($kind, $c, rng)?))
+            }
+
+            /// A layer from given parameters, no Rng (see [`Recurrent::from_params`]).
+            pub fn from_params($c: &RecurrentConfig, cells: Vec<CellParams<T>>) -> Result<Self> {
+                Ok($Name(Recurrent::from_params($kind, $c, cells)?))
             }
         }
 

@@ -90,3 +90,8 @@ pub const OPS: &[&str] = &[
     "gru_sequence",
     "lstm_sequence",
 ];
+
+/// The README's examples, compiled and run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -6,8 +6,8 @@
 use neurite_autograd::{concat, Gradients, Graph, Parameter, Var};
 use neurite_nn::Module;
 use neurite_rnn::{
-    CellConfig, CellKind, CellVars, Gru, GruCell, Lstm, LstmCell, LstmState, Nonlinearity,
-    Recurrent, RecurrentConfig, RecurrentState, Rnn, RnnCell, RnnError,
+    CellConfig, CellKind, CellParams, CellVars, Gru, GruCell, Lstm, LstmCell, LstmState,
+    Nonlinearity, Recurrent, RecurrentConfig, RecurrentState, Rnn, RnnCell, RnnError,
 };
 use neurite_tensor::{Rng, Tensor};
 
@@ -992,4 +992,85 @@ fn two_threads_give_the_same_bits_as_one() {
             assert_eq!(one, two, "{kind:?}, lengths {l:?}");
         }
     }
+}
+
+#[test]
+fn layers_beyond_memory_are_typed_errors() {
+    let mut rng = Rng::new(3);
+    // 100k input and hidden units: 4 gates × 10^5 × 2·10^5 weights (320 GB of f32); an
+    // allocation abort before.
+    let c = RecurrentConfig {
+        input_size: 100_000,
+        hidden_size: 100_000,
+        ..Default::default()
+    };
+    let e = Lstm::<f32>::new(&c, &mut rng).err().unwrap();
+    assert!(
+        matches!(
+            e,
+            RnnError::Tensor(neurite_tensor::TensorError::OutOfMemory { .. })
+        ),
+        "{e}"
+    );
+    let cell = CellConfig {
+        input_size: 100_000,
+        hidden_size: 100_000,
+        ..Default::default()
+    };
+    let e = LstmCell::<f32>::new(&cell, &mut rng).err().unwrap();
+    assert!(e.to_string().contains("out of memory"), "{e}");
+    let e = GruCell::<f32>::new(&cell, &mut rng).err().unwrap();
+    assert!(e.to_string().contains("out of memory"), "{e}");
+}
+
+#[test]
+fn cells_from_params_read_their_sizes_and_check_shapes() {
+    let mut rng = Rng::new(3);
+    for (gates, kind) in [(1usize, "rnn"), (3, "gru"), (4, "lstm")] {
+        let (i, h) = (5, 3);
+        let p = || {
+            let mut r = Rng::new(9);
+            CellParams::from_tensors(
+                normal(&[gates * h, i], &mut r),
+                normal(&[gates * h, h], &mut r),
+                normal(&[gates * h], &mut r),
+                normal(&[gates * h], &mut r),
+            )
+        };
+        let x = normal(&[2, i], &mut rng);
+        let g = Graph::new();
+        let y = match kind {
+            "rnn" => {
+                let c = RnnCell::from_params(p(), Nonlinearity::Relu).unwrap();
+                assert_eq!(c.config().nonlinearity, Nonlinearity::Relu);
+                assert_eq!((c.config().input_size, c.config().hidden_size), (i, h));
+                c.forward(&g, g.constant(x)).unwrap()
+            }
+            "gru" => GruCell::from_params(p())
+                .unwrap()
+                .forward(&g, g.constant(x))
+                .unwrap(),
+            _ => LstmCell::from_params(p())
+                .unwrap()
+                .forward(&g, g.constant(x))
+                .unwrap(),
+        };
+        assert_eq!(y.shape(), vec![2, h]);
+        // A bias of the wrong length, or weights whose gate count does not fit, are typed errors.
+        let mut bad = p();
+        bad.bias_ih = Parameter::new(Tensor::zeros(&[gates * h + 1]));
+        let e = match kind {
+            "rnn" => RnnCell::from_params(bad, Nonlinearity::Tanh).err(),
+            "gru" => GruCell::from_params(bad).err(),
+            _ => LstmCell::from_params(bad).err(),
+        };
+        assert!(e.unwrap().to_string().contains("bias_ih"), "{kind}");
+    }
+    let lstm_weights = CellParams::from_tensors(
+        Tensor::<f64>::zeros(&[12, 5]),
+        Tensor::zeros(&[12, 3]),
+        Tensor::zeros(&[12]),
+        Tensor::zeros(&[12]),
+    );
+    assert!(GruCell::from_params(lstm_weights).is_err());
 }

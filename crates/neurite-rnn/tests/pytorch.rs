@@ -7,10 +7,9 @@
 use std::path::PathBuf;
 
 use neurite_autograd::Graph;
-use neurite_nn::load_params;
-use neurite_rnn::{CellKind, Nonlinearity, Recurrent, RecurrentConfig, RecurrentState};
+use neurite_nn::{load_params, state_dict, StateDict};
+use neurite_rnn::{CellKind, CellParams, Nonlinearity, Recurrent, RecurrentConfig, RecurrentState};
 use neurite_tensor::Tensor;
-use safetensors::SafeTensors;
 
 fn data_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -18,19 +17,11 @@ fn data_path(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Every tensor of a fixture file, as f32, through neurite-nn's public safetensors reader.
 fn read_io(name: &str) -> Vec<(String, Tensor<f32>)> {
-    let bytes = std::fs::read(data_path(name)).unwrap();
-    let st = SafeTensors::deserialize(&bytes).unwrap();
-    st.tensors()
-        .into_iter()
-        .map(|(n, v)| {
-            let data: Vec<f32> = v
-                .data()
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
-            (n, Tensor::from_vec(data, v.shape()).unwrap())
-        })
+    let sd = StateDict::load(data_path(name)).unwrap();
+    sd.iter()
+        .map(|(n, t)| (n.to_string(), t.to_float().unwrap()))
         .collect()
 }
 
@@ -70,6 +61,32 @@ fn pytorch_weights_load_and_outputs_agree() {
         let mut layer =
             Recurrent::<f32>::new(kind, &config, &mut neurite_tensor::Rng::new(0)).unwrap();
         load_params(&mut layer, data_path(&format!("{file}.safetensors"))).unwrap();
+        // The same layer built straight from the file's tensors, without an Rng.
+        let sd = StateDict::load(data_path(&format!("{file}.safetensors"))).unwrap();
+        let cells = (0..4)
+            .map(|i| {
+                let sfx = format!("_l{}{}", i / 2, if i % 2 == 1 { "_reverse" } else { "" });
+                let t = |n: &str| {
+                    sd.require(&format!("{n}{sfx}"))
+                        .unwrap()
+                        .to_float()
+                        .unwrap()
+                };
+                CellParams::from_tensors(t("weight_ih"), t("weight_hh"), t("bias_ih"), t("bias_hh"))
+            })
+            .collect::<Vec<_>>();
+        let direct = Recurrent::<f32>::from_params(kind, &config, cells.clone()).unwrap();
+        assert_eq!(state_dict(&direct), state_dict(&layer), "{file}");
+        let mut short = cells.clone();
+        short.pop();
+        assert!(Recurrent::<f32>::from_params(kind, &config, short).is_err());
+        let mut bad = cells;
+        bad[2].bias_hh = neurite_autograd::Parameter::new(Tensor::zeros(&[3]));
+        let e = Recurrent::<f32>::from_params(kind, &config, bad)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("layer 1") && e.contains("bias_hh"), "{e}");
         let io = read_io(&format!("{file}_io.safetensors"));
         let lengths: Vec<usize> = get(&io, "lengths")
             .to_vec()

@@ -259,12 +259,14 @@ pub(crate) fn lift(win: &Window1d) -> Window2d {
 }
 
 /// Product of dimensions, or a typed error when it overflows or when a buffer of that many
-/// `f64` could not exist (more than `isize::MAX` bytes: `vec!` would panic).
+/// `f64` could never be held by this process ([`crate::alloc::check_bytes`]).
 pub(crate) fn checked_len(op: &'static str, dims: &[usize]) -> Result<usize> {
-    dims.iter()
+    let n = dims
+        .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .filter(|&n| n <= isize::MAX as usize / std::mem::size_of::<f64>())
-        .ok_or_else(|| TensorError::invalid(op, format!("shape {dims:?} has too many elements")))
+        .ok_or_else(|| TensorError::invalid(op, format!("shape {dims:?} has too many elements")))?;
+    crate::alloc::check_bytes::<f64>(&format!("{op}: a buffer of shape {dims:?}"), n)?;
+    Ok(n)
 }
 
 /// Runs `f(src_plane, dst_plane)` for every plane, in parallel above the size threshold.

@@ -64,6 +64,25 @@ pub enum TensorError {
         /// The shape that came.
         got: Vec<usize>,
     },
+    /// A shape whose element count overflows `usize`: no buffer could hold it.
+    #[error("{what}: shape {shape:?} has more elements than a buffer can hold")]
+    TooLarge {
+        /// The tensor, layer or buffer requested.
+        what: String,
+        /// The shape that came.
+        shape: Vec<usize>,
+    },
+    /// An allocation this process cannot make: more than [`crate::alloc::memory_limit`], or
+    /// refused by the system (see [`crate::alloc`]).
+    #[error("{what}: out of memory: {bytes} bytes requested; this process can hold at most {limit} bytes (physical memory plus swap, or ulimit -v), less what is in use")]
+    OutOfMemory {
+        /// The tensor, layer or buffer requested.
+        what: String,
+        /// The bytes requested (`u64::MAX` when beyond it).
+        bytes: u64,
+        /// [`crate::alloc::memory_limit`].
+        limit: u64,
+    },
     /// A parameter (stride, kernel size, probability, …) outside its valid range.
     #[error("{op}: invalid argument: {message}")]
     InvalidArgument {

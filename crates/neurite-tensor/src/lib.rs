@@ -43,9 +43,11 @@
 //! # Ok::<(), neurite_tensor::TensorError>(())
 //! ```
 
+pub mod alloc;
 pub mod conv;
 mod error;
 mod float;
+pub mod fs;
 pub mod matmul;
 pub mod memory;
 mod ops;
@@ -68,3 +70,8 @@ pub use parallel::{num_threads, set_num_threads};
 pub use pool::{MaxPoolOutput, PadCount};
 pub use rng::Rng;
 pub use tensor::Tensor;
+
+/// The README's examples, compiled and run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

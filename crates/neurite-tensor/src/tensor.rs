@@ -81,19 +81,59 @@ impl<T: Float> Tensor<T> {
         Self::from_array(ArrayD::from_elem(IxDyn(&[]), v))
     }
 
-    /// Zeros.
+    /// Zeros. For a shape the program chose; a shape from input goes to [`Tensor::try_zeros`].
+    ///
+    /// # Panics
+    /// When no buffer of `shape` can be allocated (see [`Tensor::try_full`]).
     pub fn zeros(shape: &[usize]) -> Self {
         Self::full(shape, T::ZERO)
     }
 
-    /// Ones.
+    /// Ones. For a shape the program chose; a shape from input goes to [`Tensor::try_full`].
+    ///
+    /// # Panics
+    /// When no buffer of `shape` can be allocated (see [`Tensor::try_full`]).
     pub fn ones(shape: &[usize]) -> Self {
         Self::full(shape, T::ONE)
     }
 
-    /// Every element `value`.
+    /// Every element `value`. For a shape the program chose; a shape from input goes to
+    /// [`Tensor::try_full`], its checked twin.
+    ///
+    /// # Panics
+    /// When no buffer of `shape` can be allocated, with the message of [`Tensor::try_full`]'s
+    /// error.
     pub fn full(shape: &[usize], value: T) -> Self {
-        Self::from_array(ArrayD::from_elem(IxDyn(shape), value))
+        match Self::try_full(shape, value) {
+            Ok(t) => t,
+            // ok: the documented panicking form; user-given shapes go through try_full.
+            Err(e) => panic!("Tensor::full: {e} (use Tensor::try_full for shapes from input)"),
+        }
+    }
+
+    /// Zeros, or a typed error when the shape cannot be held: [`TensorError::TooLarge`] when
+    /// its element count overflows, [`TensorError::OutOfMemory`] when its bytes are beyond
+    /// what this process can hold or the allocator refuses them (see [`crate::alloc`]).
+    ///
+    /// ```
+    /// use neurite_tensor::{Tensor, TensorError};
+    /// assert_eq!(Tensor::<f32>::try_zeros(&[2, 3])?.shape(), &[2, 3]);
+    /// assert!(matches!(Tensor::<f32>::try_zeros(&[usize::MAX, 2]), Err(TensorError::TooLarge { .. })));
+    /// assert!(matches!(Tensor::<f32>::try_zeros(&[1 << 50]), Err(TensorError::OutOfMemory { .. })));
+    /// # Ok::<(), TensorError>(())
+    /// ```
+    pub fn try_zeros(shape: &[usize]) -> Result<Self> {
+        Self::try_full(shape, T::ZERO)
+    }
+
+    /// Every element `value`, or a typed error when the shape cannot be held (as
+    /// [`Tensor::try_zeros`]).
+    pub fn try_full(shape: &[usize], value: T) -> Result<Self> {
+        let n = crate::alloc::checked_elements("tensor", shape)?;
+        let what = || format!("tensor of shape {shape:?}");
+        crate::alloc::check_bytes::<T>(&what(), n)?;
+        let v = crate::alloc::try_vec(&what(), n, value)?;
+        Self::from_vec(v, shape)
     }
 
     /// 0, 1, …, n−1.

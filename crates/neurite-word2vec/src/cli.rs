@@ -1,7 +1,13 @@
 //! The command line of `neurite-word2vec`: word2vec.c's flags (a drop-in replacement) plus the
-//! subcommands `similar`, `analogy`, `evaluate` and `plot`. Parsing is here, in the library,
-//! so that it is tested; the binary only calls [`run`].
+//! subcommands `similar`, `analogy`, `doesnt-match`, `evaluate`, `plot` and `phrase`
+//! (word2phrase.c's command line). Parsing is here,
+//! in the library, so that it is tested; the binary only calls [`run_os`].
+//!
+//! Arguments are `OsString`s: file names and words need not be UTF-8 (words are looked up as
+//! the bytes given, as word2vec.c does); flags and numbers must be, and every number is
+//! checked (range, sign, NaN) with an error naming its flag.
 
+use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -12,7 +18,7 @@ use crate::evaluate::{
     evaluate_analogies, evaluate_analogies_file, evaluate_similarity, evaluate_similarity_file,
 };
 use crate::train::Word2Vec;
-use crate::vectors::KeyedVectors;
+use crate::vectors::{KeyedVectors, LoadOptions};
 use crate::vocab::Vocabulary;
 
 /// Usage text, every flag with its default (as word2vec.c prints it).
@@ -58,18 +64,105 @@ Training:
     -no-shrink          always use the full window (no soft window)
   Without -train, the embedded 1M-word public-domain corpus is used when -output is given.
 
-Using vectors (text or binary, detected):
-  neurite-word2vec similar <vectors> <word> [<topn>=10]
-  neurite-word2vec analogy <vectors> <a> <b> <c> [<topn>=5]        words nearest a − b + c
+Using vectors (text or binary, detected; gzip-compressed too). Every command takes
+--limit <n> (read only the first n vectors, as gensim's `limit`):
+  neurite-word2vec similar <vectors> [+]<word>... [-<word>...] [--topn <n>=10]
+                        [--restrict <n>] [--cosmul]
+                        words nearest the mean of the +words minus the -words (gensim's
+                        most_similar; --cosmul: most_similar_cosmul); `similar <vectors>
+                        <word> <topn>` also works
+  neurite-word2vec analogy <vectors> <a> <b> <c> [<topn>=5] [--cosmul]  words nearest a − b + c
+  neurite-word2vec doesnt-match <vectors> <word>...                 the word that does not fit
   neurite-word2vec evaluate <vectors> [-questions <file>] [-pairs <file>] [-restrict <n>=30000]
-                        defaults: the embedded questions-words.txt and wordsim353.tsv
+                        defaults: the embedded questions-words.txt and wordsim353.tsv;
+                        analogies are scored by 3CosAdd and 3CosMul
   neurite-word2vec plot <vectors> <out.svg> <word>...               2-D PCA of the words
+  neurite-word2vec info <vectors>                                   words and dimension
+
+Phrases (word2phrase.c's tool; run again on its output for longer phrases):
+  neurite-word2vec phrase -train <file> -output <file> [-min-count <int>=5]
+                        [-threshold <float>=100] [-debug <int>=2] [-scoring word2phrase|gensim|npmi]
+                        [-prune-at <entries>=350000000]
+                        joins pairs a b into a_b when (count(ab) − min-count) / (count(a)·count(b))
+                        · words > threshold; output identical to word2phrase.c's
 ";
 
 fn parse<T: std::str::FromStr>(flag: &'static str, v: &str) -> Result<T> {
     v.parse()
         .map_err(|_| Error::config(flag, v, "a number of the right kind"))
 }
+
+/// An argument as UTF-8 text, or an error naming `what`.
+fn utf8<'a>(what: &'static str, a: &'a OsStr) -> Result<&'a str> {
+    a.to_str()
+        .ok_or_else(|| Error::config(what, a.to_string_lossy(), "UTF-8 text"))
+}
+
+/// A number argument of `flag`, checked.
+fn number<T: std::str::FromStr>(flag: &'static str, a: &OsStr) -> Result<T> {
+    parse(flag, utf8(flag, a)?)
+}
+
+/// An argument as the bytes given (a word to look up).
+fn arg_bytes(a: &OsStr) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        std::os::unix::ffi::OsStrExt::as_bytes(a).to_vec()
+    }
+    #[cfg(not(unix))]
+    {
+        a.to_string_lossy().into_owned().into_bytes()
+    }
+}
+
+/// The command-line flag of a [`TrainConfig`] field, for errors.
+fn flag_of(field: &'static str) -> &'static str {
+    match field {
+        "dim" => "size",
+        "epochs" => "iter",
+        "max_sentence_len" => "max-sentence",
+        "init_range" => "init-range",
+        "sync_words" => "sync-words",
+        "sync_hot_rows" => "sync-hot-rows",
+        "sync_cold_rounds" => "sync-cold-rounds",
+        "private_rows" => "private-rows",
+        "reference_fma" => "reference",
+        other => other,
+    }
+}
+
+/// The training flags that take a value (without their dash).
+const FLAGS: [&str; 29] = [
+    "train",
+    "output",
+    "size",
+    "window",
+    "sample",
+    "hs",
+    "negative",
+    "threads",
+    "iter",
+    "min-count",
+    "max-vocab",
+    "alpha",
+    "binary",
+    "cbow",
+    "save-vocab",
+    "read-vocab",
+    "debug",
+    "seed",
+    "deterministic",
+    "init-range",
+    "private-rows",
+    "max-sentence",
+    "sync-words",
+    "sync-hot-rows",
+    "sync-cold-rounds",
+    "reference",
+    "no-shrink",
+    "h",
+    "help",
+];
 
 /// Options of a training run from the command line.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,7 +182,8 @@ pub struct TrainArgs {
 }
 
 /// Parses word2vec.c-style flags (`-size 100`, also accepted with two dashes).
-pub fn parse_train_args(args: &[String]) -> Result<TrainArgs> {
+pub fn parse_train_args(args: &[impl AsRef<OsStr>]) -> Result<TrainArgs> {
+    let args: Vec<&OsStr> = args.iter().map(|a| a.as_ref()).collect();
     let mut t = TrainArgs {
         train: None,
         output: None,
@@ -105,14 +199,14 @@ pub fn parse_train_args(args: &[String]) -> Result<TrainArgs> {
     let mut seen: Vec<&str> = Vec::new();
     let mut i = 0;
     while i < args.len() {
-        let flag = args[i].trim_start_matches('-');
+        let flag = utf8("flag", args[i])?.trim_start_matches('-');
         // word2vec.c silently takes the first of two equal flags; neither choice is obvious.
         if seen.contains(&flag) {
-            return Err(Error::InvalidConfig {
-                name: "flag",
-                value: args[i].clone(),
-                expected: "each flag at most once",
-            });
+            return Err(Error::config(
+                "flag",
+                args[i].to_string_lossy(),
+                "each flag at most once",
+            ));
         }
         seen.push(flag);
         if flag == "no-shrink" {
@@ -123,15 +217,29 @@ pub fn parse_train_args(args: &[String]) -> Result<TrainArgs> {
         if flag == "h" || flag == "help" {
             return Err(Error::config("help", "requested", "see the usage text"));
         }
-        let value = args.get(i + 1).ok_or(Error::InvalidConfig {
-            name: "arguments",
-            value: args[i].clone(),
-            expected: "a value after each flag",
+        let os_value = *args.get(i + 1).ok_or_else(|| {
+            Error::config(
+                "arguments",
+                args[i].to_string_lossy(),
+                "a value after each flag",
+            )
         })?;
+        // Paths are taken as given; every other value must be text.
+        if let Some(slot) = match flag {
+            "train" => Some(&mut t.train),
+            "output" => Some(&mut t.output),
+            "save-vocab" => Some(&mut t.save_vocab),
+            "read-vocab" => Some(&mut t.read_vocab),
+            _ => None,
+        } {
+            *slot = Some(PathBuf::from(os_value));
+            i += 2;
+            continue;
+        }
+        let name = FLAGS.iter().copied().find(|f| *f == flag).unwrap_or("flag");
+        let value = utf8(name, os_value)?;
         let c = &mut t.config;
         match flag {
-            "train" => t.train = Some(value.into()),
-            "output" => t.output = Some(value.into()),
             "size" => c.dim = parse("size", value)?,
             "window" => c.window = parse("window", value)?,
             "sample" => c.sample = parse("sample", value)?,
@@ -144,8 +252,6 @@ pub fn parse_train_args(args: &[String]) -> Result<TrainArgs> {
             "alpha" => c.alpha = Some(parse("alpha", value)?),
             "binary" => t.binary = parse::<u8>("binary", value)? != 0,
             "cbow" => cbow = parse::<u8>("cbow", value)? != 0,
-            "save-vocab" => t.save_vocab = Some(value.into()),
-            "read-vocab" => t.read_vocab = Some(value.into()),
             "debug" => c.progress = parse::<u32>("debug", value)? > 0,
             "seed" => c.seed = parse("seed", value)?,
             "deterministic" => {
@@ -172,11 +278,11 @@ pub fn parse_train_args(args: &[String]) -> Result<TrainArgs> {
                 };
             }
             _ => {
-                return Err(Error::InvalidConfig {
-                    name: "flag",
-                    value: args[i].clone(),
-                    expected: "one of the flags in the usage text",
-                })
+                return Err(Error::config(
+                    "flag",
+                    args[i].to_string_lossy(),
+                    "one of the flags in the usage text",
+                ))
             }
         }
         i += 2;
@@ -186,15 +292,61 @@ pub fn parse_train_args(args: &[String]) -> Result<TrainArgs> {
     } else {
         Architecture::SkipGram
     };
-    t.config.validate()?;
+    // Errors name the flag, not the field.
+    t.config.validate().map_err(|e| match e {
+        Error::InvalidConfig {
+            name,
+            value,
+            expected,
+        } => Error::InvalidConfig {
+            name: flag_of(name),
+            value,
+            expected,
+        },
+        e => e,
+    })?;
     Ok(t)
+}
+
+/// The error for a default that needs the `embedded-data` feature when it is off.
+#[cfg(not(feature = "embedded-data"))]
+fn not_embedded(flag: &'static str) -> Error {
+    Error::InvalidConfig {
+        name: flag,
+        value: "(not given)".into(),
+        expected: "a file: this build has no embedded data (feature `embedded-data` is off)",
+    }
+}
+
+/// The embedded corpus, the default without `-train`.
+fn embedded_corpus() -> Result<Corpus> {
+    #[cfg(feature = "embedded-data")]
+    return Corpus::embedded();
+    #[cfg(not(feature = "embedded-data"))]
+    Err(not_embedded("-train"))
+}
+
+/// The embedded analogy questions, the default without `-questions`.
+fn embedded_questions() -> Result<String> {
+    #[cfg(feature = "embedded-data")]
+    return crate::data::questions_words();
+    #[cfg(not(feature = "embedded-data"))]
+    Err(not_embedded("-questions"))
+}
+
+/// The embedded WordSim-353 pairs, the default without `-pairs`.
+fn embedded_pairs() -> Result<String> {
+    #[cfg(feature = "embedded-data")]
+    return Ok(crate::data::wordsim353().to_owned());
+    #[cfg(not(feature = "embedded-data"))]
+    Err(not_embedded("-pairs"))
 }
 
 /// Trains as word2vec.c's main does, and saves what was asked for.
 pub fn run_train(t: &TrainArgs, out: &mut dyn Write) -> Result<()> {
     let corpus = match &t.train {
         Some(p) => Corpus::file(p),
-        None => Corpus::embedded()?,
+        None => embedded_corpus()?,
     };
     if t.config.progress {
         let _ = writeln!(
@@ -202,6 +354,10 @@ pub fn run_train(t: &TrainArgs, out: &mut dyn Write) -> Result<()> {
             "Starting training using file {}",
             corpus.path().display()
         );
+    }
+    // A typo in an output path must not cost the run: check before any work.
+    for p in [&t.output, &t.save_vocab].into_iter().flatten() {
+        crate::io::check_writable(p)?;
     }
     let reference = t.config.reference_parity;
     let vocab = match &t.read_vocab {
@@ -247,86 +403,245 @@ pub fn run_train(t: &TrainArgs, out: &mut dyn Write) -> Result<()> {
 
 /// Runs the command line (`args` without the program name), writing results to `out`.
 pub fn run(args: &[String], out: &mut dyn Write) -> Result<()> {
+    let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+    run_os(&args, out)
+}
+
+/// `phrase`: word2phrase.c's command line.
+fn run_phrase(args: &[OsString], out: &mut dyn Write) -> Result<()> {
+    let mut train = None;
+    let mut output = None;
+    let mut debug = 2u32;
+    let mut o = crate::phrases::PhraseOptions::default();
+    let mut i = 0;
+    while i < args.len() {
+        let flag = utf8("flag", &args[i])?.trim_start_matches('-');
+        let v = args.get(i + 1).ok_or_else(|| {
+            Error::config("arguments", flag.to_string(), "a value after each flag")
+        })?;
+        match flag {
+            "train" => train = Some(PathBuf::from(v)),
+            "output" => output = Some(PathBuf::from(v)),
+            "min-count" => o.min_count = number("min-count", v)?,
+            "threshold" => o.threshold = number("threshold", v)?,
+            "debug" => debug = number("debug", v)?,
+            "prune-at" => o.prune_at = number("prune-at", v)?,
+            "scoring" => {
+                o.scoring = match utf8("scoring", v)? {
+                    "word2phrase" => crate::phrases::PhraseScoring::Word2Phrase,
+                    "gensim" | "default" => crate::phrases::PhraseScoring::Gensim,
+                    "npmi" => crate::phrases::PhraseScoring::Npmi,
+                    other => {
+                        return Err(Error::config(
+                            "scoring",
+                            other,
+                            "word2phrase, gensim or npmi",
+                        ))
+                    }
+                }
+            }
+            _ => {
+                return Err(Error::config(
+                    "flag",
+                    flag.to_string(),
+                    "-train, -output, -min-count, -threshold, -debug, -scoring or -prune-at",
+                ))
+            }
+        }
+        i += 2;
+    }
+    let usage = "phrase -train <file> -output <file> [-min-count <n>] [-threshold <x>]";
+    let (Some(train), Some(output)) = (train, output) else {
+        return Err(Error::config(
+            "arguments",
+            "-train or -output missing",
+            usage,
+        ));
+    };
+    if o.threshold.is_nan() {
+        return Err(Error::config("threshold", o.threshold, "a finite number"));
+    }
+    let phrases = crate::phrases::phrase_file(&train, &output, &o)?;
     let io = |e: std::io::Error| Error::io("<stdout>", e);
-    let need = |n: usize, what: &'static str| -> Result<()> {
-        if args.len() < n {
-            Err(Error::InvalidConfig {
-                name: "arguments",
-                value: args.join(" "),
-                expected: what,
-            })
+    if debug > 0 {
+        writeln!(out, "Words in train file: {}", phrases.train_words()).map_err(io)?;
+        if debug > 1 {
+            for (p, s) in phrases.top(20) {
+                writeln!(out, "{p:<30} {s:.2}").map_err(io)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Options of the commands that use vectors: `--limit`, `--topn`, `--restrict`, `--cosmul`
+/// (with one dash or two), taken out of the arguments.
+struct QueryOptions {
+    limit: Option<usize>,
+    topn: Option<usize>,
+    restrict: Option<usize>,
+    cosmul: bool,
+}
+
+/// Splits `args` into the query options and the other arguments. Single-dash options are
+/// taken only where `single_dash` (in `similar`, `-word` is a negative word).
+fn query_options(args: &[OsString], single_dash: bool) -> Result<(QueryOptions, Vec<&OsStr>)> {
+    let mut o = QueryOptions {
+        limit: None,
+        topn: None,
+        restrict: None,
+        cosmul: false,
+    };
+    let mut rest = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].to_str().unwrap_or("");
+        let name = a
+            .strip_prefix("--")
+            .or_else(|| a.strip_prefix('-').filter(|_| single_dash));
+        let value = |flag: &'static str| -> Result<usize> {
+            let v = args
+                .get(i + 1)
+                .ok_or_else(|| Error::config(flag, "nothing", "a number after the flag"))?;
+            number(flag, v)
+        };
+        match name {
+            Some("limit") => o.limit = Some(value("limit")?),
+            Some("topn") => o.topn = Some(value("topn")?),
+            Some("restrict") => o.restrict = Some(value("restrict")?),
+            Some("cosmul") => {
+                o.cosmul = true;
+                i += 1;
+                continue;
+            }
+            _ => {
+                rest.push(args[i].as_os_str());
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    Ok((o, rest))
+}
+
+fn load(path: &OsStr, o: &QueryOptions) -> Result<KeyedVectors> {
+    KeyedVectors::load_with(PathBuf::from(path), &LoadOptions::limit(o.limit))
+}
+
+/// Runs the command line from the arguments as the operating system gave them.
+pub fn run_os(args: &[OsString], out: &mut dyn Write) -> Result<()> {
+    let io = |e: std::io::Error| Error::io("<stdout>", e);
+    let need = |rest: &[&OsStr], n: usize, what: &'static str| -> Result<()> {
+        if rest.len() < n {
+            let given: Vec<String> = args.iter().map(|a| a.to_string_lossy().into()).collect();
+            Err(Error::config("arguments", given.join(" "), what))
         } else {
             Ok(())
         }
     };
-    match args.first().map(String::as_str) {
-        None | Some("-h") | Some("--help") | Some("help") => {
+    let print = |out: &mut dyn Write, found: Vec<(String, f32)>| -> Result<()> {
+        for (w, s) in found {
+            writeln!(out, "{w:<20} {s:.4}").map_err(io)?;
+        }
+        Ok(())
+    };
+    match args.first().map(|a| a.to_str()) {
+        None | Some(Some("-h" | "--help" | "help")) => {
             out.write_all(USAGE.as_bytes()).map_err(io)?;
             Ok(())
         }
-        Some("similar") => {
-            need(3, "similar <vectors> <word> [<topn>]")?;
-            let kv = KeyedVectors::load(&args[1])?;
-            let topn = args
-                .get(3)
-                .map(|s| parse("topn", s))
-                .transpose()?
-                .unwrap_or(10);
-            for (w, s) in kv.most_similar(&args[2], topn)? {
-                writeln!(out, "{w:<20} {s:.4}").map_err(io)?;
+        Some(Some("similar")) => {
+            let (o, rest) = query_options(&args[1..], false)?;
+            let usage = "similar <vectors> [+]<word>... [-<word>...] [--topn <n>]";
+            need(&rest, 2, usage)?;
+            let kv = load(rest[0], &o)?;
+            let mut words = &rest[1..];
+            let mut topn = o.topn.unwrap_or(10);
+            // The older form `similar <vectors> <word> <topn>`.
+            if words.len() == 2 && o.topn.is_none() {
+                if let Some(n) = words[1].to_str().and_then(|n| n.parse::<usize>().ok()) {
+                    if kv.index_bytes(&arg_bytes(words[1])).is_none() {
+                        topn = n;
+                        words = &words[..1];
+                    }
+                }
             }
+            let (mut positive, mut negative) = (Vec::new(), Vec::new());
+            for w in words {
+                let b = arg_bytes(w);
+                match b.first() {
+                    Some(b'+') if b.len() > 1 => positive.push(b[1..].to_vec()),
+                    Some(b'-') if b.len() > 1 => negative.push(b[1..].to_vec()),
+                    _ => positive.push(b),
+                }
+            }
+            let found = if o.cosmul {
+                kv.most_similar_cosmul(&positive, &negative, topn, o.restrict)?
+            } else {
+                kv.most_similar_to(&positive, &negative, topn, o.restrict)?
+            };
+            print(out, found)
+        }
+        Some(Some("analogy")) => {
+            let (o, rest) = query_options(&args[1..], true)?;
+            need(&rest, 4, "analogy <vectors> <a> <b> <c> [<topn>]")?;
+            let kv = load(rest[0], &o)?;
+            let topn = match rest.get(4) {
+                Some(n) => number("topn", n)?,
+                None => o.topn.unwrap_or(5),
+            };
+            let [a, b, c] = [1, 2, 3].map(|k| arg_bytes(rest[k]));
+            // a − b + c: a and c positive, b negative, over unit vectors.
+            let found = if o.cosmul {
+                kv.most_similar_cosmul(&[a, c], &[b], topn, o.restrict)?
+            } else {
+                kv.most_similar_to(&[a, c], &[b], topn, o.restrict)?
+            };
+            print(out, found)
+        }
+        Some(Some("doesnt-match")) => {
+            let (o, rest) = query_options(&args[1..], true)?;
+            need(&rest, 3, "doesnt-match <vectors> <word> <word>...")?;
+            let kv = load(rest[0], &o)?;
+            let words: Vec<Vec<u8>> = rest[1..].iter().map(|w| arg_bytes(w)).collect();
+            writeln!(out, "{}", kv.doesnt_match(&words)?).map_err(io)?;
             Ok(())
         }
-        Some("analogy") => {
-            need(5, "analogy <vectors> <a> <b> <c> [<topn>]")?;
-            let kv = KeyedVectors::load(&args[1])?;
-            let topn = args
-                .get(5)
-                .map(|s| parse("topn", s))
-                .transpose()?
-                .unwrap_or(5);
-            for (w, s) in kv.analogy(&args[2], &args[3], &args[4], topn)? {
-                writeln!(out, "{w:<20} {s:.4}").map_err(io)?;
-            }
-            Ok(())
-        }
-        Some("evaluate") => {
-            need(
-                2,
-                "evaluate <vectors> [-questions <file>] [-pairs <file>] [-restrict <n>]",
-            )?;
-            let kv = KeyedVectors::load(&args[1])?;
+        Some(Some("evaluate")) => {
+            let (o, rest) = query_options(&args[1..], true)?;
+            let usage = "evaluate <vectors> [-questions <file>] [-pairs <file>] [-restrict <n>]";
+            need(&rest, 1, usage)?;
+            let kv = load(rest[0], &o)?;
             let mut questions = None;
             let mut pairs = None;
-            let mut restrict = 30_000usize;
-            let mut i = 2;
-            while i < args.len() {
-                let v = args.get(i + 1).ok_or(Error::InvalidConfig {
-                    name: "arguments",
-                    value: args[i].clone(),
-                    expected: "a value after each flag",
-                })?;
-                match args[i].trim_start_matches('-') {
+            let restrict = o.restrict.unwrap_or(30_000);
+            let mut i = 1;
+            while i < rest.len() {
+                let flag = utf8("flag", rest[i])?;
+                let v = rest
+                    .get(i + 1)
+                    .ok_or_else(|| Error::config("arguments", flag, "a value after each flag"))?;
+                match flag.trim_start_matches('-') {
                     "questions" => questions = Some(PathBuf::from(v)),
                     "pairs" => pairs = Some(PathBuf::from(v)),
-                    "restrict" => restrict = parse("restrict", v)?,
                     _ => {
-                        return Err(Error::InvalidConfig {
-                            name: "flag",
-                            value: args[i].clone(),
-                            expected: "-questions, -pairs or -restrict",
-                        })
+                        return Err(Error::config(
+                            "flag",
+                            flag,
+                            "-questions, -pairs, -restrict or -limit",
+                        ))
                     }
                 }
                 i += 2;
             }
             let analogies = match &questions {
                 Some(p) => evaluate_analogies_file(&kv, p, restrict)?,
-                None => evaluate_analogies(&kv, &crate::data::questions_words()?, restrict)?,
+                None => evaluate_analogies(&kv, &embedded_questions()?, restrict)?,
             };
             let sim = match &pairs {
                 Some(p) => evaluate_similarity_file(&kv, p, restrict)?,
-                None => evaluate_similarity(&kv, crate::data::wordsim353(), restrict)?,
+                None => evaluate_similarity(&kv, &embedded_pairs()?, restrict)?,
             };
             write!(out, "{}", analogies.table()).map_err(io)?;
             writeln!(
@@ -337,20 +652,41 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<()> {
             .map_err(io)?;
             writeln!(
                 out,
-                "result: analogy_accuracy={:.4} analogy_questions={} spearman={:.4}",
+                "result: analogy_accuracy={:.4} analogy_accuracy_cosmul={:.4} analogy_questions={} spearman={:.4}",
                 analogies.accuracy(),
+                analogies.accuracy_cosmul(),
                 analogies.total().evaluated,
                 sim.spearman
             )
             .map_err(io)?;
             Ok(())
         }
-        Some("plot") => {
-            need(5, "plot <vectors> <out.svg> <word> <word>...")?;
-            let kv = KeyedVectors::load(&args[1])?;
-            let words: Vec<&str> = args[3..].iter().map(String::as_str).collect();
-            crate::plot::save_pca_svg(&kv, &words, &args[2])?;
-            writeln!(out, "wrote {}", args[2]).map_err(io)?;
+        Some(Some("phrase")) => run_phrase(&args[1..], out),
+        Some(Some("info")) => {
+            let (o, rest) = query_options(&args[1..], true)?;
+            need(&rest, 1, "info <vectors> [--limit <n>]")?;
+            let kv = load(rest[0], &o)?;
+            writeln!(
+                out,
+                "{} words × {} dimensions ({} bytes of vectors)",
+                kv.len(),
+                kv.dim(),
+                kv.vectors().len() * 4
+            )
+            .map_err(io)?;
+            Ok(())
+        }
+        Some(Some("plot")) => {
+            let (o, rest) = query_options(&args[1..], true)?;
+            need(&rest, 4, "plot <vectors> <out.svg> <word> <word>...")?;
+            let kv = load(rest[0], &o)?;
+            let words: Vec<String> = rest[2..]
+                .iter()
+                .map(|w| utf8("word", w).map(String::from))
+                .collect::<Result<_>>()?;
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            crate::plot::save_pca_svg(&kv, &words, PathBuf::from(rest[1]))?;
+            writeln!(out, "wrote {}", PathBuf::from(rest[1]).display()).map_err(io)?;
             Ok(())
         }
         Some(_) => run_train(&parse_train_args(args)?, out),
@@ -485,6 +821,168 @@ mod tests {
         assert!(String::from_utf8(out)
             .unwrap()
             .contains("result: analogy_accuracy="));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn flag_error(cmd: &str) -> &'static str {
+        match parse_train_args(&args(cmd)) {
+            Err(Error::InvalidConfig { name, .. }) => name,
+            other => panic!("{cmd}: expected an invalid setting, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn numbers_are_checked_and_errors_name_the_flag() {
+        for (cmd, flag) in [
+            ("-size 1000000000", "size"),
+            ("-size -5", "size"),
+            ("-negative 1000000000000", "negative"),
+            ("-threads 100000", "threads"),
+            ("-max-sentence 1000000000000", "max-sentence"),
+            ("-window 1e3", "window"),
+            ("-iter 1e30", "iter"),
+            ("-iter 0", "iter"),
+            ("-alpha nan", "alpha"),
+            ("-alpha -0.1", "alpha"),
+            ("-sample NaN", "sample"),
+            ("-init-range inf", "init-range"),
+            ("-binary -1", "binary"),
+        ] {
+            assert_eq!(flag_error(cmd), flag, "{cmd}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn arguments_need_not_be_utf8() {
+        use std::os::unix::ffi::OsStringExt;
+        let dir = std::env::temp_dir().join(format!("neurite-w2v-os-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // A Latin-1 file name and a Latin-1 word.
+        let mut name = dir.clone().into_os_string().into_vec();
+        name.extend_from_slice(b"/v\xe9.bin");
+        let path = OsString::from_vec(name);
+        let kv = KeyedVectors::from_byte_words(
+            [&b"\xe9t\xe9"[..], b"b", b"c"],
+            2,
+            vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0],
+        )
+        .unwrap();
+        kv.save_binary(PathBuf::from(&path)).unwrap();
+        let a = |v: &[&[u8]]| -> Vec<OsString> {
+            v.iter().map(|b| OsString::from_vec(b.to_vec())).collect()
+        };
+        let mut out = Vec::new();
+        let mut cmd = a(&[b"similar"]);
+        cmd.push(path.clone());
+        cmd.extend(a(&[b"\xe9t\xe9", b"--topn", b"1"]));
+        run_os(&cmd, &mut out).unwrap();
+        assert!(String::from_utf8(out).unwrap().starts_with('b'));
+        // A non-UTF-8 number is an error naming its flag, not a panic.
+        assert!(matches!(
+            parse_train_args(&a(&[b"-size", b"1\xff"])),
+            Err(Error::InvalidConfig { name: "size", .. })
+        ));
+        assert!(parse_train_args(&a(&[b"-\xff", b"1"])).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_unwritable_output_fails_before_training() {
+        let dir = std::env::temp_dir().join(format!("neurite-w2v-unw-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let corpus = dir.join("c.txt");
+        std::fs::write(&corpus, "a b c\n".repeat(10)).unwrap();
+        let cmd = format!(
+            "-train {} -output {}/no/such/dir/v.bin -min-count 1 -debug 0 -save-vocab {}",
+            corpus.display(),
+            dir.display(),
+            dir.join("vocab.txt").display()
+        );
+        assert!(matches!(
+            run(&args(&cmd), &mut Vec::new()),
+            Err(Error::Io { .. })
+        ));
+        // Nothing was done: not even the vocabulary was saved.
+        assert!(!dir.join("vocab.txt").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn gensim_style_queries_from_the_command_line() {
+        let dir = std::env::temp_dir().join(format!("neurite-w2v-q-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("v.txt");
+        crate::vectors::tests::sample().save_text(&p).unwrap();
+        let lines = |cmd: String| -> Vec<String> {
+            let mut out = Vec::new();
+            run(&args(&cmd), &mut out).unwrap();
+            String::from_utf8(out)
+                .unwrap()
+                .lines()
+                .map(String::from)
+                .collect()
+        };
+        let v = p.display();
+        let l = lines(format!("similar {v} +king +woman -man --topn 1"));
+        assert!(l[0].starts_with("queen"), "{l:?}");
+        let l = lines(format!("similar {v} king woman -man --topn 2 --cosmul"));
+        assert_eq!(l.len(), 2);
+        // --limit reads only the first vectors: `woman` (the fifth) is not there.
+        let mut out = Vec::new();
+        let cmd = format!("similar {v} woman --limit 4");
+        assert!(matches!(
+            run(&args(&cmd), &mut out),
+            Err(Error::UnknownWord(_))
+        ));
+        assert_eq!(lines(format!("similar {v} king 2 --limit 4")).len(), 2);
+        let l = lines(format!("doesnt-match {v} king queen man woman --limit 5"));
+        assert_eq!(l.len(), 1);
+        assert_eq!(
+            l[0],
+            crate::vectors::tests::sample()
+                .doesnt_match(&["king", "queen", "man", "woman"])
+                .unwrap()
+        );
+        let l = lines(format!("analogy {v} king man woman 1 --limit 5"));
+        assert!(l[0].starts_with("queen"), "{l:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn phrase_subcommand_takes_word2phrase_flags() {
+        let dir = std::env::temp_dir().join(format!("neurite-w2v-ph-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (i, o) = (dir.join("in.txt"), dir.join("out.txt"));
+        std::fs::write(&i, "new york is big\nnew york is old\n".repeat(10)).unwrap();
+        let cmd = format!(
+            "phrase -train {} -output {} -min-count 2 -threshold 1 -debug 0",
+            i.display(),
+            o.display()
+        );
+        run(&args(&cmd), &mut Vec::new()).unwrap();
+        assert!(std::fs::read_to_string(&o)
+            .unwrap()
+            .starts_with(" new_york"));
+        for bad in [
+            "-threshold nan",
+            "-min-count -1",
+            "-scoring pmi",
+            "-bogus 1",
+        ] {
+            let cmd = format!(
+                "phrase -train {} -output {} {bad}",
+                i.display(),
+                o.display()
+            );
+            assert!(
+                matches!(
+                    run(&args(&cmd), &mut Vec::new()),
+                    Err(Error::InvalidConfig { .. })
+                ),
+                "{bad}"
+            );
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

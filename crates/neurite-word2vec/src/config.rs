@@ -93,15 +93,17 @@ impl DotRounding {
 pub struct TrainConfig {
     /// CBOW or skip-gram (`-cbow 1|0`, default CBOW).
     pub architecture: Architecture,
-    /// Vector dimension (`-size`, default 100).
+    /// Vector dimension (`-size`, default 100; at most [`MAX_DIM`]).
     pub dim: usize,
-    /// Maximum distance between the target word and a context word (`-window`, default 5).
+    /// Maximum distance between the target word and a context word (`-window`, default 5; at
+    /// most [`MAX_WINDOW`]).
     pub window: usize,
     /// Soft window: for each target a random effective window in `1..=window` (default on).
     pub shrink_window: bool,
     /// Sub-sampling threshold of frequent words (`-sample`, default 1e-3; 0 turns it off).
     pub sample: f64,
-    /// Negative samples per target (`-negative`, default 5; 0 turns negative sampling off).
+    /// Negative samples per target (`-negative`, default 5; 0 turns negative sampling off; at
+    /// most [`MAX_NEGATIVE`]).
     pub negative: usize,
     /// Hierarchical softmax over a Huffman tree (`-hs`, default off).
     pub hs: bool,
@@ -110,7 +112,7 @@ pub struct TrainConfig {
     /// Passes over the corpus (`-iter`, default 5). The learning rate falls linearly from
     /// `alpha` to `alpha`·1e-4 over all of them.
     pub epochs: usize,
-    /// Training threads (`-threads`, default 1).
+    /// Training threads (`-threads`, default 1; at most [`MAX_THREADS`]).
     pub threads: usize,
     /// How threads share the weights (default Hogwild).
     pub thread_mode: ThreadMode,
@@ -119,15 +121,7 @@ pub struct TrainConfig {
     /// `sync_words` in expectation (default 50,000). After every round the `sync_hot_rows`
     /// most-used rows are merged; the other rows every `sync_cold_rounds` rounds. Shorter
     /// rounds merge more often; longer ones let the copies drift apart before their changes
-    /// are summed, which costs accuracy. The figures below were measured with every row merged
-    /// after every round (`sync_cold_rounds` 1).
-    /// On corpus.txt (2 threads, 5 epochs, analogies within the top 30,000 words) CBOW NS
-    /// scored 0.2823 / 0.2853 / 0.2842 (seeds 1–3) with 50,000 against 0.2761 / 0.2807 /
-    /// 0.2725 with 100,000 (one thread: 0.2913 / 0.2912 / 0.2874), and skip-gram NS 0.2877 /
-    /// 0.2795 (seeds 1–2) against 0.2742 (seed 1), at 70% of Hogwild's speed against 75% (CBOW
-    /// NS, 1 epoch, medians of 7 alternating runs). With rounds of 100,000 kept words (rather
-    /// than words read), skip-gram's nearest neighbours of "father" on the embedded corpus
-    /// (2 threads, 2 epochs) were unrelated words.
+    /// are summed, which costs accuracy (the README's word2vec design notes have the figures).
     pub sync_words: u64,
     /// [`ThreadMode::Deterministic`]: rows of each matrix (the most frequent words, the
     /// Huffman nodes nearest the root) merged after every round (`-sync-hot-rows`, default
@@ -139,14 +133,7 @@ pub struct TrainConfig {
     /// merge costs memory traffic in proportion to the rows touched since the last one, most
     /// of which are rare words that one thread alone has touched, so merging them less often
     /// is most of the deterministic mode's speed; the copies of a rare word have little time to
-    /// drift apart.
-    ///
-    /// Measured on corpus.txt (CBOW NS, 2 threads, seeds 1–3, 5 epochs, analogies within the
-    /// top 30,000 words): 4096 hot rows and merges every 4 rounds scored 0.2797 / 0.2894 /
-    /// 0.2834, against 0.2823 / 0.2853 / 0.2842 with every row merged every round; speed
-    /// (1 epoch, medians of 9–11 alternating runs with Hogwild): 3.25M words/s against 2.91M,
-    /// Hogwild 3.3–3.6M. With 1024 hot rows and merges every 8 rounds the score fell to 0.2791
-    /// / 0.2756 / 0.2825.
+    /// drift apart (the README's word2vec design notes have the figures).
     pub sync_cold_rounds: usize,
     /// Hogwild on several threads: each thread trains its own copy of this many of the
     /// most-used rows of each matrix (the most frequent words, the Huffman nodes nearest the
@@ -174,7 +161,8 @@ pub struct TrainConfig {
     /// (the default); see [`ReferenceFma`] for GCC's `-O3 -march=native`. Only valid with
     /// `reference_parity`.
     pub reference_fma: ReferenceFma,
-    /// Sentences are cut after this many kept words (word2vec.c's `MAX_SENTENCE_LENGTH`, 1000).
+    /// Sentences are cut after this many kept words (word2vec.c's `MAX_SENTENCE_LENGTH`, 1000;
+    /// at most [`MAX_SENTENCE_LEN`]).
     pub max_sentence_len: usize,
     /// Print progress (percent, alpha, words/s per thread) on standard error.
     pub progress: bool,
@@ -211,6 +199,24 @@ impl Default for TrainConfig {
     }
 }
 
+/// Largest vector dimension: the largest the vector file readers accept.
+pub const MAX_DIM: usize = crate::vectors::format::MAX_DIM;
+
+/// Largest window: wider than any sentence can usefully be (and `position + window` never
+/// overflows).
+pub const MAX_WINDOW: usize = 1 << 20;
+
+/// Most negative samples per target word: word2vec.c's documentation recommends 5–20; beyond
+/// a thousand, a run does nothing but draw samples.
+pub const MAX_NEGATIVE: usize = 1000;
+
+/// Most training threads: each holds a corpus reader and its buffers, and far more threads
+/// than cores only contend.
+pub const MAX_THREADS: usize = 1024;
+
+/// Longest sentence, in kept words (word2vec.c's is 1000).
+pub const MAX_SENTENCE_LEN: usize = 1 << 24;
+
 /// Slots of word2vec.c's unigram table.
 pub(crate) const REFERENCE_TABLE_SIZE: usize = 100_000_000;
 
@@ -238,11 +244,47 @@ impl TrainConfig {
 
     /// Checks every setting; training calls it first.
     pub fn validate(&self) -> Result<()> {
-        if self.dim == 0 {
-            return Err(Error::config("dim", self.dim, "at least 1"));
+        if self.dim == 0 || self.dim > MAX_DIM {
+            return Err(Error::config("dim", self.dim, "in 1..=1048576 (MAX_DIM)"));
         }
-        if self.window == 0 {
-            return Err(Error::config("window", self.window, "at least 1"));
+        if self.window == 0 || self.window > MAX_WINDOW {
+            return Err(Error::config(
+                "window",
+                self.window,
+                "in 1..=1048576 (MAX_WINDOW)",
+            ));
+        }
+        if self.negative > MAX_NEGATIVE {
+            return Err(Error::config(
+                "negative",
+                self.negative,
+                "at most 1000 (MAX_NEGATIVE)",
+            ));
+        }
+        if self.threads > MAX_THREADS {
+            return Err(Error::config(
+                "threads",
+                self.threads,
+                "at most 1024 (MAX_THREADS)",
+            ));
+        }
+        if self.max_sentence_len > MAX_SENTENCE_LEN {
+            return Err(Error::config(
+                "max_sentence_len",
+                self.max_sentence_len,
+                "at most 16777216 (MAX_SENTENCE_LEN)",
+            ));
+        }
+        if self
+            .epochs
+            .checked_mul(self.threads.saturating_mul(64))
+            .is_none()
+        {
+            return Err(Error::config(
+                "epochs",
+                self.epochs,
+                "few enough that epochs × threads × 16 corpus parts fit in usize",
+            ));
         }
         if !(self.sample >= 0.0 && self.sample.is_finite()) {
             return Err(Error::config("sample", self.sample, "a finite number ≥ 0"));
@@ -326,11 +368,15 @@ impl TrainConfig {
     /// Bytes the model needs for a vocabulary of `vocab_len` words: the input vectors, the
     /// output vectors of each objective, the negative-sampling table, the Huffman codes, and
     /// one private copy of the weights per thread in the deterministic multi-threaded mode.
+    ///
+    /// Saturates at `u64::MAX` for sizes that cannot exist.
     pub fn memory_bytes(&self, vocab_len: usize) -> u64 {
-        let matrix = (vocab_len * self.dim * 4) as u64;
-        let outputs = matrix * (self.hs as u64 + (self.negative > 0) as u64);
+        let matrix = (vocab_len as u64)
+            .saturating_mul(self.dim as u64)
+            .saturating_mul(4);
+        let outputs = matrix.saturating_mul(self.hs as u64 + (self.negative > 0) as u64);
         let copies = if self.thread_mode == ThreadMode::Deterministic && self.threads > 1 {
-            self.threads as u64 * (matrix + outputs)
+            (self.threads as u64).saturating_mul(matrix.saturating_add(outputs))
         } else {
             0
         };
@@ -342,7 +388,11 @@ impl TrainConfig {
             vocab_len as u64 * 8
         };
         let huffman = if self.hs { vocab_len as u64 * 40 } else { 0 };
-        matrix + outputs + copies + table + huffman
+        matrix
+            .saturating_add(outputs)
+            .saturating_add(copies)
+            .saturating_add(table)
+            .saturating_add(huffman)
     }
 }
 

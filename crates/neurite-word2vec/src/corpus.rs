@@ -48,7 +48,9 @@ impl Corpus {
     }
 
     /// The embedded default corpus: 1,000,000 public-domain words (King James Bible, World English
-    /// Bible, Shakespeare and Milton), lower-case, one line.
+    /// Bible, Shakespeare and Milton), lower-case, one line. Needs the default-on `embedded-data`
+    /// feature.
+    #[cfg(feature = "embedded-data")]
     pub fn embedded() -> Result<Self> {
         Ok(Corpus::from_bytes(
             "<embedded corpus-pd-1m>",

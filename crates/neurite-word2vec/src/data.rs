@@ -1,15 +1,15 @@
-//! Data vendored into neurite so that a fresh clone trains and evaluates without downloads:
-//! the public-domain corpus, the Google analogy questions and WordSim-353 (see `data/` at the
-//! repository root and `../shared/data/text_corpus/README.md` for their sources).
+//! Data embedded in the crate so that it trains and evaluates without downloads: the
+//! public-domain corpus, the Google analogy questions and WordSim-353 (sources and licences in
+//! the crate's `data/README.md`). Present with the default-on `embedded-data` feature.
 
 use std::io::Read;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
-static CORPUS_PD_1M_GZ: &[u8] = include_bytes!("../../../data/corpus-pd-1m.txt.gz");
-static QUESTIONS_WORDS_GZ: &[u8] = include_bytes!("../../../data/questions-words.txt.gz");
-static WORDSIM353: &str = include_str!("../../../data/wordsim353.tsv");
+static CORPUS_PD_1M_GZ: &[u8] = include_bytes!("../data/corpus-pd-1m.txt.gz");
+static QUESTIONS_WORDS_GZ: &[u8] = include_bytes!("../data/questions-words.txt.gz");
+static WORDSIM353: &str = include_str!("../data/wordsim353.tsv");
 
 fn gunzip(name: &str, gz: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(gz.len() * 4);
@@ -27,13 +27,7 @@ pub fn corpus_pd_1m() -> Result<Arc<[u8]>> {
 /// The Google analogy questions (`questions-words.txt`, 19,544 questions in 14 sections).
 pub fn questions_words() -> Result<String> {
     let bytes = gunzip("<embedded questions-words.txt.gz>", QUESTIONS_WORDS_GZ)?;
-    String::from_utf8(bytes).map_err(|e| {
-        Error::format(
-            "<embedded questions-words.txt>",
-            0,
-            format!("not UTF-8: {e}"),
-        )
-    })
+    crate::io::utf8_text(std::path::Path::new("<embedded questions-words.txt>"), bytes)
 }
 
 /// WordSim-353 word pairs with human similarity scores (tab-separated, `#` comment lines).

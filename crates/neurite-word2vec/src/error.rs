@@ -78,6 +78,32 @@ pub enum Error {
         /// What was being read.
         expected: String,
     },
+    /// A word occurs twice in a vocabulary or vectors file.
+    #[error("{path}:{line}: word {word:?} occurs twice")]
+    DuplicateWord {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number (0 when the words came from memory).
+        line: usize,
+        /// The word (printed lossily when it is not UTF-8).
+        word: String,
+    },
+    /// A count or a size does not fit in 64 bits (or in the machine's address space).
+    #[error("{path}: {what} overflows")]
+    Overflow {
+        /// The file (or `<memory>`).
+        path: PathBuf,
+        /// What was being added up.
+        what: String,
+    },
+    /// An allocation failed: the request was larger than the memory available.
+    #[error("out of memory: {what} needs {bytes} bytes")]
+    OutOfMemory {
+        /// What was being allocated.
+        what: String,
+        /// Bytes requested.
+        bytes: u64,
+    },
     /// A word is not in the vocabulary.
     #[error("word {0:?} is not in the vocabulary")]
     UnknownWord(String),

@@ -15,8 +15,11 @@ use crate::vectors::KeyedVectors;
 pub struct SectionScore {
     /// Section name (`capital-common-countries`, `gram1-adjective-to-adverb`, …).
     pub name: String,
-    /// Questions answered correctly.
+    /// Questions answered correctly by 3CosAdd (the word nearest b − a + c).
     pub correct: usize,
+    /// Questions answered correctly by 3CosMul (Levy & Goldberg's multiplicative objective,
+    /// as gensim's `most_similar_cosmul(positive=[b, c], negative=[a])`).
+    pub correct_cosmul: usize,
     /// Questions evaluated (all four words among the top `restrict`).
     pub evaluated: usize,
     /// Questions in the file's section.
@@ -24,12 +27,21 @@ pub struct SectionScore {
 }
 
 impl SectionScore {
-    /// correct / evaluated (0 when nothing was evaluated).
+    /// correct / evaluated by 3CosAdd (0 when nothing was evaluated).
     pub fn accuracy(&self) -> f64 {
         if self.evaluated == 0 {
             0.0
         } else {
             self.correct as f64 / self.evaluated as f64
+        }
+    }
+
+    /// correct_cosmul / evaluated (0 when nothing was evaluated).
+    pub fn accuracy_cosmul(&self) -> f64 {
+        if self.evaluated == 0 {
+            0.0
+        } else {
+            self.correct_cosmul as f64 / self.evaluated as f64
         }
     }
 
@@ -51,11 +63,13 @@ impl AnalogyReport {
         let mut s = SectionScore {
             name: String::new(),
             correct: 0,
+            correct_cosmul: 0,
             evaluated: 0,
             questions: 0,
         };
         for x in self.sections.iter().filter(|x| pick(x)) {
             s.correct += x.correct;
+            s.correct_cosmul += x.correct_cosmul;
             s.evaluated += x.evaluated;
             s.questions += x.questions;
         }
@@ -86,9 +100,14 @@ impl AnalogyReport {
         }
     }
 
-    /// Overall accuracy over the evaluated questions.
+    /// Overall 3CosAdd accuracy over the evaluated questions.
     pub fn accuracy(&self) -> f64 {
         self.total().accuracy()
+    }
+
+    /// Overall 3CosMul accuracy over the evaluated questions.
+    pub fn accuracy_cosmul(&self) -> f64 {
+        self.total().accuracy_cosmul()
     }
 
     /// A table: one line per section, then semantic, syntactic and total.
@@ -96,9 +115,10 @@ impl AnalogyReport {
         let mut out = String::new();
         let line = |s: &SectionScore| {
             format!(
-                "{:<28} {:>6.2}%  ({}/{}, {} questions)\n",
+                "{:<28} {:>6.2}%  3CosMul {:>6.2}%  ({}/{}, {} questions)\n",
                 s.name,
                 100.0 * s.accuracy(),
+                100.0 * s.accuracy_cosmul(),
                 s.correct,
                 s.evaluated,
                 s.questions
@@ -140,7 +160,8 @@ pub fn evaluate_analogies_file(
     restrict: usize,
 ) -> Result<AnalogyReport> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::io::utf8_text(path, bytes)?;
     evaluate_analogies_named(kv, &text, restrict, path)
 }
 
@@ -164,6 +185,7 @@ fn evaluate_analogies_named(
             sections.push(SectionScore {
                 name: name.trim().to_string(),
                 correct: 0,
+                correct_cosmul: 0,
                 evaluated: 0,
                 questions: 0,
             });
@@ -218,6 +240,43 @@ fn evaluate_analogies_named(
                 sections[s].correct += 1;
             }
         }
+        // 3CosMul: the cosines of each distinct question word with the first `restrict` words,
+        // by one matrix product per batch, then per question
+        // argmax (1 + cos(x, b))/2 · (1 + cos(x, c))/2 / ((1 + cos(x, a))/2 + ε).
+        let mut distinct: Vec<usize> = chunk
+            .iter()
+            .flat_map(|&(_, q)| [q[0], q[1], q[2]])
+            .collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let mut queries = Vec::with_capacity(distinct.len() * dim);
+        for &w in &distinct {
+            queries.extend_from_slice(kv.unit_row(w));
+        }
+        let cos = kv.scores(&queries, restrict)?;
+        let row = |w: usize| {
+            let k = distinct.binary_search(&w).unwrap_or(0); // ok: every word is in `distinct`
+            &cos[k * restrict..(k + 1) * restrict]
+        };
+        for &(s, [a, b, c, d]) in chunk {
+            let (ra, rb, rc) = (row(a), row(b), row(c));
+            let mut best = None;
+            let mut best_score = f32::NEG_INFINITY;
+            for i in 0..restrict {
+                if i == a || i == b || i == c {
+                    continue;
+                }
+                let x = (1.0 + rb[i]) / 2.0 * ((1.0 + rc[i]) / 2.0)
+                    / ((1.0 + ra[i]) / 2.0 + crate::vectors::queries::COSMUL_EPSILON);
+                if x > best_score {
+                    best_score = x;
+                    best = Some(i);
+                }
+            }
+            if best == Some(d) {
+                sections[s].correct_cosmul += 1;
+            }
+        }
     }
     Ok(AnalogyReport { sections })
 }
@@ -252,7 +311,8 @@ pub fn evaluate_similarity_file(
     restrict: usize,
 ) -> Result<SimilarityReport> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::io::utf8_text(path, bytes)?;
     evaluate_similarity_named(kv, &text, restrict, path)
 }
 

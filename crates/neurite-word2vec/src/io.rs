@@ -7,30 +7,63 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-/// Writes `path` through `write` into a temporary sibling file, flushes and syncs it, then
-/// renames it over `path`. On failure the temporary file is removed and `path` is untouched.
+/// Writes `path` through `write` with [`neurite_tensor::fs::write_atomic_with`]: a unique
+/// temporary sibling file, flushed, synced and renamed over `path`. On failure the temporary
+/// is removed and `path` is untouched; a symlink is written through and a read-only target
+/// is refused.
 pub(crate) fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
 ) -> Result<()> {
+    neurite_tensor::fs::write_atomic_with(path, write).map_err(|e| Error::io(path, e))
+}
+
+/// Checks, before long work, that `path` can be written: its directory exists and takes a new
+/// file, and `path` is neither a directory nor read-only. Nothing is left behind.
+pub(crate) fn check_writable(path: &Path) -> Result<()> {
+    let fail = |msg: String| Error::io(path, std::io::Error::other(msg));
+    if let Ok(m) = std::fs::metadata(path) {
+        if m.is_dir() {
+            return Err(fail("is a directory".into()));
+        }
+        if m.permissions().readonly() {
+            return Err(fail("is read-only".into()));
+        }
+    }
     let name = path
         .file_name()
-        .ok_or_else(|| Error::io(path, std::io::Error::other("not a file name")))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
-        let f = File::create(&tmp)?;
-        let mut w = BufWriter::with_capacity(1 << 20, f);
-        write(&mut w)?;
-        let f = w.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
+        .ok_or_else(|| fail("not a file name".into()))?;
+    let mut probe_name = std::ffi::OsString::from(".");
+    probe_name.push(name);
+    probe_name.push(format!(".probe-{}", std::process::id()));
+    let probe = path.with_file_name(probe_name);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| Error::io(path, e))?;
+    std::fs::remove_file(&probe).map_err(|e| Error::io(path, e))
+}
+
+/// Reserves room for `extra` more elements of `v`, or [`Error::OutOfMemory`] naming `what`.
+pub(crate) fn try_grow<T>(v: &mut Vec<T>, extra: usize, what: &str) -> Result<()> {
+    v.try_reserve_exact(extra).map_err(|_| Error::OutOfMemory {
+        what: what.to_string(),
+        bytes: (extra as u64).saturating_mul(std::mem::size_of::<T>() as u64),
+    })
+}
+
+/// `bytes` as UTF-8 text, or a [`Error::Format`] naming the line of the first invalid byte.
+pub(crate) fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        Error::format(
+            path,
+            line,
+            format!("invalid UTF-8 at byte offset {at}: the file must be UTF-8 text"),
+        )
     })
 }
 
@@ -57,5 +90,30 @@ mod tests {
             "no temporary left"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn writability_is_checked_without_leaving_anything() {
+        let dir = std::env::temp_dir().join(format!("neurite-w2v-wr-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert!(check_writable(&dir.join("v.bin")).is_ok());
+        assert!(check_writable(&dir.join("no/such/dir/v.bin")).is_err());
+        assert!(check_writable(&dir).is_err());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn invalid_utf8_names_its_line() {
+        let e = utf8_text(Path::new("q.txt"), b"a b\nc \xff d\n".to_vec()).unwrap_err();
+        assert!(matches!(e, Error::Format { line: 2, .. }), "{e}");
+        assert_eq!(utf8_text(Path::new("q"), b"ok\n".to_vec()).unwrap(), "ok\n");
+    }
+
+    #[test]
+    fn impossible_allocations_are_typed_errors() {
+        let mut v: Vec<f32> = Vec::new();
+        let e = try_grow(&mut v, usize::MAX / 4, "test matrix").unwrap_err();
+        assert!(matches!(e, Error::OutOfMemory { .. }), "{e}");
     }
 }

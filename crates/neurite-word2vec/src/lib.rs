@@ -53,31 +53,50 @@
 //!   confined), except the most-used rows, which each thread trains in its own copy and
 //!   exchanges every 10,000 words ([`TrainConfig::private_rows`]) so that they do not bounce
 //!   between the cores' caches.
+//! * [`Word2Vec::train_more`] continues training on more text with the same vocabulary, the
+//!   learning rate restarted as gensim's `train()` does; [`Word2Vec::grow_vocabulary`] adds the
+//!   new words of a text first (gensim's `build_vocab(update=True)`, with its limits).
 //! * [`KeyedVectors`] — cosine [`most_similar`](KeyedVectors::most_similar),
-//!   [`analogy`](KeyedVectors::analogy) (a − b + c), and the word2vec text and binary formats,
-//!   byte-compatible with word2vec.c and readable from gensim; [`KeyedVectors::to_tensor`]
-//!   hands the matrix to the rest of neurite.
+//!   [`analogy`](KeyedVectors::analogy) (a − b + c), gensim's queries
+//!   ([`most_similar_to`](KeyedVectors::most_similar_to) with positive and negative words and
+//!   `restrict_vocab`, [`most_similar_cosmul`](KeyedVectors::most_similar_cosmul),
+//!   [`doesnt_match`](KeyedVectors::doesnt_match), [`n_similarity`](KeyedVectors::n_similarity),
+//!   [`rank`](KeyedVectors::rank), [`closer_than`](KeyedVectors::closer_than); checked against
+//!   gensim's answers), and the word2vec text and binary formats, byte-compatible with
+//!   word2vec.c and readable from gensim, plain or gzip, whole or the first N words
+//!   ([`LoadOptions`]); [`KeyedVectors::to_tensor`] hands the matrix to the rest of neurite.
+//!   Words are byte strings, as in word2vec.c: vocabulary and vector files round-trip any bytes.
 //! * [`evaluate_analogies`] (questions-words.txt, per section, restricted to the top N words
-//!   like compute-accuracy) and [`evaluate_similarity`] (Spearman correlation, WordSim-353).
+//!   like compute-accuracy; 3CosAdd and 3CosMul) and [`evaluate_similarity`] (Spearman
+//!   correlation, WordSim-353).
+//! * [`phrases`] — word2phrase.c's phrase detection ("new york" → `new_york`), byte-identical
+//!   output, streaming both passes, with gensim's `Phrases` scorers (default, npmi) as options.
 //! * [`pca_svg`] — a 2-D PCA picture of chosen words.
 //! * The `neurite-word2vec` binary: a drop-in for word2vec.c's command line (`-train -output
 //!   -size -window -sample -hs -negative -threads -iter -min-count -alpha -binary -cbow
-//!   -save-vocab -read-vocab`) plus `similar`, `analogy`, `evaluate` and `plot` subcommands.
+//!   -save-vocab -read-vocab`) plus `similar` (`+word`/`-word` lists), `analogy`,
+//!   `doesnt-match`, `evaluate` and `plot` subcommands, each with `--limit`, and `phrase`
+//!   (word2phrase.c's flags).
 //!
 //! Bad input — an empty corpus, a vocabulary emptied by `min_count`, `window = 0`, a vectors
-//! file with a wrong header, a truncated binary file, a line of the wrong dimension — is an
-//! [`Error`] naming the file and the line or byte offset; files are written to a temporary
-//! sibling and renamed, so a failed save never leaves half a file.
+//! file with a wrong header, a truncated binary file, a line of the wrong dimension, a word
+//! given twice, counts that overflow 64 bits, sizes beyond the documented maxima
+//! ([`config::MAX_DIM`], [`config::MAX_NEGATIVE`], …) or beyond memory — is an [`Error`] naming
+//! the file and the line or byte offset; no allocation is sized by a file header before the
+//! data is seen; files are written to a temporary sibling and renamed, so a failed save never
+//! leaves half a file.
 
 pub mod cli;
 pub mod config;
 pub mod corpus;
+#[cfg(feature = "embedded-data")]
 pub mod data;
 pub mod error;
 pub mod evaluate;
 pub mod huffman;
 mod io;
 pub mod kernels;
+pub mod phrases;
 pub mod plot;
 pub mod sampling;
 pub mod train;
@@ -93,5 +112,10 @@ pub use evaluate::{
 };
 pub use plot::{pca_svg, save_pca_svg};
 pub use train::{TrainStats, Word2Vec};
-pub use vectors::KeyedVectors;
+pub use vectors::{KeyedVectors, LoadOptions};
 pub use vocab::{VocabOptions, Vocabulary, SENTENCE_END};
+
+/// The README's examples, compiled and run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

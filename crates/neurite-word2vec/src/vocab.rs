@@ -79,6 +79,32 @@ impl WordTable {
         &self.arena[start..self.ends[i]]
     }
 
+    /// Word `i`, or `None` past the end.
+    pub(crate) fn get_word(&self, i: usize) -> Option<&[u8]> {
+        (i < self.len()).then(|| self.word(i))
+    }
+
+    /// Appends `bytes` as word `len()` even when it is present already (then lookups keep
+    /// answering with the first); true when it was new.
+    pub(crate) fn push(&mut self, bytes: &[u8]) -> bool {
+        if self.slots.len() < 2 * (self.len() + 1) {
+            self.rehash((2 * (self.len() + 1)).next_power_of_two().max(1024));
+        }
+        let (s, found) = self.slot_of(bytes);
+        let i = self.len();
+        self.arena.extend_from_slice(bytes);
+        self.ends.push(self.arena.len());
+        if found.is_none() {
+            self.slots[s] = i as u32;
+        }
+        found.is_none()
+    }
+
+    /// All words, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        (0..self.len()).map(|i| self.word(i))
+    }
+
     #[inline]
     fn slot_of(&self, bytes: &[u8]) -> (usize, Option<usize>) {
         let mask = self.slots.len() - 1;
@@ -124,15 +150,24 @@ impl WordTable {
         self.slots = vec![u32::MAX; n_slots];
         let mask = n_slots - 1;
         for i in 0..self.len() {
-            let mut s = hash_bytes(self.word(i)) as usize & mask;
+            let w = self.word(i);
+            let mut s = hash_bytes(w) as usize & mask;
+            let mut duplicate = false;
             while self.slots[s] != u32::MAX {
+                if self.word(self.slots[s] as usize) == w {
+                    duplicate = true;
+                    break;
+                }
                 s = (s + 1) & mask;
             }
-            self.slots[s] = i as u32;
+            if !duplicate {
+                self.slots[s] = i as u32;
+            }
         }
     }
 
     /// A table of the given words, in order.
+    #[cfg(test)]
     pub(crate) fn from_words<'a>(words: impl IntoIterator<Item = &'a [u8]>) -> Self {
         let mut t = WordTable::default();
         for w in words {
@@ -143,6 +178,10 @@ impl WordTable {
 }
 
 /// Words with their counts, most frequent first, `</s>` at index 0.
+///
+/// Words are byte strings, as in word2vec.c: a word that is not UTF-8 is kept, looked up
+/// ([`Vocabulary::index_bytes`]) and saved byte for byte; [`Vocabulary::words`] shows it
+/// lossily (U+FFFD for the invalid bytes).
 #[derive(Clone, Debug)]
 pub struct Vocabulary {
     table: WordTable,
@@ -175,7 +214,8 @@ impl Counts {
         if new {
             self.counts.push(n);
         } else {
-            self.counts[i] += n;
+            // A corpus of 2^64 words cannot be read; saturate rather than wrap.
+            self.counts[i] = self.counts[i].saturating_add(n);
         }
     }
 
@@ -237,7 +277,7 @@ impl Vocabulary {
         let mut words = 0u64;
         while let Some(tok) = tokens.next_token()? {
             match tok {
-                Token::Newline => counts.counts[0] += 1,
+                Token::Newline => counts.counts[0] = counts.counts[0].saturating_add(1),
                 Token::Word(w) => {
                     words += 1;
                     counts.add(w, 1);
@@ -263,16 +303,31 @@ impl Vocabulary {
         pairs: impl IntoIterator<Item = (&'a str, u64)>,
         opts: &VocabOptions,
     ) -> Result<Self> {
-        let mut sentence_end = 0;
+        Self::from_byte_counts(pairs.into_iter().map(|(w, c)| (w.as_bytes(), c)), opts)
+    }
+
+    /// As [`Vocabulary::from_counts`], with words as byte strings (any bytes but white space).
+    ///
+    /// Errors: [`Error::DuplicateWord`] when a word comes twice, [`Error::Overflow`] when the
+    /// counts add up past 2^64.
+    pub fn from_byte_counts<'a>(
+        pairs: impl IntoIterator<Item = (&'a [u8], u64)>,
+        opts: &VocabOptions,
+    ) -> Result<Self> {
+        let path = Path::new("<counts>");
+        let mut sentence_end: Option<u64> = None;
         let mut rest = Vec::new();
         for (w, c) in pairs {
-            if w == SENTENCE_END {
-                sentence_end += c;
+            if w == SENTENCE_END.as_bytes() {
+                if sentence_end.is_some() {
+                    return Err(duplicate(path, 0, w));
+                }
+                sentence_end = Some(c);
             } else {
-                rest.push((w.as_bytes(), c));
+                rest.push((w, c));
             }
         }
-        Self::from_pairs(sentence_end, rest, opts, Path::new("<counts>"), false)
+        Self::from_pairs(sentence_end.unwrap_or(0), rest, opts, path, false)
     }
 
     /// Sorts by count; ties by the word's bytes, or (`ties_in_given_order`) in the order of
@@ -315,20 +370,52 @@ impl Vocabulary {
         let mut counts = Vec::with_capacity(kept.len() + 1);
         words.push(SENTENCE_END.to_string());
         counts.push(sentence_end_count);
+        let mut table = WordTable::default();
+        table.insert(SENTENCE_END.as_bytes());
         for &(w, c) in &kept {
+            if !table.push(w) {
+                return Err(duplicate(path, 0, w));
+            }
             words.push(String::from_utf8_lossy(w).into_owned());
             counts.push(c);
         }
-        let table = WordTable::from_words(
-            std::iter::once(SENTENCE_END.as_bytes()).chain(kept.iter().map(|p| p.0)),
-        );
-        let total = counts.iter().sum();
+        let total = counts
+            .iter()
+            .try_fold(0u64, |t, &c| t.checked_add(c))
+            .ok_or_else(|| Error::Overflow {
+                path: path.to_path_buf(),
+                what: "the sum of the word counts".into(),
+            })?;
         Ok(Vocabulary {
             table,
             words,
             counts,
             total,
         })
+    }
+
+    /// Adds `other`'s counts to the words both hold and appends `other`'s other words (in its
+    /// order) after this vocabulary's; returns how many were appended. The result is no longer
+    /// in frequency order (what gensim's `build_vocab(update=True)` gives too).
+    pub(crate) fn merge(&mut self, other: &Vocabulary) -> Result<usize> {
+        let overflow = || Error::Overflow {
+            path: Path::new("<merged vocabulary>").to_path_buf(),
+            what: "the sum of the word counts".into(),
+        };
+        let mut added = 0;
+        for (w, &c) in other.table.iter().zip(&other.counts) {
+            match self.table.get(w) {
+                Some(i) => self.counts[i] = self.counts[i].checked_add(c).ok_or_else(overflow)?,
+                None => {
+                    self.table.push(w);
+                    self.words.push(String::from_utf8_lossy(w).into_owned());
+                    self.counts.push(c);
+                    added += 1;
+                }
+            }
+            self.total = self.total.checked_add(c).ok_or_else(overflow)?;
+        }
+        Ok(added)
     }
 
     /// Number of words, `</s>` included.
@@ -341,9 +428,25 @@ impl Vocabulary {
         self.words.is_empty()
     }
 
-    /// The word at `index`.
+    /// The word at `index` (lossy when it is not UTF-8): the indexing form, which panics when
+    /// `index >= len()`; [`Vocabulary::get_word`] is its checked twin.
     pub fn word(&self, index: usize) -> &str {
         &self.words[index]
+    }
+
+    /// The word at `index`, or `None` when `index >= len()`.
+    pub fn get_word(&self, index: usize) -> Option<&str> {
+        self.words.get(index).map(String::as_str)
+    }
+
+    /// The word at `index` as the bytes read from the corpus, or `None` when out of range.
+    pub fn word_bytes(&self, index: usize) -> Option<&[u8]> {
+        self.table.get_word(index)
+    }
+
+    /// All words as byte strings, in vocabulary order.
+    pub fn words_bytes(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.table.iter()
     }
 
     /// All words, most frequent first (after `</s>`).
@@ -351,7 +454,8 @@ impl Vocabulary {
         &self.words
     }
 
-    /// How often the word at `index` occurs in the corpus.
+    /// How often the word at `index` occurs in the corpus (panics when `index >= len()`;
+    /// [`Vocabulary::counts`]`.get(index)` is the checked form).
     pub fn count(&self, index: usize) -> u64 {
         self.counts[index]
     }
@@ -368,7 +472,7 @@ impl Vocabulary {
 
     /// Index of a word given as raw bytes (as read from the corpus).
     #[inline]
-    pub(crate) fn index_bytes(&self, word: &[u8]) -> Option<usize> {
+    pub fn index_bytes(&self, word: &[u8]) -> Option<usize> {
         self.table.get(word)
     }
 
@@ -381,8 +485,9 @@ impl Vocabulary {
     /// Writes `word count` lines, in vocabulary order (word2vec.c's `-save-vocab`).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         write_atomically(path.as_ref(), |w| {
-            for (word, count) in self.words.iter().zip(&self.counts) {
-                writeln!(w, "{word} {count}")?;
+            for (word, count) in self.table.iter().zip(&self.counts) {
+                w.write_all(word)?;
+                writeln!(w, " {count}")?;
             }
             Ok(())
         })
@@ -401,43 +506,79 @@ impl Vocabulary {
 
     fn load_ordered(path: &Path, opts: &VocabOptions, file_order: bool) -> Result<Self> {
         let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut pairs: Vec<(String, u64)> = Vec::new();
-        for (i, line) in BufReader::new(f).lines().enumerate() {
-            let line = line.map_err(|e| Error::io(path, e))?;
-            let line = line.trim_end_matches('\r');
-            if line.trim().is_empty() {
-                continue;
+        let mut r = BufReader::new(f);
+        // Words are bytes (word2vec.c's files are byte strings); they are kept in one table,
+        // which also finds a word given twice.
+        let mut seen = WordTable::default();
+        let mut counts: Vec<u64> = Vec::new();
+        let mut line = Vec::new();
+        let mut line_no = 0usize;
+        loop {
+            line.clear();
+            if r.read_until(b'\n', &mut line)
+                .map_err(|e| Error::io(path, e))?
+                == 0
+            {
+                break;
             }
-            let mut parts = line.split([' ', '\t']).filter(|s| !s.is_empty());
-            let (Some(word), Some(count), None) = (parts.next(), parts.next(), parts.next()) else {
-                return Err(Error::format(
-                    path,
-                    i + 1,
-                    format!("expected `word count`, found {line:?}"),
-                ));
+            line_no += 1;
+            let mut parts = line
+                .split(|&b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+                .filter(|s| !s.is_empty());
+            let (word, count) = match (parts.next(), parts.next(), parts.next()) {
+                (None, _, _) => continue,
+                (Some(word), Some(count), None) => (word, count),
+                _ => {
+                    return Err(Error::format(
+                        path,
+                        line_no,
+                        format!(
+                            "expected `word count`, found {:?}",
+                            String::from_utf8_lossy(&line).trim_end()
+                        ),
+                    ))
+                }
             };
-            let count = count.parse::<u64>().map_err(|_| {
-                Error::format(
-                    path,
-                    i + 1,
-                    format!("count {count:?} is not a non-negative integer"),
-                )
-            })?;
-            pairs.push((word.to_string(), count));
+            let count = std::str::from_utf8(count)
+                .ok()
+                .and_then(|c| c.parse::<u64>().ok())
+                .ok_or_else(|| {
+                    Error::format(
+                        path,
+                        line_no,
+                        format!(
+                            "count {:?} is not an integer in 0..=2^64-1",
+                            String::from_utf8_lossy(count)
+                        ),
+                    )
+                })?;
+            if !seen.push(word) {
+                return Err(duplicate(path, line_no, word));
+            }
+            counts.push(count);
         }
-        if pairs.is_empty() {
+        if counts.is_empty() {
             return Err(Error::format(path, 1, "vocabulary file holds no word"));
         }
-        let mut sentence_end = 0;
-        let mut rest = Vec::new();
-        for (w, c) in &pairs {
-            if w == SENTENCE_END {
-                sentence_end += c;
-            } else {
-                rest.push((w.as_bytes(), *c));
-            }
-        }
-        Self::from_pairs(sentence_end, rest, opts, path, file_order)
+        let sentence_end = seen.get(SENTENCE_END.as_bytes());
+        let rest = (0..seen.len())
+            .filter(|&i| Some(i) != sentence_end)
+            .map(|i| (seen.word(i), counts[i]));
+        Self::from_pairs(
+            sentence_end.map_or(0, |i| counts[i]),
+            rest,
+            opts,
+            path,
+            file_order,
+        )
+    }
+}
+
+fn duplicate(path: &Path, line: usize, word: &[u8]) -> Error {
+    Error::DuplicateWord {
+        path: path.to_path_buf(),
+        line,
+        word: String::from_utf8_lossy(word).into_owned(),
     }
 }
 
@@ -533,6 +674,69 @@ mod tests {
             Vocabulary::load(dir.join("missing"), &opts(1)),
             Err(Error::Io { .. })
         ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn words_are_bytes_and_round_trip() {
+        // Two Latin-1 words that a lossy conversion would merge into one `\u{fffd}t\u{fffd}`.
+        let text = b"\xe9t\xe9 \xe8t\xe8 \xe9t\xe9 caf\xc3\xa9\n".to_vec();
+        let v = Vocabulary::build(&Corpus::from_bytes("t", text), &opts(1)).unwrap();
+        assert_eq!(v.len(), 4);
+        assert_eq!(v.word_bytes(1), Some(&b"\xe9t\xe9"[..]));
+        assert_eq!(v.index_bytes(b"\xe8t\xe8"), Some(3));
+        assert_eq!(v.index("café"), Some(2));
+        let dir = std::env::temp_dir().join(format!("neurite-w2v-vocab-b-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("vocab.txt");
+        v.save(&p).unwrap();
+        assert_eq!(
+            std::fs::read(&p).unwrap(),
+            b"</s> 1\n\xe9t\xe9 2\ncaf\xc3\xa9 1\n\xe8t\xe8 1\n"
+        );
+        let back = Vocabulary::load(&p, &opts(1)).unwrap();
+        assert_eq!(
+            back.words_bytes().collect::<Vec<_>>(),
+            v.words_bytes().collect::<Vec<_>>()
+        );
+        assert_eq!(back.counts(), v.counts());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn out_of_range_indices_are_none() {
+        let v = Vocabulary::build(&corpus("a b a\n"), &opts(1)).unwrap();
+        assert_eq!(v.get_word(1), Some("a"));
+        assert_eq!(v.get_word(99), None);
+        assert_eq!(v.word_bytes(99), None);
+    }
+
+    #[test]
+    fn counts_near_2_pow_64_and_duplicates_are_typed_errors() {
+        let dir = std::env::temp_dir().join(format!("neurite-w2v-vocab-o-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("vocab.txt");
+        std::fs::write(&p, "a 18446744073709551615\nb 18446744073709551615\n").unwrap();
+        let e = Vocabulary::load(&p, &opts(1)).unwrap_err();
+        assert!(matches!(e, Error::Overflow { .. }), "{e}");
+        std::fs::write(&p, "a 18446744073709551616\n").unwrap();
+        assert!(matches!(
+            Vocabulary::load(&p, &opts(1)),
+            Err(Error::Format { line: 1, .. })
+        ));
+        std::fs::write(&p, "a 3\nb 2\na 1\n").unwrap();
+        let e = Vocabulary::load(&p, &opts(1)).unwrap_err();
+        assert!(matches!(e, Error::DuplicateWord { line: 3, .. }), "{e}");
+        // A non-UTF-8 count names its line.
+        std::fs::write(&p, b"a 3\nb \xff\n").unwrap();
+        assert!(matches!(
+            Vocabulary::load(&p, &opts(1)),
+            Err(Error::Format { line: 2, .. })
+        ));
+        let e = Vocabulary::from_counts([("x", u64::MAX), ("y", 1)], &opts(1)).unwrap_err();
+        assert!(matches!(e, Error::Overflow { .. }), "{e}");
+        let e = Vocabulary::from_counts([("x", 2), ("x", 1)], &opts(1)).unwrap_err();
+        assert!(matches!(e, Error::DuplicateWord { .. }), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -1,6 +1,7 @@
 //! Training quality on the embedded 1M-word corpus: word vectors must learn real structure
 //! (obvious neighbours, analogies far above chance) in every threading mode. Runs in a few
 //! seconds in release; ignored in debug builds, where training is tens of times slower.
+#![cfg(feature = "embedded-data")]
 
 use neurite_word2vec::{
     data, evaluate_analogies, Architecture, Corpus, KeyedVectors, ThreadMode, TrainConfig, Word2Vec,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use neurite_tensor::{Float, Tensor};
 
-use super::{read_maybe_gz, Dataset};
+use super::{max_decompressed_bytes, read_maybe_gz_limited, Dataset};
 use crate::error::{NnError, Result};
 
 /// The element type of an IDX file.
@@ -146,10 +146,18 @@ impl IdxArray {
 }
 
 /// Reads an IDX file (gzipped or not). A bad magic number, an unknown type code or a truncated
-/// body is an [`NnError::Parse`] naming the file and the byte offset.
+/// body is an [`NnError::Parse`] naming the file and the byte offset. A gzipped file may
+/// decompress to at most [`super::max_decompressed_bytes`] (see [`read_idx_limited`]).
 pub fn read_idx(path: impl AsRef<Path>) -> Result<IdxArray> {
+    read_idx_limited(path, max_decompressed_bytes())
+}
+
+/// [`read_idx`] with an explicit limit on the bytes a gzipped file may decompress to: beyond
+/// it (a gzip bomb) the read stops with an [`NnError::Parse`] naming the limit. Memory grows
+/// with the bytes read, never with the header's claims.
+pub fn read_idx_limited(path: impl AsRef<Path>, max_decompressed_bytes: u64) -> Result<IdxArray> {
     let path = path.as_ref();
-    let bytes = read_maybe_gz(path)?;
+    let mut bytes = read_maybe_gz_limited(path, max_decompressed_bytes)?;
     let err = |offset: usize, message: String| NnError::Parse {
         path: path.to_path_buf(),
         location: format!("offset {offset}"),
@@ -212,7 +220,11 @@ pub fn read_idx(path: impl AsRef<Path>) -> Result<IdxArray> {
         path: path.to_path_buf(),
         shape,
         dtype,
-        data: bytes[header..].to_vec(),
+        data: {
+            // The values in place, without a second copy of the file.
+            bytes.drain(..header);
+            bytes
+        },
     })
 }
 
@@ -298,6 +310,29 @@ mod tests {
         }
         b.extend((0..n * 6).map(|i| (i * 40 % 256) as u8));
         b
+    }
+
+    #[test]
+    fn a_gzip_bomb_stops_at_the_decompression_limit() {
+        // A header claiming 2^31 bytes and 64 MiB of zeros: 64 KiB of gzip. Before, it
+        // inflated whole (a 13 MB file reached 3.36 GB) before the size check.
+        let mut b = vec![0, 0, 8, 1];
+        b.extend((1u32 << 31).to_be_bytes());
+        b.resize(b.len() + (64 << 20), 0);
+        let p = write("bomb-idx1.gz", &b, true);
+        assert!(std::fs::metadata(&p).unwrap().len() < 1 << 20);
+        let e = read_idx_limited(&p, 1 << 20).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, NnError::Parse { .. }), "{msg}");
+        assert!(msg.contains("more than 1048576 bytes"), "{msg}");
+        assert!(msg.contains("set_max_decompressed_bytes"), "{msg}");
+        // Within the limit, the same reader reads the file (and finds it truncated).
+        let e = read_idx_limited(&p, 1 << 30).unwrap_err();
+        assert!(e.to_string().contains("truncated"), "{e}");
+        assert_eq!(
+            crate::data::max_decompressed_bytes(),
+            crate::data::DEFAULT_MAX_DECOMPRESSED_BYTES
+        );
     }
 
     #[test]

@@ -1,0 +1,678 @@
+//! Plain tensors in safetensors files: read and write float and integer tensors by name, with
+//! no model involved — PyTorch's `safetensors.torch.save_file` output, fixtures, checkpoints.
+//!
+//! A [`StoredTensor`] keeps its dtype, shape and little-endian bytes as they are in the file;
+//! [`StoredTensor::to_float`] converts any float dtype (F64, F32, F16, BF16) into a `Tensor<f32>`
+//! or `Tensor<f64>`, [`StoredTensor::to_i64`] / [`StoredTensor::to_usize`] read any integer
+//! dtype (PyTorch's I64 labels and counters). A [`StateDict`] is an ordered set of named
+//! stored tensors plus the file's string metadata; [`StateDict::load`] / [`StateDict::save`]
+//! read and write files (saving writes a temporary file and renames it).
+//!
+//! ```
+//! use neurite_nn::{StateDict, StoredTensor};
+//! use neurite_tensor::Tensor;
+//!
+//! let mut sd = StateDict::new();
+//! sd.insert("x", StoredTensor::from_float(&Tensor::<f32>::from_vec(vec![1.0, 2.5], &[2])?));
+//! sd.insert("labels", StoredTensor::from_i64(&[3], &[0, 7, 2])?);
+//! let back = StateDict::from_bytes(&sd.to_bytes()?)?;
+//! assert_eq!(back.get("labels").unwrap().to_usize()?, vec![0, 7, 2]);
+//! let x: Tensor<f64> = back.get("x").unwrap().to_float()?; // F32 in the file, f64 here
+//! assert_eq!(x.to_vec(), vec![1.0, 2.5]);
+//! # Ok::<(), neurite_nn::NnError>(())
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use half::{bf16, f16};
+use neurite_tensor::{Float, Tensor};
+
+use crate::error::{checked_numel, NnError, Result};
+use crate::serialize::write_atomic;
+
+/// The element type of a stored tensor (safetensors' names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Dtype {
+    /// Boolean, one byte.
+    Bool,
+    /// Unsigned 8-bit integer.
+    U8,
+    /// Signed 8-bit integer.
+    I8,
+    /// Signed 16-bit integer.
+    I16,
+    /// Unsigned 16-bit integer.
+    U16,
+    /// Signed 32-bit integer.
+    I32,
+    /// Unsigned 32-bit integer.
+    U32,
+    /// Signed 64-bit integer (PyTorch's `long`).
+    I64,
+    /// Unsigned 64-bit integer.
+    U64,
+    /// IEEE half precision.
+    F16,
+    /// bfloat16.
+    BF16,
+    /// Single precision.
+    F32,
+    /// Double precision.
+    F64,
+}
+
+impl Dtype {
+    /// Bytes per element.
+    pub fn size(self) -> usize {
+        match self {
+            Dtype::Bool | Dtype::U8 | Dtype::I8 => 1,
+            Dtype::I16 | Dtype::U16 | Dtype::F16 | Dtype::BF16 => 2,
+            Dtype::I32 | Dtype::U32 | Dtype::F32 => 4,
+            Dtype::I64 | Dtype::U64 | Dtype::F64 => 8,
+        }
+    }
+    /// True for F16, BF16, F32 and F64.
+    pub fn is_float(self) -> bool {
+        matches!(self, Dtype::F16 | Dtype::BF16 | Dtype::F32 | Dtype::F64)
+    }
+    /// The dtype of a neurite float type (F32 or F64).
+    pub fn of<T: Float>() -> Dtype {
+        if std::mem::size_of::<T>() == 4 {
+            Dtype::F32
+        } else {
+            Dtype::F64
+        }
+    }
+    fn to_st(self) -> safetensors::Dtype {
+        use safetensors::Dtype as S;
+        match self {
+            Dtype::Bool => S::BOOL,
+            Dtype::U8 => S::U8,
+            Dtype::I8 => S::I8,
+            Dtype::I16 => S::I16,
+            Dtype::U16 => S::U16,
+            Dtype::I32 => S::I32,
+            Dtype::U32 => S::U32,
+            Dtype::I64 => S::I64,
+            Dtype::U64 => S::U64,
+            Dtype::F16 => S::F16,
+            Dtype::BF16 => S::BF16,
+            Dtype::F32 => S::F32,
+            Dtype::F64 => S::F64,
+        }
+    }
+    fn from_st(d: safetensors::Dtype) -> Option<Dtype> {
+        use safetensors::Dtype as S;
+        Some(match d {
+            S::BOOL => Dtype::Bool,
+            S::U8 => Dtype::U8,
+            S::I8 => Dtype::I8,
+            S::I16 => Dtype::I16,
+            S::U16 => Dtype::U16,
+            S::I32 => Dtype::I32,
+            S::U32 => Dtype::U32,
+            S::I64 => Dtype::I64,
+            S::U64 => Dtype::U64,
+            S::F16 => Dtype::F16,
+            S::BF16 => Dtype::BF16,
+            S::F32 => Dtype::F32,
+            S::F64 => Dtype::F64,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Dtype {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// One tensor as stored: dtype, shape and little-endian element bytes (row-major).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredTensor {
+    dtype: Dtype,
+    shape: Vec<usize>,
+    data: Vec<u8>,
+}
+
+fn chunks<const N: usize>(b: &[u8]) -> impl Iterator<Item = [u8; N]> + '_ {
+    b.chunks_exact(N).map(|c| {
+        let mut a = [0u8; N];
+        a.copy_from_slice(c);
+        a
+    })
+}
+
+impl StoredTensor {
+    /// A tensor from raw little-endian bytes; the byte count must match the shape and dtype.
+    pub fn from_raw(dtype: Dtype, shape: &[usize], data: Vec<u8>) -> Result<Self> {
+        let n = checked_numel("StoredTensor", shape)?;
+        let want = n.checked_mul(dtype.size()).ok_or_else(|| {
+            NnError::config("StoredTensor", format!("shape {shape:?} is too large"))
+        })?;
+        if data.len() != want {
+            return Err(NnError::config(
+                "StoredTensor",
+                format!(
+                    "{dtype} shape {shape:?} needs {want} bytes, got {}",
+                    data.len()
+                ),
+            ));
+        }
+        Ok(StoredTensor {
+            dtype,
+            shape: shape.to_vec(),
+            data,
+        })
+    }
+
+    /// A float tensor, stored as F32 or F64 like `T`.
+    pub fn from_float<T: Float>(t: &Tensor<T>) -> Self {
+        let v = t.contiguous();
+        let s = v.as_slice().unwrap_or(&[]); // ok: contiguous() makes a standard layout
+        let mut data = Vec::with_capacity(std::mem::size_of_val(s));
+        if Dtype::of::<T>() == Dtype::F32 {
+            for &x in s {
+                data.extend_from_slice(&(x.to_f64() as f32).to_le_bytes());
+            }
+        } else {
+            for &x in s {
+                data.extend_from_slice(&x.to_f64().to_le_bytes());
+            }
+        }
+        StoredTensor {
+            dtype: Dtype::of::<T>(),
+            shape: t.shape().to_vec(),
+            data,
+        }
+    }
+
+    /// An I64 tensor; `values` must hold exactly the shape's element count.
+    pub fn from_i64(shape: &[usize], values: &[i64]) -> Result<Self> {
+        let data = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        Self::from_raw(Dtype::I64, shape, data)
+    }
+
+    /// A 0-d I64 tensor (a counter such as `num_batches_tracked`).
+    pub fn scalar_i64(v: i64) -> Self {
+        StoredTensor {
+            dtype: Dtype::I64,
+            shape: Vec::new(),
+            data: v.to_le_bytes().to_vec(),
+        }
+    }
+
+    /// A U64 tensor (for bit patterns such as generator states).
+    pub fn from_u64(shape: &[usize], values: &[u64]) -> Result<Self> {
+        let data = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        Self::from_raw(Dtype::U64, shape, data)
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    /// The number of elements.
+    pub fn numel(&self) -> usize {
+        self.data.len() / self.dtype.size()
+    }
+    /// The little-endian element bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The values as f64, from any float dtype.
+    fn floats(&self) -> Result<Vec<f64>> {
+        let b = &self.data;
+        Ok(match self.dtype {
+            Dtype::F64 => chunks::<8>(b).map(f64::from_le_bytes).collect(),
+            Dtype::F32 => chunks::<4>(b)
+                .map(|c| f32::from_le_bytes(c) as f64)
+                .collect(),
+            Dtype::F16 => chunks::<2>(b)
+                .map(|c| f16::from_le_bytes(c).to_f64())
+                .collect(),
+            Dtype::BF16 => chunks::<2>(b)
+                .map(|c| bf16::from_le_bytes(c).to_f64())
+                .collect(),
+            d => {
+                return Err(NnError::Dtype {
+                    expected: "a float dtype (F64, F32, F16, BF16)".into(),
+                    got: d,
+                })
+            }
+        })
+    }
+
+    /// The tensor as `Tensor<T>`, converting from any float dtype (F64, F32, F16, BF16; F64 into
+    /// f32 rounds). An integer dtype is an [`NnError::Dtype`].
+    pub fn to_float<T: Float>(&self) -> Result<Tensor<T>> {
+        let v: Vec<T> = match (self.dtype, Dtype::of::<T>()) {
+            (Dtype::F32, Dtype::F32) => chunks::<4>(&self.data)
+                .map(|c| T::from_f64(f32::from_le_bytes(c) as f64))
+                .collect(),
+            _ => self.floats()?.into_iter().map(T::from_f64).collect(),
+        };
+        Ok(Tensor::from_vec(v, &self.shape)?)
+    }
+
+    /// The values as `i64`, from any integer or bool dtype. A float dtype, or a U64 value above
+    /// `i64::MAX`, is an error.
+    pub fn to_i64(&self) -> Result<Vec<i64>> {
+        let b = &self.data;
+        Ok(match self.dtype {
+            Dtype::Bool | Dtype::U8 => b.iter().map(|&x| x as i64).collect(),
+            Dtype::I8 => b.iter().map(|&x| x as i8 as i64).collect(),
+            Dtype::I16 => chunks::<2>(b)
+                .map(|c| i16::from_le_bytes(c) as i64)
+                .collect(),
+            Dtype::U16 => chunks::<2>(b)
+                .map(|c| u16::from_le_bytes(c) as i64)
+                .collect(),
+            Dtype::I32 => chunks::<4>(b)
+                .map(|c| i32::from_le_bytes(c) as i64)
+                .collect(),
+            Dtype::U32 => chunks::<4>(b)
+                .map(|c| u32::from_le_bytes(c) as i64)
+                .collect(),
+            Dtype::I64 => chunks::<8>(b).map(i64::from_le_bytes).collect(),
+            Dtype::U64 => chunks::<8>(b)
+                .map(|c| {
+                    i64::try_from(u64::from_le_bytes(c)).map_err(|_| {
+                        NnError::config("StoredTensor", "a U64 value does not fit in i64")
+                    })
+                })
+                .collect::<Result<_>>()?,
+            d => {
+                return Err(NnError::Dtype {
+                    expected: "an integer dtype".into(),
+                    got: d,
+                })
+            }
+        })
+    }
+
+    /// The values as `u64` bit patterns (U64 or I64 tensors).
+    pub fn to_u64(&self) -> Result<Vec<u64>> {
+        match self.dtype {
+            Dtype::U64 | Dtype::I64 => {
+                Ok(chunks::<8>(&self.data).map(u64::from_le_bytes).collect())
+            }
+            d => Err(NnError::Dtype {
+                expected: "U64 or I64".into(),
+                got: d,
+            }),
+        }
+    }
+
+    /// The values as `usize` (class labels, indices), from any integer dtype; a negative value
+    /// is an error naming its position.
+    pub fn to_usize(&self) -> Result<Vec<usize>> {
+        self.to_i64()?
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                usize::try_from(v).map_err(|_| {
+                    NnError::config(
+                        "StoredTensor",
+                        format!("value {v} at position {i} is not a non-negative index"),
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// The same values in another float dtype (e.g. F32 → F16 for a smaller file). Only float
+    /// dtypes convert.
+    pub fn cast(&self, dtype: Dtype) -> Result<Self> {
+        if !dtype.is_float() {
+            return Err(NnError::Dtype {
+                expected: "a float target dtype".into(),
+                got: dtype,
+            });
+        }
+        if dtype == self.dtype {
+            return Ok(self.clone());
+        }
+        let v = self.floats()?;
+        let mut data = Vec::with_capacity(v.len() * dtype.size());
+        for x in v {
+            match dtype {
+                Dtype::F64 => data.extend_from_slice(&x.to_le_bytes()),
+                Dtype::F32 => data.extend_from_slice(&(x as f32).to_le_bytes()),
+                Dtype::F16 => data.extend_from_slice(&f16::from_f64(x).to_le_bytes()),
+                _ => data.extend_from_slice(&bf16::from_f64(x).to_le_bytes()),
+            }
+        }
+        Self::from_raw(dtype, &self.shape, data)
+    }
+}
+
+/// Named tensors in a stable order, with string metadata: the in-memory form of a safetensors
+/// file and of a model's state (PyTorch's `state_dict`). Two dicts are equal when they hold the
+/// same names with equal tensors and the same metadata, in any order.
+#[derive(Debug, Clone, Default)]
+pub struct StateDict {
+    entries: Vec<(String, StoredTensor)>,
+    index: HashMap<String, usize>,
+    metadata: BTreeMap<String, String>,
+}
+
+impl StateDict {
+    /// An empty dict.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Inserts (or replaces, keeping its position) the tensor `name`; returns the old one.
+    pub fn insert(&mut self, name: impl Into<String>, t: StoredTensor) -> Option<StoredTensor> {
+        let name = name.into();
+        match self.index.get(&name) {
+            Some(&i) => Some(std::mem::replace(&mut self.entries[i].1, t)),
+            None => {
+                self.index.insert(name.clone(), self.entries.len());
+                self.entries.push((name, t));
+                None
+            }
+        }
+    }
+
+    /// The tensor `name`.
+    pub fn get(&self, name: &str) -> Option<&StoredTensor> {
+        self.index.get(name).map(|&i| &self.entries[i].1)
+    }
+
+    /// The tensor `name` or an error naming it.
+    pub fn require(&self, name: &str) -> Result<&StoredTensor> {
+        self.get(name).ok_or_else(|| NnError::MissingTensor {
+            name: name.to_string(),
+        })
+    }
+
+    /// Removes the tensor `name`.
+    pub fn remove(&mut self, name: &str) -> Option<StoredTensor> {
+        let i = self.index.remove(name)?;
+        let (_, t) = self.entries.remove(i);
+        for (k, (n, _)) in self.entries.iter().enumerate().skip(i) {
+            self.index.insert(n.clone(), k);
+        }
+        Some(t)
+    }
+
+    /// True when `name` is present.
+    pub fn contains(&self, name: &str) -> bool {
+        self.index.contains_key(name)
+    }
+
+    /// Names and tensors in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &StoredTensor)> {
+        self.entries.iter().map(|(n, t)| (n.as_str(), t))
+    }
+
+    /// Names in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// Number of tensors.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when there is no tensor.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Total bytes of tensor data.
+    pub fn data_bytes(&self) -> usize {
+        self.entries.iter().map(|(_, t)| t.data.len()).sum()
+    }
+
+    /// The file's string metadata (safetensors `__metadata__`).
+    pub fn metadata(&self) -> &BTreeMap<String, String> {
+        &self.metadata
+    }
+
+    /// The metadata, to edit.
+    pub fn metadata_mut(&mut self) -> &mut BTreeMap<String, String> {
+        &mut self.metadata
+    }
+
+    /// The tensors whose names start with `prefix.`, with the prefix taken off.
+    pub fn sub(&self, prefix: &str) -> StateDict {
+        let p = format!("{prefix}.");
+        let mut out = StateDict::new();
+        for (n, t) in self.iter() {
+            if let Some(rest) = n.strip_prefix(&p) {
+                out.insert(rest, t.clone());
+            }
+        }
+        out
+    }
+
+    /// Adds every tensor of `other` under `prefix.name`.
+    pub fn extend_prefixed(&mut self, prefix: &str, other: StateDict) {
+        for (n, t) in other.entries {
+            self.insert(format!("{prefix}.{n}"), t);
+        }
+    }
+
+    /// The safetensors bytes of this dict.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let views = self
+            .entries
+            .iter()
+            .map(|(n, t)| {
+                safetensors::tensor::TensorView::new(t.dtype.to_st(), t.shape.clone(), &t.data)
+                    .map(|v| (n.as_str(), v))
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| NnError::config("StateDict", e.to_string()))?;
+        let meta = (!self.metadata.is_empty()).then(|| {
+            self.metadata
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        });
+        safetensors::serialize(views, &meta)
+            .map_err(|e| NnError::config("StateDict", e.to_string()))
+    }
+
+    /// Parses safetensors bytes; `origin` names the source in errors. Tensors come in name
+    /// order (a safetensors header is a JSON object: its order means nothing).
+    fn parse(bytes: &[u8], origin: &Path) -> Result<Self> {
+        let parse_err = |location: &str, message: String| NnError::Parse {
+            path: origin.to_path_buf(),
+            location: location.into(),
+            message,
+        };
+        let (_, meta) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| {
+            parse_err(
+                "header",
+                format!("not a valid safetensors file ({} bytes): {e}", bytes.len()),
+            )
+        })?;
+        let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| {
+            parse_err(
+                "header",
+                format!("not a valid safetensors file ({} bytes): {e}", bytes.len()),
+            )
+        })?;
+        let mut out = StateDict::new();
+        if let Some(m) = meta.metadata() {
+            out.metadata = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        }
+        let mut views = st.tensors();
+        views.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, v) in views {
+            let dtype = Dtype::from_st(v.dtype()).ok_or_else(|| {
+                parse_err(
+                    &format!("tensor {name:?}"),
+                    format!("dtype {:?} is not supported", v.dtype()),
+                )
+            })?;
+            let t = StoredTensor::from_raw(dtype, v.shape(), v.data().to_vec())
+                .map_err(|e| parse_err(&format!("tensor {name:?}"), e.to_string()))?;
+            out.insert(name, t);
+        }
+        Ok(out)
+    }
+
+    /// Parses safetensors bytes held in memory.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        Self::parse(bytes, Path::new("<memory>"))
+    }
+
+    /// Reads a safetensors file. A truncated or corrupt file is an [`NnError::Parse`] naming it.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| NnError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&bytes, path)
+    }
+
+    /// Writes a safetensors file atomically (a temporary file, then a rename).
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        write_atomic(path.as_ref(), &self.to_bytes()?)
+    }
+}
+
+impl PartialEq for StateDict {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self.metadata == other.metadata
+            && self.iter().all(|(n, t)| other.get(n) == Some(t))
+    }
+}
+
+impl FromIterator<(String, StoredTensor)> for StateDict {
+    fn from_iter<I: IntoIterator<Item = (String, StoredTensor)>>(iter: I) -> Self {
+        let mut sd = StateDict::new();
+        for (n, t) in iter {
+            sd.insert(n, t);
+        }
+        sd
+    }
+}
+
+/// The origin named in errors of an in-memory state dict.
+pub(crate) fn memory_origin() -> PathBuf {
+    PathBuf::from("<state dict>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_float_dtype_converts_into_f32_and_f64() {
+        let vals = [1.0f64, -2.5, 0.15625, 1024.0];
+        let t64 = Tensor::<f64>::from_vec(vals.to_vec(), &[2, 2]).unwrap();
+        let st = StoredTensor::from_float(&t64);
+        for d in [Dtype::F64, Dtype::F32, Dtype::F16, Dtype::BF16] {
+            let c = st.cast(d).unwrap();
+            assert_eq!(c.dtype(), d);
+            assert_eq!(c.bytes().len(), 4 * d.size());
+            assert_eq!(c.to_float::<f64>().unwrap().to_vec(), vals.to_vec(), "{d}");
+            assert_eq!(c.to_float::<f32>().unwrap().shape(), &[2, 2]);
+        }
+        // Rounding F64 → F16 is visible.
+        let third =
+            StoredTensor::from_float(&Tensor::<f64>::from_vec(vec![1.0 / 3.0], &[1]).unwrap());
+        let h = third
+            .cast(Dtype::F16)
+            .unwrap()
+            .to_float::<f64>()
+            .unwrap()
+            .to_vec()[0];
+        assert!((h - 1.0 / 3.0).abs() < 1e-3 && h != 1.0 / 3.0);
+    }
+
+    #[test]
+    fn integers_read_as_i64_and_usize() {
+        let t = StoredTensor::from_i64(&[4], &[0, 5, -1, i64::MAX]).unwrap();
+        assert_eq!(t.to_i64().unwrap(), vec![0, 5, -1, i64::MAX]);
+        let e = t.to_usize().unwrap_err().to_string();
+        assert!(e.contains("-1 at position 2"), "{e}");
+        let u8s = StoredTensor::from_raw(Dtype::U8, &[3], vec![1, 2, 255]).unwrap();
+        assert_eq!(u8s.to_usize().unwrap(), vec![1, 2, 255]);
+        let i32s = StoredTensor::from_raw(
+            Dtype::I32,
+            &[2],
+            [-7i32, 9].iter().flat_map(|v| v.to_le_bytes()).collect(),
+        )
+        .unwrap();
+        assert_eq!(i32s.to_i64().unwrap(), vec![-7, 9]);
+        assert!(matches!(
+            t.to_float::<f32>(),
+            Err(NnError::Dtype {
+                got: Dtype::I64,
+                ..
+            })
+        ));
+        let f = StoredTensor::from_float(&Tensor::<f32>::zeros(&[1]));
+        assert!(matches!(
+            f.to_i64(),
+            Err(NnError::Dtype {
+                got: Dtype::F32,
+                ..
+            })
+        ));
+        assert!(StoredTensor::from_i64(&[2], &[1]).is_err());
+    }
+
+    #[test]
+    fn round_trip_keeps_order_dtypes_and_metadata() {
+        let mut sd = StateDict::new();
+        sd.insert(
+            "z",
+            StoredTensor::from_float(&Tensor::<f32>::from_vec(vec![1.0, 2.0], &[2]).unwrap()),
+        );
+        sd.insert("a", StoredTensor::from_i64(&[], &[42]).unwrap());
+        sd.insert("m", StoredTensor::from_u64(&[2], &[u64::MAX, 3]).unwrap());
+        sd.metadata_mut().insert("format".into(), "neurite".into());
+        let back = StateDict::from_bytes(&sd.to_bytes().unwrap()).unwrap();
+        assert_eq!(back, sd);
+        assert_eq!(back.names().collect::<Vec<_>>(), ["a", "m", "z"]);
+        assert_eq!(back.get("m").unwrap().to_u64().unwrap(), vec![u64::MAX, 3]);
+        assert!(back.get("m").unwrap().to_i64().is_err());
+        let mut s2 = back.clone();
+        assert!(s2.remove("z").is_some());
+        assert_eq!(s2.get("m").unwrap().dtype(), Dtype::U64);
+        assert!(matches!(
+            s2.require("z"),
+            Err(NnError::MissingTensor { .. })
+        ));
+    }
+
+    #[test]
+    fn corrupt_bytes_are_parse_errors() {
+        let mut sd = StateDict::new();
+        sd.insert("x", StoredTensor::from_float(&Tensor::<f64>::zeros(&[3])));
+        let b = sd.to_bytes().unwrap();
+        for cut in [0, 5, 9, b.len() - 1] {
+            assert!(
+                matches!(StateDict::from_bytes(&b[..cut]), Err(NnError::Parse { .. })),
+                "{cut}"
+            );
+        }
+        // A header claiming an absurd length is refused before anything is allocated for it.
+        let mut evil = (u64::MAX / 2).to_le_bytes().to_vec();
+        evil.extend_from_slice(b"{}");
+        assert!(matches!(
+            StateDict::from_bytes(&evil),
+            Err(NnError::Parse { .. })
+        ));
+    }
+}
