@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use neurite_autograd::Graph;
 use neurite_nn::{
-    load_checkpoint, mse, num_params, save_checkpoint, Adam, Linear, Module, Optimizer, Progress,
-    Sequential,
+    load_checkpoint, mse, num_params, save_checkpoint, Adam, Linear, Module, Optimizer, Sequential,
+    TrainingState,
 };
 use neurite_tensor::{Rng, Tensor};
 
@@ -36,7 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &mut model,
             &opt,
             &[("data", &loop_rng)],
-            &Progress::default(),
+            &TrainingState::default(),
         )?;
         let gather = t.elapsed().as_secs_f64();
         let t = Instant::now();
@@ -50,7 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &mut model,
             &opt,
             &[("data", &loop_rng)],
-            &Progress::default(),
+            &TrainingState::default(),
         )?;
         let save = t.elapsed().as_secs_f64();
         let bytes = std::fs::metadata(&path)?.len() as f64 / 1e6;
