@@ -53,6 +53,9 @@ impl<T: Float> Module<T> for Dropout {
         Ok(x.dropout(self.p, &mut self.rng.borrow_mut())?)
     }
     param_free!();
+    fn visit_rngs(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Rng)) {
+        f(&crate::module::join(prefix, "rng"), self.rng.get_mut());
+    }
     fn set_training(&mut self, training: bool) {
         self.training = training;
     }

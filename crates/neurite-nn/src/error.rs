@@ -95,6 +95,14 @@ pub enum NnError {
         /// The shape that came.
         got: Vec<usize>,
     },
+    /// A checkpoint that cannot be restored; nothing was changed.
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// A stored tensor has a dtype the caller cannot use.
     #[error("expected {expected}, got a {got} tensor")]
     Dtype {

@@ -15,9 +15,10 @@
 //! | optimisers | [`Sgd`] (momentum, Nesterov, weight decay), [`Adam`] / AdamW ([`Adam::adamw`]), [`RmsProp`], [`Adagrad`]; [`clip_grad_norm`], [`clip_grad_value`]; [`schedule`]: step, exponential, cosine, linear warm-up |
 //! | state and files | [`state_dict`] / [`load_state_dict`] in memory, [`save_params`] / [`load_params`] on disk: PyTorch's names and layouts, parameters and buffers; strict by default or [`LoadMode::NonStrict`], a [`LoadReport`] of missing / unexpected / mis-shaped names and dtype conversions (F64, F32, F16, BF16 into f32 or f64); atomic writes |
 //! | [`tensor_file`] | [`StateDict`] / [`StoredTensor`]: any safetensors file of float or integer tensors, read and written without a model |
+//! | [`checkpoint`] | [`save_checkpoint`] / [`load_checkpoint`]: model, optimiser state by parameter name, every generator and the position in one file; a resumed run is bit for bit the uninterrupted one |
 //! | [`data`] | [`data::Dataset`], seeded mini-batches, train / test split, [`data::Standardizer`] fitted on the training part, CSV and IDX (MNIST, Fashion-MNIST) loading with errors naming file and line or offset, NaN detection |
 //! | [`metrics`] | accuracy, confusion matrix, MSE / MAE / R² |
-//! | [`train`] | [`train::Trainer`]: the epoch loop with a progress bar, a per-epoch [`train::History`], CSV and SVG curves |
+//! | [`train`] | [`train::Trainer`]: the epoch loop with a progress bar, a per-epoch [`train::History`], CSV and SVG curves, early stopping and keep-best on a [`train::Monitor`]ed value, resume |
 //! | [`gradcheck_cases`] | the finite-difference checks of every layer and loss (run by `cargo xtask gradcheck`) |
 //!
 //! Bad input — a label outside the class range, a feature count that does not match the layer,
@@ -68,6 +69,7 @@
 
 mod activation;
 mod batchnorm;
+pub mod checkpoint;
 pub mod data;
 mod dropout;
 mod embedding;
@@ -93,6 +95,7 @@ pub use batchnorm::{
     batch_norm, BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormConfig, BatchNormOp, BatchStats,
     Stats,
 };
+pub use checkpoint::{load_checkpoint, save_checkpoint, TrainingState};
 pub use dropout::{Dropout, Flatten};
 pub use embedding::{embedding, Embedding};
 pub use error::{NnError, Result};

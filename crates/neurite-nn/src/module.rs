@@ -2,7 +2,7 @@
 //! variables, and a training / evaluation mode; and `Sequential`, modules applied in order.
 
 use neurite_autograd::{Graph, Parameter, Var};
-use neurite_tensor::{Float, Tensor};
+use neurite_tensor::{Float, Rng, Tensor};
 
 use crate::error::Result;
 
@@ -24,6 +24,10 @@ pub trait Module<T: Float> {
 
     /// Visits every buffer mutably, in the same order as [`Module::visit_buffers`].
     fn visit_buffers_mut(&mut self, _prefix: &str, _f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {}
+
+    /// Visits every random generator the module draws from in its forward pass (dropout
+    /// masks), by name, so a checkpoint can save and restore it. Default: none.
+    fn visit_rngs(&mut self, _prefix: &str, _f: &mut dyn FnMut(&str, &mut Rng)) {}
 
     /// Switches training mode (dropout active) on or off (evaluation). Default: no effect.
     fn set_training(&mut self, _training: bool) {}
@@ -72,6 +76,9 @@ impl<T: Float, M: Module<T> + ?Sized> Module<T> for Box<M> {
     }
     fn visit_buffers_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {
         (**self).visit_buffers_mut(prefix, f)
+    }
+    fn visit_rngs(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Rng)) {
+        (**self).visit_rngs(prefix, f)
     }
     fn set_training(&mut self, training: bool) {
         (**self).set_training(training)
@@ -164,6 +171,11 @@ impl<T: Float> Module<T> for Sequential<T> {
     fn visit_buffers_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {
         for (i, l) in self.layers.iter_mut().enumerate() {
             l.visit_buffers_mut(&join(prefix, &i.to_string()), f);
+        }
+    }
+    fn visit_rngs(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Rng)) {
+        for (i, l) in self.layers.iter_mut().enumerate() {
+            l.visit_rngs(&join(prefix, &i.to_string()), f);
         }
     }
     fn set_training(&mut self, training: bool) {

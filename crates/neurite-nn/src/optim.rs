@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 
 use neurite_autograd::{Gradients, ParamId, Parameter};
-use neurite_tensor::{update, Float};
+use neurite_tensor::{update, Float, Tensor};
+
+use crate::tensor_file::{Dtype, StateDict, StoredTensor};
 
 use crate::error::{NnError, Result};
 use crate::module::Module;
@@ -19,6 +21,94 @@ pub trait Optimizer<T: Float> {
     fn learning_rate(&self) -> f64;
     /// Sets the learning rate (schedules call this).
     fn set_learning_rate(&mut self, lr: f64);
+    /// The optimiser's state keyed by parameter name — `lr`, and per parameter of `model` its
+    /// buffers (`0.weight.momentum_buffer`, `0.weight.exp_avg`, `0.weight.step`, …) — for a
+    /// checkpoint. Values keep the model's dtype, so a restore is bit for bit.
+    fn state_dict(&self, model: &dyn Module<T>) -> Result<StateDict>;
+    /// Restores what [`Optimizer::state_dict`] saved, for the parameters of `model` by name.
+    /// A missing or unexpected entry, a shape or dtype that does not fit is an error naming
+    /// it, and the optimiser is then unchanged.
+    fn load_state_dict(&mut self, model: &dyn Module<T>, sd: &StateDict) -> Result<()>;
+}
+
+/// (name, id, shape) of every parameter of `model`, in visiting order.
+fn params_of<T: Float>(model: &dyn Module<T>) -> Vec<(String, ParamId, Vec<usize>)> {
+    let mut out = Vec::new();
+    model.visit_params("", &mut |n, p| {
+        out.push((n.to_string(), p.id(), p.shape().to_vec()))
+    });
+    out
+}
+
+fn state_err(message: String) -> NnError {
+    NnError::config("optimizer state", message)
+}
+
+/// Writes `lr` and one per-parameter buffer map under `{name}.{suffix}`.
+fn save_slot<T: Float>(
+    sd: &mut StateDict,
+    params: &[(String, ParamId, Vec<usize>)],
+    suffix: &str,
+    map: &HashMap<ParamId, Vec<T>>,
+) -> Result<()> {
+    for (name, id, shape) in params {
+        if let Some(v) = map.get(id) {
+            sd.insert(
+                format!("{name}.{suffix}"),
+                StoredTensor::from_slice(shape, v)?,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Reads one per-parameter buffer map written by [`save_slot`]; marks the names it used.
+fn load_slot<T: Float>(
+    sd: &StateDict,
+    params: &[(String, ParamId, Vec<usize>)],
+    suffix: &str,
+    used: &mut Vec<String>,
+) -> Result<HashMap<ParamId, Vec<T>>> {
+    let mut map = HashMap::new();
+    for (name, id, shape) in params {
+        let key = format!("{name}.{suffix}");
+        if let Some(t) = sd.get(&key) {
+            if t.dtype() != Dtype::of::<T>() || t.shape() != shape.as_slice() {
+                return Err(state_err(format!(
+                    "{key:?} is {} {:?}, the parameter needs {} {shape:?}",
+                    t.dtype(),
+                    t.shape(),
+                    T::NAME
+                )));
+            }
+            map.insert(*id, t.to_float::<T>()?.to_vec());
+            used.push(key);
+        }
+    }
+    Ok(map)
+}
+
+fn save_lr(sd: &mut StateDict, lr: f64) -> Result<()> {
+    let t = Tensor::<f64>::from_vec(vec![lr], &[])?;
+    sd.insert("lr", StoredTensor::from_float(&t));
+    Ok(())
+}
+
+/// The learning rate, and a check that every entry of `sd` was used.
+fn finish_load(sd: &StateDict, mut used: Vec<String>) -> Result<f64> {
+    let lr = sd
+        .require("lr")
+        .and_then(|t| t.to_float::<f64>())
+        .map_err(|e| state_err(format!("lr: {e}")))?;
+    let lr = lr.to_vec().first().copied().unwrap_or(f64::NAN);
+    check_lr("optimizer state", lr)?;
+    used.push("lr".into());
+    if let Some(extra) = sd.names().find(|n| !used.iter().any(|u| u == n)) {
+        return Err(state_err(format!(
+            "unexpected entry {extra:?} (no parameter of the model, or another optimiser's state)"
+        )));
+    }
+    Ok(lr)
 }
 
 fn check_lr(what: &'static str, lr: f64) -> Result<()> {
@@ -189,6 +279,24 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     fn set_learning_rate(&mut self, lr: f64) {
         self.lr = lr;
     }
+    fn state_dict(&self, model: &dyn Module<T>) -> Result<StateDict> {
+        let mut sd = StateDict::new();
+        save_lr(&mut sd, self.lr)?;
+        save_slot(
+            &mut sd,
+            &params_of(model),
+            "momentum_buffer",
+            &self.velocity,
+        )?;
+        Ok(sd)
+    }
+    fn load_state_dict(&mut self, model: &dyn Module<T>, sd: &StateDict) -> Result<()> {
+        let mut used = Vec::new();
+        let v = load_slot(sd, &params_of(model), "momentum_buffer", &mut used)?;
+        self.lr = finish_load(sd, used)?;
+        self.velocity = v;
+        Ok(())
+    }
 }
 
 /// Adam's moments of one parameter.
@@ -311,6 +419,59 @@ impl<T: Float> Optimizer<T> for Adam<T> {
     fn set_learning_rate(&mut self, lr: f64) {
         self.lr = lr;
     }
+    fn state_dict(&self, model: &dyn Module<T>) -> Result<StateDict> {
+        let mut sd = StateDict::new();
+        save_lr(&mut sd, self.lr)?;
+        for (name, id, shape) in params_of(model) {
+            if let Some(st) = self.moments.get(&id) {
+                sd.insert(
+                    format!("{name}.step"),
+                    StoredTensor::scalar_i64(st.step as i64),
+                );
+                for (suffix, v) in [("exp_avg", &st.m), ("exp_avg_sq", &st.v)] {
+                    sd.insert(
+                        format!("{name}.{suffix}"),
+                        StoredTensor::from_slice(&shape, v)?,
+                    );
+                }
+            }
+        }
+        Ok(sd)
+    }
+    fn load_state_dict(&mut self, model: &dyn Module<T>, sd: &StateDict) -> Result<()> {
+        let params = params_of(model);
+        let mut used = Vec::new();
+        let mut m = load_slot(sd, &params, "exp_avg", &mut used)?;
+        let mut v = load_slot(sd, &params, "exp_avg_sq", &mut used)?;
+        let mut moments = HashMap::new();
+        for (name, id, _) in &params {
+            let key = format!("{name}.step");
+            match (sd.get(&key), m.remove(id), v.remove(id)) {
+                (None, None, None) => {}
+                (Some(s), Some(m), Some(v)) => {
+                    let step = s
+                        .to_i64()
+                        .ok()
+                        .filter(|s| s.len() == 1)
+                        .and_then(|s| i32::try_from(s[0]).ok())
+                        .filter(|&s| s >= 0)
+                        .ok_or_else(|| {
+                            state_err(format!("{key:?} is not a step count (I64 scalar)"))
+                        })?;
+                    moments.insert(*id, Moments { step, m, v });
+                    used.push(key);
+                }
+                _ => {
+                    return Err(state_err(format!(
+                        "{name:?}: step, exp_avg and exp_avg_sq must come together"
+                    )))
+                }
+            }
+        }
+        self.lr = finish_load(sd, used)?;
+        self.moments = moments;
+        Ok(())
+    }
 }
 
 /// RMSprop as PyTorch's (not centred): v ← ρv + (1 − ρ)g²; with momentum μ,
@@ -390,6 +551,24 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
     fn set_learning_rate(&mut self, lr: f64) {
         self.lr = lr;
     }
+    fn state_dict(&self, model: &dyn Module<T>) -> Result<StateDict> {
+        let mut sd = StateDict::new();
+        save_lr(&mut sd, self.lr)?;
+        let params = params_of(model);
+        save_slot(&mut sd, &params, "square_avg", &self.square_avg)?;
+        save_slot(&mut sd, &params, "momentum_buffer", &self.buffer)?;
+        Ok(sd)
+    }
+    fn load_state_dict(&mut self, model: &dyn Module<T>, sd: &StateDict) -> Result<()> {
+        let params = params_of(model);
+        let mut used = Vec::new();
+        let sq = load_slot(sd, &params, "square_avg", &mut used)?;
+        let buf = load_slot(sd, &params, "momentum_buffer", &mut used)?;
+        self.lr = finish_load(sd, used)?;
+        self.square_avg = sq;
+        self.buffer = buf;
+        Ok(())
+    }
 }
 
 /// Adagrad as PyTorch's: s ← s + g²; θ ← θ − α·g/(√s + ε), ε = 1e-10.
@@ -444,6 +623,19 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
     }
     fn set_learning_rate(&mut self, lr: f64) {
         self.lr = lr;
+    }
+    fn state_dict(&self, model: &dyn Module<T>) -> Result<StateDict> {
+        let mut sd = StateDict::new();
+        save_lr(&mut sd, self.lr)?;
+        save_slot(&mut sd, &params_of(model), "sum", &self.sum_sq)?;
+        Ok(sd)
+    }
+    fn load_state_dict(&mut self, model: &dyn Module<T>, sd: &StateDict) -> Result<()> {
+        let mut used = Vec::new();
+        let s = load_slot(sd, &params_of(model), "sum", &mut used)?;
+        self.lr = finish_load(sd, used)?;
+        self.sum_sq = s;
+        Ok(())
     }
 }
 

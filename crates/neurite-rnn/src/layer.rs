@@ -12,7 +12,7 @@ use neurite_autograd::{concat, Graph, Parameter, Var};
 use neurite_nn::Module;
 use neurite_tensor::{Float, Rng, Tensor};
 
-use crate::cell::{check_memory, check_sizes, check_vars, CellParams, CellVars};
+use crate::cell::{check_sizes, check_stack_memory, check_vars, CellParams, CellVars};
 use crate::error::{Result, RnnError};
 use crate::kernels::Nonlinearity;
 use crate::sequence::{self, data, CellKind, SeqSpec, SequenceOp};
@@ -186,13 +186,7 @@ impl<T: Float> Recurrent<T> {
                 format!("num_layers {} is too large", config.num_layers),
             ));
         };
-        check_memory::<T>(
-            what,
-            kind.gates(),
-            config.hidden_size,
-            (d, config.input_size),
-            ((config.num_layers - 1).saturating_mul(d), deep_input),
-        )?;
+        check_stack_memory::<T>(what, kind.gates(), config, deep_input)?;
         let mut cells = Vec::with_capacity(cell_count);
         for l in 0..config.num_layers {
             let input = if l == 0 {
@@ -708,6 +702,12 @@ impl<T: Float> Module<T> for Recurrent<T> {
     fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<T>)) {
         self.visit_mut(prefix, f)
     }
+    fn visit_rngs(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Rng)) {
+        f(
+            &neurite_nn::join(prefix, "dropout_rng"),
+            self.dropout_rng.get_mut(),
+        );
+    }
     fn set_training(&mut self, training: bool) {
         self.training = training;
     }
@@ -764,6 +764,9 @@ macro_rules! layer {
                 f: &mut dyn FnMut(&str, &mut Parameter<T>),
             ) {
                 self.0.visit_params_mut(prefix, f)
+            }
+            fn visit_rngs(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Rng)) {
+                self.0.visit_rngs(prefix, f)
             }
             fn set_training(&mut self, training: bool) {
                 self.0.set_training(training)

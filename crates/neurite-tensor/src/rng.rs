@@ -41,6 +41,29 @@ impl Rng {
         }
     }
 
+    /// The complete state as six words (the xoshiro state, then a flag and the cached second
+    /// normal), to save in a checkpoint; [`Rng::from_state`] restores it bit for bit.
+    pub fn state(&self) -> [u64; 6] {
+        let [a, b, c, d] = self.s;
+        match self.spare_normal {
+            Some(v) => [a, b, c, d, 1, v],
+            None => [a, b, c, d, 0, 0],
+        }
+    }
+
+    /// A generator in the state [`Rng::state`] returned. An all-zero xoshiro state (which would
+    /// only ever give zeros) or a flag other than 0/1 is refused.
+    pub fn from_state(st: [u64; 6]) -> Option<Rng> {
+        let s = [st[0], st[1], st[2], st[3]];
+        if s == [0; 4] || st[4] > 1 {
+            return None;
+        }
+        Some(Rng {
+            s,
+            spare_normal: (st[4] == 1).then_some(st[5]),
+        })
+    }
+
     /// An independent generator for sub-stream `stream` of this seed (e.g. one per thread or layer).
     pub fn fork(&mut self, stream: u64) -> Rng {
         Rng::new(self.next_u64() ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03))

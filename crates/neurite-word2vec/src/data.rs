@@ -27,7 +27,10 @@ pub fn corpus_pd_1m() -> Result<Arc<[u8]>> {
 /// The Google analogy questions (`questions-words.txt`, 19,544 questions in 14 sections).
 pub fn questions_words() -> Result<String> {
     let bytes = gunzip("<embedded questions-words.txt.gz>", QUESTIONS_WORDS_GZ)?;
-    crate::io::utf8_text(std::path::Path::new("<embedded questions-words.txt>"), bytes)
+    crate::io::utf8_text(
+        std::path::Path::new("<embedded questions-words.txt>"),
+        bytes,
+    )
 }
 
 /// WordSim-353 word pairs with human similarity scores (tab-separated, `#` comment lines).

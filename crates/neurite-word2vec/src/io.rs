@@ -18,35 +18,27 @@ pub(crate) fn write_atomically(
     neurite_tensor::fs::write_atomic_with(path, write).map_err(|e| Error::io(path, e))
 }
 
-/// Checks, before long work, that `path` can be written: its directory exists and takes a new
-/// file, and `path` is neither a directory nor read-only. Nothing is left behind.
+/// Checks, before long work, that `path` can be written ([`neurite_tensor::fs::check_writable`]:
+/// its directory exists and takes a new file, `path` is neither a directory nor read-only).
 pub(crate) fn check_writable(path: &Path) -> Result<()> {
-    let fail = |msg: String| Error::io(path, std::io::Error::other(msg));
-    if let Ok(m) = std::fs::metadata(path) {
-        if m.is_dir() {
-            return Err(fail("is a directory".into()));
+    neurite_tensor::fs::check_writable(path).map_err(|e| Error::io(path, e))
+}
+
+/// [`Error::OutOfMemory`] unless `elements` values of `T` fit within what this process can
+/// hold ([`neurite_tensor::alloc::check_bytes`]: RAM and swap, and the address-space limit).
+pub(crate) fn check_allocation<T>(elements: usize, what: &str) -> Result<()> {
+    match neurite_tensor::alloc::check_bytes::<T>(what, elements) {
+        Ok(_) => Ok(()),
+        Err(neurite_tensor::TensorError::OutOfMemory { what, bytes, .. }) => {
+            Err(Error::OutOfMemory { what, bytes })
         }
-        if m.permissions().readonly() {
-            return Err(fail("is read-only".into()));
-        }
+        Err(e) => Err(Error::Tensor(e)),
     }
-    let name = path
-        .file_name()
-        .ok_or_else(|| fail("not a file name".into()))?;
-    let mut probe_name = std::ffi::OsString::from(".");
-    probe_name.push(name);
-    probe_name.push(format!(".probe-{}", std::process::id()));
-    let probe = path.with_file_name(probe_name);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&probe)
-        .map_err(|e| Error::io(path, e))?;
-    std::fs::remove_file(&probe).map_err(|e| Error::io(path, e))
 }
 
 /// Reserves room for `extra` more elements of `v`, or [`Error::OutOfMemory`] naming `what`.
 pub(crate) fn try_grow<T>(v: &mut Vec<T>, extra: usize, what: &str) -> Result<()> {
+    check_allocation::<T>(v.len().saturating_add(extra), what)?;
     v.try_reserve_exact(extra).map_err(|_| Error::OutOfMemory {
         what: what.to_string(),
         bytes: (extra as u64).saturating_mul(std::mem::size_of::<T>() as u64),

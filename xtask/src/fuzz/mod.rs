@@ -11,7 +11,7 @@
 //! crash, an out-of-memory kill or a hang (no progress for [`HANG_SECS`]) is caught as a finding
 //! and the campaign goes on with the next input. Inside the child a panic is a finding, and so
 //! is an allocation out of proportion to the input: a peak of live heap above
-//! `64 MiB + 64 × input bytes` (for gzip targets, the decompressed bytes, capped by the
+//! `64 MiB + 64 × input bytes` (for gzip targets, the bytes it inflates to, up to the
 //! decompression limit the child sets) — memory sized by a header, not by the data.
 
 mod mutate;
@@ -145,8 +145,9 @@ pub fn child(args: &[String]) -> Result<(), String> {
                 .replace('\n', " ");
             writeln!(out, "P {i} {msg}").map_err(|e| e.to_string())?;
         }
+        // The data a reader may hold is the input, or what it inflates to (up to the limit).
         let basis = if target.gz {
-            input.len().max(GZ_LIMIT as usize)
+            input.len().max(mutate::gunzipped_len(&input, GZ_LIMIT))
         } else {
             input.len()
         };

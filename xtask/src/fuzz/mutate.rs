@@ -222,6 +222,22 @@ pub(super) fn make_input(seed: u64, target: &Target, seeds: &[Vec<u8>], iteratio
     data
 }
 
+/// How many bytes `data` inflates to as gzip (0 when it is not gzip), counting at most `cap`.
+pub(super) fn gunzipped_len(data: &[u8], cap: u64) -> usize {
+    use std::io::Read;
+    if !data.starts_with(&[0x1f, 0x8b]) {
+        return 0;
+    }
+    // A truncated or corrupt stream counts what inflated before the error.
+    let mut r = flate2::read::MultiGzDecoder::new(data).take(cap);
+    let mut buf = vec![0u8; 1 << 16];
+    let mut n = 0;
+    while let Ok(k @ 1..) = r.read(&mut buf) {
+        n += k;
+    }
+    n
+}
+
 pub(super) fn gunzip(data: &[u8]) -> Vec<u8> {
     use std::io::Read;
     let mut out = Vec::new();

@@ -161,7 +161,7 @@ impl Word2Vec {
                 path: corpus.path().to_path_buf(),
                 what: format!("{} weight matrices of {v} × {dim}", matrices * (1 + copies)),
             })?;
-        check_allocation::<f32>(total, "the weight matrices")?;
+        crate::io::check_allocation::<f32>(total, "the weight matrices")?;
         let mut syn0 = initial_input_vectors(v, dim, config);
         let mut syn1 = if config.hs {
             huge_page_vec(v.saturating_sub(1) * dim, 0.0f32)
@@ -455,13 +455,6 @@ fn initial_input_vectors(v: usize, dim: usize, config: &TrainConfig) -> Vec<f32>
 /// True when every thread trains its own copy of the model (the deterministic mode).
 fn threads_copy(config: &TrainConfig) -> bool {
     config.thread_mode == ThreadMode::Deterministic && config.threads > 1
-}
-
-/// [`Error::OutOfMemory`] unless `elements` values of `T` can be allocated now. The probe
-/// reserves address space only (no page is touched) and gives it back at once.
-fn check_allocation<T>(elements: usize, what: &str) -> Result<()> {
-    let mut probe: Vec<T> = Vec::new();
-    crate::io::try_grow(&mut probe, elements, what)
 }
 
 fn join(h: std::thread::ScopedJoinHandle<'_, Result<()>>) -> Result<()> {
