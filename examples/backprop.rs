@@ -4,34 +4,42 @@
 //!
 //! For every node of the computational graph it prints the forward value, the upstream
 //! gradient (∂f/∂node), and for every input edge the local gradient (∂node/∂input) and the
-//! downstream gradient (upstream × local) that flows into that input. The graph is written
-//! as Graphviz DOT (`--dot FILE`, default `backprop.dot`; render with `dot -Tsvg`).
+//! downstream gradient (upstream × local) that flows into that input. `--dot FILE` writes the
+//! graph as Graphviz DOT (render with `dot -Tsvg`).
 //!
 //! Run: `cargo run --release --example backprop`
 
 use std::error::Error;
+use std::path::PathBuf;
 use std::time::Instant;
+
+use clap::Parser;
 
 use neurite::autograd::{BackwardOptions, Graph, Parameter};
 use neurite::tensor::{Rng, Tensor};
+use neurite_examples::flags;
 
-/// Runs the example with command-line style arguments.
-pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
-    let mut dot_path = "backprop.dot".to_string();
-    let mut steps = 40usize;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--dot" => dot_path = it.next().ok_or("--dot needs a file name")?.clone(),
-            "--steps" => steps = it.next().ok_or("--steps needs a number")?.parse()?,
-            "--quick" => steps = 20,
-            "-h" | "--help" => {
-                println!("usage: backprop [--dot FILE] [--steps N] [--quick]");
-                return Ok(());
-            }
-            other => return Err(format!("unknown option {other} (try --help)").into()),
-        }
-    }
+/// backprop: back-propagation node by node on f = (x + y)·max(y, z), then gradient descent
+#[derive(Parser)]
+#[command(name = "backprop", allow_negative_numbers = true)]
+struct Cli {
+    /// Write the computational graph as Graphviz DOT to FILE (render: dot -Tsvg FILE)
+    #[arg(long, value_name = "FILE")]
+    dot: Option<PathBuf>,
+    /// Gradient-descent steps [default: 40; 20 with --quick]
+    #[arg(long, value_name = "N", value_parser = flags::count(1, flags::MAX_EPOCHS))]
+    steps: Option<usize>,
+    /// A short run (the tour's)
+    #[arg(long)]
+    quick: bool,
+}
+
+fn main() {
+    neurite_examples::main("backprop", || run(Cli::parse()));
+}
+
+fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
+    let steps = cli.steps.unwrap_or(if cli.quick { 20 } else { 40 });
     let t0 = Instant::now();
 
     // ---- Part 1: f(x, y, z) = (x + y) · max(y, z) at x = −2, y = 5, z = −4.
@@ -94,10 +102,16 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     );
     println!("gradients accumulate where a value is used twice (y feeds q and m):");
     println!("  ∂f/∂x = {dx}   ∂f/∂y = {dy}   ∂f/∂z = {dz}");
-    std::fs::write(&dot_path, g.to_dot()).map_err(|e| format!("{dot_path}: {e}"))?;
-    println!(
-        "computational graph written to {dot_path} (render: dot -Tsvg {dot_path} -o graph.svg)"
-    );
+    match &cli.dot {
+        Some(path) => {
+            neurite::nn::write_atomic(path, g.to_dot().as_bytes())?;
+            println!(
+                "computational graph written to {} (render: dot -Tsvg {0} -o graph.svg)",
+                path.display()
+            );
+        }
+        None => println!("(--dot FILE writes the computational graph as Graphviz DOT)"),
+    }
 
     // ---- Part 2: gradient descent on least squares J(w, b) = mean((X·w + b − y)²).
     println!(
@@ -146,15 +160,4 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         t0.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-#[allow(dead_code)]
-fn main() {
-    // Keep freed training buffers for reuse (see `neurite::tensor::memory`).
-    neurite::tensor::keep_freed_memory();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Err(e) = run(&args) {
-        eprintln!("backprop: {e}");
-        std::process::exit(1);
-    }
 }

@@ -1,5 +1,5 @@
 //! Sequence prediction: a character-level language model on real public-domain text (the
-//! vendored Bible + Shakespeare corpus), an embedding → recurrent layer → linear head trained
+//! embedded Bible + Shakespeare corpus), an embedding → recurrent layer → linear head trained
 //! to predict the next character, with truncated back-propagation through time over parallel
 //! streams (the state is carried across chunks and detached). Reports validation
 //! bits-per-character after every epoch and samples text with a temperature.
@@ -7,147 +7,79 @@
 //!
 //! `cargo run --release --example char_lstm -- [--cell lstm] [--epochs N] [--quick] [--temperature 0.8] …`
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::time::Instant;
+
+use clap::{Parser, ValueEnum};
 
 use neurite::autograd::{Graph, Parameter, Var};
 use neurite::nn::train::{Metrics, Trainer};
 use neurite::nn::{clip_grad_norm, cross_entropy, Adam, Embedding, Linear, Module, Optimizer};
 use neurite::rnn::{CellKind, Nonlinearity, Recurrent, RecurrentConfig, StateTensors};
 use neurite::tensor::{Rng, Tensor};
+use neurite_examples::{data, flags, Defaults, TrainFlags};
 
-const USAGE: &str = "char_lstm: a character-level language model on public-domain text
+const DEFAULTS: Defaults = Defaults {
+    epochs: 4,
+    quick_epochs: 2,
+    batch: 32,
+    lr: 3e-3,
+    seed: 3,
+};
 
-options:
-  --data FILE        text corpus, plain or gzip (default: the vendored crates/neurite-word2vec/data/corpus-pd-1m.txt.gz)
-  --chars N          use the first N characters (default 1000000; 300000 with --quick)
-  --cell KIND        rnn | gru | lstm (default lstm)
-  --hidden N         hidden units (default 256; 128 with --quick)
-  --embed N          character embedding size (default 32)
-  --layers N         recurrent layers (default 1)
-  --epochs N         passes over the training text (default 4; 2 with --quick)
-  --batch N          parallel streams (default 32)
-  --bptt N           steps per truncated-BPTT chunk (default 64)
-  --lr X             Adam learning rate (default 0.003)
-  --clip X           gradient-norm clipping (default 5)
-  --temperature X    sampling temperature (default 0.8)
-  --sample N         characters to sample after training (default 300)
-  --prompt TEXT      text to start the sample from (default \"The \")
-  --seed N           seed of the initialisation and sampling (default 3)
-  --plot FILE.svg    draw the loss / validation-bpc curves
-  --quick            a short run (the tour): 300k characters, 2 epochs
-  --help             this text";
-
-struct Args {
-    data: PathBuf,
-    chars: usize,
-    kind: CellKind,
-    hidden: usize,
+/// char_lstm: a character-level language model on public-domain text (--quick: 300k
+/// characters, hidden 128, 2 epochs; --batch is the number of parallel streams)
+#[derive(Parser)]
+#[command(name = "char_lstm", allow_negative_numbers = true)]
+struct Cli {
+    /// Text corpus, plain or gzip [default: the embedded 1M-word corpus,
+    /// crates/neurite-word2vec/data/corpus-pd-1m.txt.gz]
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// Use the first N characters [default: 1000000; 300000 with --quick]
+    #[arg(long, value_name = "N", value_parser = flags::count(1, 1 << 32))]
+    chars: Option<usize>,
+    /// The recurrent cell
+    #[arg(long, value_enum, default_value_t = Cell::Lstm)]
+    cell: Cell,
+    /// Hidden units [default: 256; 128 with --quick]
+    #[arg(long, value_name = "N", value_parser = flags::count(1, flags::MAX_WIDTH))]
+    hidden: Option<usize>,
+    /// Character embedding size
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = flags::count(1, flags::MAX_WIDTH))]
     embed: usize,
+    /// Recurrent layers
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = flags::count(1, 64))]
     layers: usize,
-    epochs: usize,
-    batch: usize,
+    /// Steps per truncated-BPTT chunk
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = flags::count(1, 100_000))]
     bptt: usize,
-    lr: f64,
+    /// Gradient-norm clipping
+    #[arg(long, value_name = "X", default_value_t = 5.0, value_parser = flags::positive)]
     clip: f64,
+    /// Sampling temperature
+    #[arg(long, value_name = "X", default_value_t = 0.8, value_parser = flags::positive)]
     temperature: f64,
+    /// Characters to sample after training
+    #[arg(long, value_name = "N", default_value_t = 300, value_parser = flags::count(0, 1_000_000))]
     sample: usize,
+    /// Text to start the sample from
+    #[arg(long, value_name = "TEXT", default_value = "The ")]
     prompt: String,
-    seed: u64,
-    plot: Option<PathBuf>,
+    #[command(flatten)]
+    train: TrainFlags,
 }
 
-fn parse(args: &[String]) -> Result<Option<Args>, String> {
-    let mut quick = false;
-    let (mut chars, mut hidden, mut epochs) = (None, None, None);
-    let mut a = Args {
-        data: PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/crates/neurite-word2vec/data/corpus-pd-1m.txt.gz"
-        )),
-        chars: 0,
-        kind: CellKind::Lstm,
-        hidden: 0,
-        embed: 32,
-        layers: 1,
-        epochs: 0,
-        batch: 32,
-        bptt: 64,
-        lr: 3e-3,
-        clip: 5.0,
-        temperature: 0.8,
-        sample: 300,
-        prompt: "The ".into(),
-        seed: 3,
-        plot: None,
-    };
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value\n\n{USAGE}"))
-        };
-        let num = |v: String| -> Result<f64, String> {
-            v.parse().map_err(|_| format!("{flag}: not a number: {v}"))
-        };
-        match flag.as_str() {
-            "--help" | "-h" => return Ok(None),
-            "--quick" => quick = true,
-            "--data" => a.data = value()?.into(),
-            "--chars" => chars = Some(num(value()?)? as usize),
-            "--cell" => {
-                a.kind = match value()?.as_str() {
-                    "rnn" => CellKind::Rnn(Nonlinearity::Tanh),
-                    "gru" => CellKind::Gru,
-                    "lstm" => CellKind::Lstm,
-                    other => return Err(format!("--cell: expected rnn, gru or lstm, got {other}")),
-                }
-            }
-            "--hidden" => hidden = Some(num(value()?)? as usize),
-            "--embed" => a.embed = num(value()?)? as usize,
-            "--layers" => a.layers = num(value()?)? as usize,
-            "--epochs" => epochs = Some(num(value()?)? as usize),
-            "--batch" => a.batch = num(value()?)? as usize,
-            "--bptt" => a.bptt = num(value()?)? as usize,
-            "--lr" => a.lr = num(value()?)?,
-            "--clip" => a.clip = num(value()?)?,
-            "--temperature" => a.temperature = num(value()?)?,
-            "--sample" => a.sample = num(value()?)? as usize,
-            "--prompt" => a.prompt = value()?,
-            "--seed" => a.seed = num(value()?)? as u64,
-            "--plot" => a.plot = Some(value()?.into()),
-            other => return Err(format!("unknown option {other}\n\n{USAGE}")),
-        }
-    }
-    a.chars = chars.unwrap_or(if quick { 300_000 } else { 1_000_000 });
-    a.hidden = hidden.unwrap_or(if quick { 128 } else { 256 });
-    a.epochs = epochs.unwrap_or(if quick { 2 } else { 4 });
-    if a.batch == 0 || a.bptt == 0 || a.epochs == 0 || a.embed == 0 {
-        return Err("--batch, --bptt, --epochs and --embed must be at least 1".into());
-    }
-    if !(a.temperature > 0.0 && a.temperature.is_finite()) {
-        return Err(format!(
-            "--temperature must be positive, got {}",
-            a.temperature
-        ));
-    }
-    Ok(Some(a))
+fn main() {
+    neurite_examples::main("char_lstm", || run(flags::parse(&DEFAULTS)));
 }
 
-/// Reads a text file, gunzipping it when it starts with the gzip magic bytes.
-fn read_text(path: &PathBuf) -> Result<String, Box<dyn std::error::Error>> {
-    let raw = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut s = String::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_string(&mut s)
-            .map_err(|e| format!("{}: corrupt gzip or not UTF-8: {e}", path.display()))?;
-        Ok(s)
-    } else {
-        Ok(String::from_utf8(raw).map_err(|e| format!("{}: not UTF-8: {e}", path.display()))?)
-    }
+/// The recurrent cell of `--cell`.
+#[derive(Clone, Copy, ValueEnum)]
+enum Cell {
+    Rnn,
+    Gru,
+    Lstm,
 }
 
 /// Embedding → recurrent layer → linear head over the characters.
@@ -329,19 +261,21 @@ fn sample(
     Ok(out)
 }
 
-pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
-    let Some(args) = parse(args)? else {
-        println!("{USAGE}");
-        return Ok(());
-    };
+fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let t = cli.train.resolve(&DEFAULTS)?;
+    let path = cli.data.clone().unwrap_or_else(data::corpus_1m);
+    let n_chars = cli
+        .chars
+        .unwrap_or(if t.quick { 300_000 } else { 1_000_000 });
+    let hidden = cli.hidden.unwrap_or(if t.quick { 128 } else { 256 });
     let start = Instant::now();
-    let text: Vec<char> = read_text(&args.data)?.chars().take(args.chars).collect();
-    if text.len() < 20 * args.batch * 2 {
+    let text: Vec<char> = data::read_text(&path)?.chars().take(n_chars).collect();
+    if text.len() < 20 * t.batch * 2 {
         return Err(format!(
             "{}: only {} characters, too short for {} streams",
-            args.data.display(),
+            path.display(),
             text.len(),
-            args.batch
+            t.batch
         )
         .into());
     }
@@ -354,8 +288,8 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     // The last tenth is the validation text, never trained on.
     let cut = ids.len() - ids.len() / 10;
-    let train = Streams::new(&ids[..cut], args.batch);
-    let val = Streams::new(&ids[cut..], 16.min(args.batch));
+    let train = Streams::new(&ids[..cut], t.batch);
+    let val = Streams::new(&ids[cut..], 16.min(t.batch));
     println!(
         "corpus: {} characters ({} train, {} validation), {} distinct; uniform guess = {:.2} bits/char",
         ids.len(),
@@ -365,35 +299,36 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         (chars.len() as f64).log2()
     );
 
-    let mut rng = Rng::new(args.seed);
+    let mut rng = Rng::new(t.seed);
     let config = RecurrentConfig {
-        input_size: args.embed,
-        hidden_size: args.hidden,
-        num_layers: args.layers,
+        input_size: cli.embed,
+        hidden_size: hidden,
+        num_layers: cli.layers,
         batch_first: true,
         ..Default::default()
     };
-    let kind = match args.kind {
-        CellKind::Rnn(_) => CellKind::Rnn(Nonlinearity::Tanh),
-        k => k,
+    let kind = match cli.cell {
+        Cell::Rnn => CellKind::Rnn(Nonlinearity::Tanh),
+        Cell::Gru => CellKind::Gru,
+        Cell::Lstm => CellKind::Lstm,
     };
     let mut model = CharModel {
-        embedding: Embedding::new(chars.len(), args.embed, &mut rng)?,
+        embedding: Embedding::new(chars.len(), cli.embed, &mut rng)?,
         rnn: Recurrent::new(kind, &config, &mut rng)?,
-        head: Linear::new(args.hidden, chars.len(), &mut rng)?,
+        head: Linear::new(hidden, chars.len(), &mut rng)?,
     };
     println!(
         "model: {} ({} parameters)",
         model.describe(),
         neurite::nn::num_params(&model)
     );
-    let mut opt = Adam::new(args.lr)?;
-    let chunks = train.chunks(args.bptt);
-    let lr = args.lr;
-    let history = Trainer::new(args.epochs, chunks.len())
+    let mut opt = Adam::new(t.lr)?;
+    let chunks = train.chunks(cli.bptt);
+    let lr = t.lr;
+    let history = Trainer::new(t.epochs, chunks.len())
         .metric_name("val_bpc")
         .plot(
-            args.plot.clone(),
+            t.plot.clone(),
             &format!("char_lstm ({}): loss and validation bits/char", kind.name()),
         )
         .learning_rate(move |_| lr)
@@ -412,7 +347,7 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
                     let loss = cross_entropy(logits, &y)?;
                     let l = loss.item()? as f64;
                     let mut grads = loss.backward()?;
-                    clip_grad_norm(&mut grads, args.clip)?;
+                    clip_grad_norm(&mut grads, cli.clip)?;
                     opt.step(m, &grads)?;
                     sum += l;
                     n += 1;
@@ -442,36 +377,25 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|e| e.eval.as_ref())
         .map_or(f64::NAN, |m| m.loss);
     let train_bpc = history.last().map_or(f64::NAN, |e| e.train.loss);
-    let mut sample_rng = Rng::new(args.seed ^ 0x5a3);
+    let mut sample_rng = Rng::new(t.seed ^ 0x5a3);
     let text = sample(
         &model,
         &chars,
-        &args.prompt,
-        args.sample,
-        args.temperature,
+        &cli.prompt,
+        cli.sample,
+        cli.temperature,
         &mut sample_rng,
     )?;
-    println!("sample (temperature {}):\n{}\n", args.temperature, text);
+    println!("sample (temperature {}):\n{}\n", cli.temperature, text);
     println!(
         "result: val_bpc={:.4} train_bpc={:.4} cell={} hidden={} epochs={} chars={} seconds={:.1}",
         val_bpc,
         train_bpc,
         kind.name().to_lowercase(),
-        args.hidden,
-        args.epochs,
+        hidden,
+        t.epochs,
         ids.len(),
         start.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-#[allow(dead_code)]
-fn main() {
-    // Keep freed training buffers for reuse (see `neurite::tensor::memory`).
-    neurite::tensor::keep_freed_memory();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Err(e) = run(&args) {
-        eprintln!("char_lstm: {e}");
-        std::process::exit(1);
-    }
 }

@@ -3,86 +3,73 @@
 //! ReLU → max-pool 2 → flatten → linear → ReLU → linear, trained with mini-batch SGD with
 //! momentum, evaluated on a seeded 20% held-out split.
 //!
-//! Run: `cargo run --release --example cnn_digits -- [--epochs N] [--quick] [--data FILE]`
+//! Run: `cargo run --release --example cnn_digits -- [--epochs N] [--quick] [--plot FILE.svg]`
 
 use std::error::Error;
+use std::path::PathBuf;
 use std::time::Instant;
+
+use clap::Parser;
 
 use neurite::autograd::Graph;
 use neurite::cnn::{Conv2d, ConvConfig, Flatten, MaxPool2d};
 use neurite::nn::data::{read_csv, CsvOptions, Dataset};
 use neurite::nn::metrics::{accuracy, predict_classes};
+use neurite::nn::train::{Metrics, Trainer};
 use neurite::nn::{cross_entropy, Linear, Module, Optimizer, Relu, Sequential, Sgd};
 use neurite::tensor::{Rng, Tensor};
+use neurite_examples::{data, flags, Defaults, TrainFlags};
 
-struct Options {
-    data: String,
-    epochs: usize,
-    batch: usize,
-    lr: f64,
-    seed: u64,
+const DEFAULTS: Defaults = Defaults {
+    epochs: 20,
+    quick_epochs: 12,
+    batch: 32,
+    lr: 0.05,
+    seed: 7,
+};
+
+/// cnn_digits: a small CNN reads the 8×8 handwritten digits
+#[derive(Parser)]
+#[command(name = "cnn_digits", allow_negative_numbers = true)]
+struct Cli {
+    /// digits.csv[.gz]: square images, pixel columns then the digit [default: the vendored copy]
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    #[command(flatten)]
+    train: TrainFlags,
 }
 
-fn parse(args: &[String]) -> Result<Option<Options>, Box<dyn Error>> {
-    let mut o = Options {
-        data: concat!(env!("CARGO_MANIFEST_DIR"), "/data/tabular/digits.csv.gz").into(),
-        epochs: 20,
-        batch: 32,
-        lr: 0.05,
-        seed: 7,
-    };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut val = || it.next().ok_or_else(|| format!("{a} needs a value"));
-        match a.as_str() {
-            "--data" => o.data = val()?.clone(),
-            "--epochs" => o.epochs = val()?.parse()?,
-            "--batch" => o.batch = val()?.parse()?,
-            "--lr" => o.lr = val()?.parse()?,
-            "--seed" => o.seed = val()?.parse()?,
-            "--quick" => o.epochs = 12,
-            "-h" | "--help" => {
-                println!(
-                    "usage: cnn_digits [--data FILE] [--epochs N (20)] [--batch N (32)] [--lr X (0.05)] [--seed N (7)] [--quick (12 epochs)]"
-                );
-                return Ok(None);
-            }
-            other => return Err(format!("unknown option {other} (try --help)").into()),
-        }
-    }
-    if o.epochs == 0 || o.batch == 0 {
-        return Err("--epochs and --batch must be at least 1".into());
-    }
-    Ok(Some(o))
+fn main() {
+    neurite_examples::main("cnn_digits", || run(flags::parse(&DEFAULTS)));
 }
 
-/// Accuracy of `model` on a data set, in batches, without recording a graph.
-fn evaluate(model: &dyn Module<f32>, data: &Dataset<f32>) -> Result<f64, Box<dyn Error>> {
-    let mut predicted = Vec::with_capacity(data.len());
+/// Mean cross-entropy and accuracy of `model` on a data set, in batches, without recording a
+/// graph.
+fn evaluate(model: &dyn Module<f32>, data: &Dataset<f32>) -> neurite::nn::Result<Metrics> {
+    let (mut loss, mut predicted) = (0.0, Vec::with_capacity(data.len()));
     for b in data.batches(256, None, false)? {
         let g = Graph::inference();
         let logits = model.forward(&g, g.constant(b.features))?;
+        loss += cross_entropy(logits, &b.labels)?.item()? as f64 * b.labels.len() as f64;
         predicted.extend(predict_classes(&logits.value()?)?);
     }
-    Ok(accuracy(
-        &predicted,
-        data.labels().ok_or("a classification set")?,
-    )?)
+    let acc = accuracy(&predicted, data.labels().unwrap_or_default())?;
+    Ok(Metrics::new(loss / data.len().max(1) as f64, Some(acc)))
 }
 
-/// Runs the example with command-line style arguments.
-pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
-    let Some(o) = parse(args)? else {
-        return Ok(());
-    };
+fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
+    let o = cli.train.resolve(&DEFAULTS)?;
+    let path = cli
+        .data
+        .unwrap_or_else(|| data::vendored("tabular/digits.csv.gz"));
     let t0 = Instant::now();
-    let table: Tensor<f32> = read_csv(&o.data, &CsvOptions::default())?;
+    let table: Tensor<f32> = read_csv(&path, &CsvOptions::default())?;
     let all = Dataset::classification_from_table(&table, table.shape()[1] - 1)?;
     let side = ((all.num_features() as f64).sqrt()) as usize;
     if side * side != all.num_features() {
         return Err(format!(
             "{}: {} pixels per image is not a square",
-            o.data,
+            path.display(),
             all.num_features()
         )
         .into());
@@ -120,31 +107,42 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         .add(Linear::new(64, classes, &mut rng)?);
     let mut opt = Sgd::with_options(o.lr, 0.9, false, 0.0)?;
     let mut shuffle = Rng::new(o.seed ^ 0x5eed);
-    let mut last_loss = f64::NAN;
-    let mut test_acc = 0.0;
-    for epoch in 1..=o.epochs {
-        let te = Instant::now();
-        let (mut sum, mut n) = (0.0, 0usize);
-        for b in train.batches(o.batch, Some(&mut shuffle), false)? {
-            let g = Graph::new();
-            let logits = model.forward(&g, g.constant(b.features))?;
-            let loss = cross_entropy(logits, &b.labels)?;
-            sum += loss.item()? as f64 * b.labels.len() as f64;
-            n += b.labels.len();
-            let grads = loss.backward()?;
-            opt.step(&mut model, &grads)?;
-        }
-        last_loss = sum / n as f64;
-        model.set_training(false);
-        test_acc = evaluate(&model, &test)?;
-        model.set_training(true);
-        println!(
-            "epoch {epoch:>3}  train loss {last_loss:.4}  held-out accuracy {:.2}%  ({:.2} s)",
-            100.0 * test_acc,
-            te.elapsed().as_secs_f64()
-        );
-    }
-    let train_acc = evaluate(&model, &train)?;
+    let mut state = (&mut model, &mut opt);
+    let history = Trainer::new(o.epochs, train.len().div_ceil(o.batch))
+        .metric_name("accuracy")
+        .plot(
+            o.plot.clone(),
+            "cnn_digits: conv, max-pool, fully connected",
+        )
+        .fit(
+            &mut state,
+            |(model, opt), _, tick| {
+                model.set_training(true);
+                let (mut sum, mut n) = (0.0, 0usize);
+                for b in train.batches(o.batch, Some(&mut shuffle), false)? {
+                    let g = Graph::new();
+                    let logits = model.forward(&g, g.constant(b.features))?;
+                    let loss = cross_entropy(logits, &b.labels)?;
+                    let l = loss.item()? as f64;
+                    sum += l * b.labels.len() as f64;
+                    n += b.labels.len();
+                    tick(l);
+                    let grads = loss.backward()?; // upstream → local → downstream
+                    opt.step(&mut **model, &grads)?;
+                }
+                Ok(Metrics::new(sum / n as f64, None))
+            },
+            |(model, _), _| {
+                model.set_training(false);
+                Ok(Some(evaluate(&**model, &test)?))
+            },
+        )?;
+    let last = history.last().ok_or("no epoch ran")?;
+    let (last_loss, test_acc) = (
+        last.train.loss,
+        last.eval.and_then(|m| m.metric).unwrap_or(0.0),
+    );
+    let train_acc = evaluate(&model, &train)?.metric.unwrap_or(0.0);
     println!(
         "train accuracy {:.2}%, held-out accuracy {:.2}%",
         100.0 * train_acc,
@@ -156,15 +154,4 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         t0.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-#[allow(dead_code)]
-fn main() {
-    // Keep freed training buffers for reuse (see `neurite::tensor::memory`).
-    neurite::tensor::keep_freed_memory();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Err(e) = run(&args) {
-        eprintln!("cnn_digits: {e}");
-        std::process::exit(1);
-    }
 }

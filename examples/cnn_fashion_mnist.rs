@@ -3,11 +3,11 @@
 //! softmax cross-entropy; Adam lr 1e-3, batch 64, pixels scaled to [0, 1].
 //!
 //! Prints per-epoch seconds, train loss and test accuracy (with a progress bar on a terminal),
-//! saves the model as safetensors (`--save FILE`), and evaluates a saved model with
-//! `--load FILE`. Data: the four IDX files of the Debian package `dataset-fashion-mnist`
+//! saves the model as safetensors when asked (`--save FILE`; nothing is written otherwise), and
+//! evaluates a saved model with `--load FILE`. Data: the four IDX files of the Debian package `dataset-fashion-mnist`
 //! (`/usr/share/datasets/fashion-mnist`) or `--data DIR`.
 //!
-//! Run: `cargo run --release --example cnn_fashion_mnist -- [--epochs 2] [--save model.safetensors]`
+//! Run: `cargo run --release --example cnn_fashion_mnist -- [--epochs 2] [--save model.safetensors] [--plot FILE.svg]`
 //!
 //! Measured (2026-11-28, 1 thread): after 2 epochs the test accuracy depends on the seed by
 //! about ±0.4 points, for neurite and PyTorch alike. Seeds 0–3 of this example: 87.42, 87.69,
@@ -21,82 +21,50 @@ use std::error::Error;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use clap::Parser;
+
 use neurite::autograd::Graph;
 use neurite::cnn::{Conv2d, ConvConfig, Flatten, MaxPool2d};
-use neurite::nn::data::{load_mnist, Dataset, MnistSplit};
+use neurite::nn::data::{Dataset, MnistSplit};
 use neurite::nn::metrics::predict_classes;
 use neurite::nn::train::{Metrics, Trainer};
 use neurite::nn::{
     cross_entropy, load_params, save_params, Adam, Linear, Module, Optimizer, Relu, Sequential,
 };
 use neurite::tensor::Rng;
+use neurite_examples::{data, flags, Defaults, TrainFlags};
 
-struct Options {
-    data: PathBuf,
-    epochs: usize,
-    batch: usize,
-    lr: f64,
-    seed: u64,
+const DEFAULTS: Defaults = Defaults {
+    epochs: 2,
+    quick_epochs: 1,
+    batch: 64,
+    lr: 1e-3,
+    seed: 1,
+};
+
+/// cnn_fashion_mnist: the W3 CNN learns Fashion-MNIST (--quick: 1 epoch on 10,000 images)
+#[derive(Parser)]
+#[command(name = "cnn_fashion_mnist", allow_negative_numbers = true)]
+struct Cli {
+    /// The four Fashion-MNIST IDX .gz files [default: $NEURITE_FASHION_MNIST, else
+    /// /usr/share/datasets/fashion-mnist]
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Train on the first N training images only
+    #[arg(long, value_name = "N", value_parser = flags::count(1, 10_000_000))]
     train_subset: Option<usize>,
+    /// Save the trained model to FILE (safetensors)
+    #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
+    /// Load a saved model and evaluate it on the test set (no training)
+    #[arg(long, value_name = "FILE", conflicts_with = "save")]
     load: Option<PathBuf>,
-    plot: Option<PathBuf>,
+    #[command(flatten)]
+    train: TrainFlags,
 }
 
-const USAGE: &str = "usage: cnn_fashion_mnist [options]
-  --data DIR          the four Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)
-  --epochs N          training epochs (default 2)
-  --batch N           batch size (default 64)
-  --lr X              Adam learning rate (default 0.001)
-  --seed N            initialisation and shuffling seed (default 1)
-  --train-subset N    train on the first N training images only
-  --quick             1 epoch on the first 10,000 training images
-  --save FILE         save the trained model (safetensors; default cnn_fashion_mnist.safetensors)
-  --no-save           do not save
-  --load FILE         load a saved model and evaluate it on the test set (no training)
-  --plot FILE.svg     draw the loss / accuracy curves";
-
-fn parse(args: &[String]) -> Result<Option<Options>, Box<dyn Error>> {
-    let mut o = Options {
-        data: PathBuf::from("/usr/share/datasets/fashion-mnist"),
-        epochs: 2,
-        batch: 64,
-        lr: 1e-3,
-        seed: 1,
-        train_subset: None,
-        save: Some(PathBuf::from("cnn_fashion_mnist.safetensors")),
-        load: None,
-        plot: None,
-    };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut val = || it.next().ok_or_else(|| format!("{a} needs a value"));
-        match a.as_str() {
-            "--data" => o.data = val()?.into(),
-            "--epochs" => o.epochs = val()?.parse()?,
-            "--batch" => o.batch = val()?.parse()?,
-            "--lr" => o.lr = val()?.parse()?,
-            "--seed" => o.seed = val()?.parse()?,
-            "--train-subset" => o.train_subset = Some(val()?.parse()?),
-            "--quick" => {
-                o.epochs = 1;
-                o.train_subset = Some(10_000);
-            }
-            "--save" => o.save = Some(val()?.into()),
-            "--no-save" => o.save = None,
-            "--load" => o.load = Some(val()?.into()),
-            "--plot" => o.plot = Some(val()?.into()),
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return Ok(None);
-            }
-            other => return Err(format!("unknown option {other} (try --help)").into()),
-        }
-    }
-    if o.epochs == 0 || o.batch == 0 {
-        return Err("--epochs and --batch must be at least 1".into());
-    }
-    Ok(Some(o))
+fn main() {
+    neurite_examples::main("cnn_fashion_mnist", || run(flags::parse(&DEFAULTS)));
 }
 
 /// The W3 network (BENCHMARKS.md), seeded.
@@ -136,17 +104,16 @@ fn evaluate(model: &dyn Module<f32>, data: &Dataset<f32>) -> Result<Metrics, Box
     Ok(Metrics::new(loss / n, Some(correct as f64 / n)))
 }
 
-/// Runs the example with command-line style arguments.
-pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
-    let Some(o) = parse(args)? else {
-        return Ok(());
-    };
+fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
+    let o = cli.train.resolve(&DEFAULTS)?;
+    let dir = cli.data.clone().unwrap_or_else(data::fashion_mnist_dir);
+    let train_subset = cli.train_subset.or(o.quick.then_some(10_000));
     let t0 = Instant::now();
-    let test: Dataset<f32> = load_mnist(&o.data, MnistSplit::Test)?;
+    let test = data::load_mnist_dir(&dir, MnistSplit::Test)?;
     let mut rng = Rng::new(o.seed);
     let mut model = w3_network(&mut rng)?;
 
-    if let Some(path) = &o.load {
+    if let Some(path) = &cli.load {
         load_params(&mut model, path)?;
         let m = evaluate(&model, &test)?;
         let acc = m.metric.unwrap_or(0.0);
@@ -165,8 +132,8 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         return Ok(());
     }
 
-    let mut train: Dataset<f32> = load_mnist(&o.data, MnistSplit::Train)?;
-    if let Some(n) = o.train_subset {
+    let mut train = data::load_mnist_dir(&dir, MnistSplit::Train)?;
+    if let Some(n) = train_subset {
         let n = n.min(train.len());
         train = train.subset(&(0..n).collect::<Vec<_>>())?;
     }
@@ -231,7 +198,7 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         o.epochs,
         epoch_secs.join(", ")
     );
-    if let Some(path) = &o.save {
+    if let Some(path) = &cli.save {
         save_params(&model, path)?;
         println!(
             "saved the model to {} (reload: --load FILE)",
@@ -246,15 +213,4 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         t0.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-#[allow(dead_code)]
-fn main() {
-    // Keep freed training buffers for reuse (see `neurite::tensor::memory`).
-    neurite::tensor::keep_freed_memory();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Err(e) = run(&args) {
-        eprintln!("cnn_fashion_mnist: {e}");
-        std::process::exit(1);
-    }
 }

@@ -2,36 +2,22 @@
 //! cross-entropy, Adam; test accuracy and confusion matrix. The data come from the Debian
 //! package `dataset-fashion-mnist` (`/usr/share/datasets/fashion-mnist`) or `--data DIR`.
 //!
-//! `cargo run --release --example mlp_fashion_mnist -- [--data DIR] [--epochs N] [--plot FILE.svg] …`
+//! `cargo run --release --example mlp_fashion_mnist -- [--epochs N] [--quick] [--plot FILE.svg] …` (`--help` lists every flag)
 
+use std::path::PathBuf;
 use std::time::Instant;
 
+use clap::Parser;
+
 use neurite::autograd::Graph;
-use neurite::nn::data::{load_mnist, Dataset, MnistSplit};
+use neurite::nn::data::{Dataset, MnistSplit};
 use neurite::nn::metrics::{accuracy, predict_classes, ConfusionMatrix};
 use neurite::nn::train::{Metrics, Trainer};
 use neurite::nn::{
-    cross_entropy, Adam, Linear, Module, NnError, Optimizer, Relu, Result as NnResult, Sequential,
+    cross_entropy, Adam, Linear, Module, Optimizer, Relu, Result as NnResult, Sequential,
 };
 use neurite::tensor::Rng;
-
-const USAGE: &str =
-    "mlp_multiclass: an MLP reads handwritten digits (softmax output + cross-entropy)
-
-options:
-  --data FILE      digits.csv[.gz] (64 pixel columns then the digit; default: the vendored copy)
-  --epochs N       training epochs (default 40; 12 with --quick)
-  --hidden N       hidden units (default 128)
-  --lr X           Adam learning rate (default 0.001)
-  --batch N        mini-batch size (default 32)
-  --seed N         seed of the split, initialisation and shuffling (default 7)
-  --plot FILE.svg  draw the loss/accuracy curves
-  --csv FILE       write the per-epoch history
-  --save FILE      save the trained parameters (safetensors)
-  --quick          a short run (the tour)
-  --help           this text";
-
-const DEFAULT_DIR: &str = "/usr/share/datasets/fashion-mnist";
+use neurite_examples::{data, flags, Defaults, TrainFlags};
 
 const CLASS_NAMES: [&str; 10] = [
     "T-shirt/top",
@@ -46,18 +32,32 @@ const CLASS_NAMES: [&str; 10] = [
     "Ankle boot",
 ];
 
-#[path = "common/mlp_flags.rs"]
-mod mlp_flags;
-use mlp_flags::Args;
+const DEFAULTS: Defaults = Defaults {
+    epochs: 15,
+    quick_epochs: 2,
+    batch: 128,
+    lr: 1e-3,
+    seed: 7,
+};
 
-fn parse(args: &[String]) -> Result<Option<Args>, String> {
-    let defaults = Args {
-        epochs: 15,
-        hidden: 256,
-        batch: 128,
-        ..Args::with_data(DEFAULT_DIR)
-    };
-    mlp_flags::parse(args, USAGE, defaults, 2)
+/// mlp_fashion_mnist: an MLP 784-256-128-10 reads Fashion-MNIST (softmax output + cross-entropy)
+#[derive(Parser)]
+#[command(name = "mlp_fashion_mnist", allow_negative_numbers = true)]
+struct Cli {
+    /// the four Fashion-MNIST IDX .gz files [default: $NEURITE_FASHION_MNIST, else /usr/share/datasets/fashion-mnist]
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Units of the first hidden layer (the second has half)
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = flags::count(2, flags::MAX_WIDTH))]
+    hidden: usize,
+    /// Write the per-epoch history to this CSV file
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Save the trained parameters (safetensors)
+    #[arg(long, value_name = "FILE")]
+    save: Option<PathBuf>,
+    #[command(flatten)]
+    train: TrainFlags,
 }
 
 /// The model, its optimiser and the shuffling generator: what the training loop lends to
@@ -78,32 +78,17 @@ fn evaluate(model: &Sequential<f32>, data: &Dataset<f32>) -> NnResult<(Metrics, 
     Ok((Metrics::new(loss, Some(accuracy(&pred, labels)?)), pred))
 }
 
-pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
-    train(args).map(|_| ())
+fn main() {
+    neurite_examples::main("mlp_fashion_mnist", || run(flags::parse(&DEFAULTS)));
 }
 
-/// Runs the example and returns its headline held-out figure (None for `--help`).
-pub fn train(args: &[String]) -> Result<Option<f64>, Box<dyn std::error::Error>> {
-    let Some(args) = parse(args)? else {
-        println!("{USAGE}");
-        return Ok(None);
-    };
+fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let t = cli.train.resolve(&DEFAULTS)?;
+    let dir = cli.data.clone().unwrap_or_else(data::fashion_mnist_dir);
     let start = Instant::now();
-    let load = |split| {
-        load_mnist::<f32>(&args.data, split).map_err(|e| match e {
-            NnError::Io { path, .. } => format!(
-                "Fashion-MNIST not found: {} is missing.\n\
-                 Install it with `sudo apt-get install dataset-fashion-mnist` (files land in {DEFAULT_DIR}),\n\
-                 or pass --data DIR with train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,\n\
-                 t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz.",
-                path.display()
-            ),
-            other => other.to_string(),
-        })
-    };
     // Pixels scaled to [0, 1]; each 1×28×28 image flattened to 784 inputs.
-    let train = load(MnistSplit::Train)?.reshape_features(&[784])?;
-    let test = load(MnistSplit::Test)?.reshape_features(&[784])?;
+    let train = data::load_mnist_dir(&dir, MnistSplit::Train)?.reshape_features(&[784])?;
+    let test = data::load_mnist_dir(&dir, MnistSplit::Test)?.reshape_features(&[784])?;
     let classes = train.classes().unwrap_or(10);
     println!(
         "Fashion-MNIST: {} train / {} test images of {} pixels, {classes} classes",
@@ -112,27 +97,29 @@ pub fn train(args: &[String]) -> Result<Option<f64>, Box<dyn std::error::Error>>
         train.num_features()
     );
 
-    let mut rng = Rng::new(args.seed);
+    let mut rng = Rng::new(t.seed);
     let model = Sequential::new()
         .add(Linear::<f32>::new(
             train.num_features(),
-            args.hidden,
+            cli.hidden,
             &mut rng,
         )?)
         .add(Relu)
-        .add(Linear::new(args.hidden, classes, &mut rng)?); // logits; softmax is in the loss
+        .add(Linear::new(cli.hidden, cli.hidden / 2, &mut rng)?)
+        .add(Relu)
+        .add(Linear::new(cli.hidden / 2, classes, &mut rng)?); // logits; softmax is in the loss
     println!("model: {}", model.describe());
     let mut state = State {
         model,
-        opt: Adam::new(args.lr)?,
+        opt: Adam::new(t.lr)?,
         rng,
     };
-    let lr = args.lr;
-    let history = Trainer::new(args.epochs, train.len().div_ceil(args.batch))
+    let lr = t.lr;
+    let history = Trainer::new(t.epochs, train.len().div_ceil(t.batch))
         .metric_name("accuracy")
-        .csv(args.csv.clone())
+        .csv(cli.csv.clone())
         .plot(
-            args.plot.clone(),
+            t.plot.clone(),
             "mlp_fashion_mnist: MLP 784-256-128-10, softmax + cross-entropy",
         )
         .learning_rate(move |_| lr)
@@ -140,7 +127,7 @@ pub fn train(args: &[String]) -> Result<Option<f64>, Box<dyn std::error::Error>>
             &mut state,
             |st, _, tick| {
                 let (mut sum, mut right, mut n) = (0.0, 0usize, 0usize);
-                for batch in train.batches(args.batch, Some(&mut st.rng), false)? {
+                for batch in train.batches(t.batch, Some(&mut st.rng), false)? {
                     let g = Graph::new();
                     let logits = st.model.forward(&g, g.constant(batch.features.clone()))?;
                     let loss = cross_entropy(logits, &batch.labels)?;
@@ -172,7 +159,7 @@ pub fn train(args: &[String]) -> Result<Option<f64>, Box<dyn std::error::Error>>
             cm.precision(c)
         );
     }
-    if let Some(p) = &args.save {
+    if let Some(p) = &cli.save {
         neurite::nn::save_params(&model, p)?;
         println!("saved parameters to {}", p.display());
     }
@@ -184,19 +171,8 @@ pub fn train(args: &[String]) -> Result<Option<f64>, Box<dyn std::error::Error>>
             .last()
             .and_then(|e| e.train.metric)
             .unwrap_or(f64::NAN),
-        args.epochs,
+        t.epochs,
         start.elapsed().as_secs_f64()
     );
-    Ok(final_test.metric)
-}
-
-#[allow(dead_code)]
-fn main() {
-    // Keep freed training buffers for reuse (see `neurite::tensor::memory`).
-    neurite::tensor::keep_freed_memory();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Err(e) = run(&args) {
-        eprintln!("mlp_fashion_mnist: {e}");
-        std::process::exit(1);
-    }
+    Ok(())
 }

@@ -2,9 +2,12 @@
 //! 8×8 digits, 10 classes), softmax output + cross-entropy (fused with log-softmax), Adam,
 //! held-out accuracy and confusion matrix.
 //!
-//! `cargo run --release --example mlp_multiclass -- [--epochs N] [--quick] [--plot FILE.svg] …`
+//! `cargo run --release --example mlp_multiclass -- [--epochs N] [--quick] [--plot FILE.svg] …` (`--help` lists every flag)
 
+use std::path::PathBuf;
 use std::time::Instant;
+
+use clap::Parser;
 
 use neurite::autograd::Graph;
 use neurite::nn::data::{read_csv, CsvOptions, Dataset, Standardizer};
@@ -14,37 +17,34 @@ use neurite::nn::{
     cross_entropy, Adam, Linear, Module, Optimizer, Relu, Result as NnResult, Sequential,
 };
 use neurite::tensor::Rng;
+use neurite_examples::{data, flags, Defaults, TrainFlags};
 
-const USAGE: &str =
-    "mlp_multiclass: an MLP reads handwritten digits (softmax output + cross-entropy)
+const DEFAULTS: Defaults = Defaults {
+    epochs: 40,
+    quick_epochs: 12,
+    batch: 32,
+    lr: 1e-3,
+    seed: 7,
+};
 
-options:
-  --data FILE      digits.csv[.gz] (64 pixel columns then the digit; default: the vendored copy)
-  --epochs N       training epochs (default 40; 12 with --quick)
-  --hidden N       hidden units (default 128)
-  --lr X           Adam learning rate (default 0.001)
-  --batch N        mini-batch size (default 32)
-  --seed N         seed of the split, initialisation and shuffling (default 7)
-  --plot FILE.svg  draw the loss/accuracy curves
-  --csv FILE       write the per-epoch history
-  --save FILE      save the trained parameters (safetensors)
-  --quick          a short run (the tour)
-  --help           this text";
-
-#[path = "common/mlp_flags.rs"]
-mod mlp_flags;
-use mlp_flags::Args;
-
-fn parse(args: &[String]) -> Result<Option<Args>, String> {
-    let defaults = Args {
-        epochs: 40,
-        hidden: 128,
-        ..Args::with_data(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/tabular/digits.csv.gz"
-        ))
-    };
-    mlp_flags::parse(args, USAGE, defaults, 12)
+/// mlp_multiclass: an MLP reads handwritten digits (softmax output + cross-entropy)
+#[derive(Parser)]
+#[command(name = "mlp_multiclass", allow_negative_numbers = true)]
+struct Cli {
+    /// digits.csv[.gz]: 64 pixel columns then the digit [default: the vendored copy]
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// Hidden units
+    #[arg(long, value_name = "N", default_value_t = 128, value_parser = flags::count(1, flags::MAX_WIDTH))]
+    hidden: usize,
+    /// Write the per-epoch history to this CSV file
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Save the trained parameters (safetensors)
+    #[arg(long, value_name = "FILE")]
+    save: Option<PathBuf>,
+    #[command(flatten)]
+    train: TrainFlags,
 }
 
 /// The model, its optimiser and the shuffling generator: what the training loop lends to
@@ -65,21 +65,21 @@ fn evaluate(model: &Sequential<f32>, data: &Dataset<f32>) -> NnResult<(Metrics, 
     Ok((Metrics::new(loss, Some(accuracy(&pred, labels)?)), pred))
 }
 
-pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
-    train(args).map(|_| ())
+fn main() {
+    neurite_examples::main("mlp_multiclass", || run(flags::parse(&DEFAULTS)));
 }
 
-/// Runs the example and returns its headline held-out figure (None for `--help`).
-pub fn train(args: &[String]) -> Result<Option<f64>, Box<dyn std::error::Error>> {
-    let Some(args) = parse(args)? else {
-        println!("{USAGE}");
-        return Ok(None);
-    };
+fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let t = cli.train.resolve(&DEFAULTS)?;
+    let data = cli
+        .data
+        .clone()
+        .unwrap_or_else(|| data::vendored("tabular/digits.csv.gz"));
     let start = Instant::now();
-    let table = read_csv::<f32>(&args.data, &CsvOptions::default())?;
+    let table = read_csv::<f32>(&data, &CsvOptions::default())?;
     let data = Dataset::classification_from_table(&table, table.shape()[1] - 1)?;
     let classes = data.classes().unwrap_or(0);
-    let (train, test) = data.split(0.2, args.seed)?;
+    let (train, test) = data.split(0.2, t.seed)?;
     // Standardise with the statistics of the training part only.
     let scaler = Standardizer::fit(&train.features)?;
     let train = Dataset::classification(
@@ -99,27 +99,27 @@ pub fn train(args: &[String]) -> Result<Option<f64>, Box<dyn std::error::Error>>
         train.num_features()
     );
 
-    let mut rng = Rng::new(args.seed);
+    let mut rng = Rng::new(t.seed);
     let model = Sequential::new()
         .add(Linear::<f32>::new(
             train.num_features(),
-            args.hidden,
+            cli.hidden,
             &mut rng,
         )?)
         .add(Relu)
-        .add(Linear::new(args.hidden, classes, &mut rng)?); // logits; softmax is in the loss
+        .add(Linear::new(cli.hidden, classes, &mut rng)?); // logits; softmax is in the loss
     println!("model: {}", model.describe());
     let mut state = State {
         model,
-        opt: Adam::new(args.lr)?,
+        opt: Adam::new(t.lr)?,
         rng,
     };
-    let lr = args.lr;
-    let history = Trainer::new(args.epochs, train.len().div_ceil(args.batch))
+    let lr = t.lr;
+    let history = Trainer::new(t.epochs, train.len().div_ceil(t.batch))
         .metric_name("accuracy")
-        .csv(args.csv.clone())
+        .csv(cli.csv.clone())
         .plot(
-            args.plot.clone(),
+            t.plot.clone(),
             "mlp_multiclass: digits, softmax + cross-entropy",
         )
         .learning_rate(move |_| lr)
@@ -127,7 +127,7 @@ pub fn train(args: &[String]) -> Result<Option<f64>, Box<dyn std::error::Error>>
             &mut state,
             |st, _, tick| {
                 let (mut sum, mut right, mut n) = (0.0, 0usize, 0usize);
-                for batch in train.batches(args.batch, Some(&mut st.rng), false)? {
+                for batch in train.batches(t.batch, Some(&mut st.rng), false)? {
                     let g = Graph::new();
                     let logits = st.model.forward(&g, g.constant(batch.features.clone()))?;
                     let loss = cross_entropy(logits, &batch.labels)?;
@@ -152,7 +152,7 @@ pub fn train(args: &[String]) -> Result<Option<f64>, Box<dyn std::error::Error>>
     let (final_test, pred) = evaluate(&model, &test)?;
     let cm = ConfusionMatrix::new(&pred, test.labels().unwrap_or_default(), classes)?;
     println!("test confusion matrix (rows: actual digit, columns: predicted):\n{cm}");
-    if let Some(p) = &args.save {
+    if let Some(p) = &cli.save {
         neurite::nn::save_params(&model, p)?;
         println!("saved parameters to {}", p.display());
     }
@@ -164,19 +164,8 @@ pub fn train(args: &[String]) -> Result<Option<f64>, Box<dyn std::error::Error>>
             .last()
             .and_then(|e| e.train.metric)
             .unwrap_or(f64::NAN),
-        args.epochs,
+        t.epochs,
         start.elapsed().as_secs_f64()
     );
-    Ok(final_test.metric)
-}
-
-#[allow(dead_code)]
-fn main() {
-    // Keep freed training buffers for reuse (see `neurite::tensor::memory`).
-    neurite::tensor::keep_freed_memory();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Err(e) = run(&args) {
-        eprintln!("mlp_multiclass: {e}");
-        std::process::exit(1);
-    }
+    Ok(())
 }

@@ -2,10 +2,12 @@
 //! progression one year later), linear output + mean squared error, Adam with weight decay;
 //! held-out R², MSE and MAE in the original units.
 //!
-//! `cargo run --release --example mlp_regression -- [--epochs N] [--quick] [--plot FILE.svg] …`
+//! `cargo run --release --example mlp_regression -- [--epochs N] [--quick] [--plot FILE.svg] …` (`--help` lists every flag)
 
 use std::path::PathBuf;
 use std::time::Instant;
+
+use clap::Parser;
 
 use neurite::autograd::Graph;
 use neurite::nn::data::{read_csv, CsvOptions, Dataset, Delimiter, Standardizer};
@@ -13,44 +15,40 @@ use neurite::nn::metrics::{mean_absolute_error, mean_squared_error, r2_score};
 use neurite::nn::train::{Metrics, Trainer};
 use neurite::nn::{mse, Adam, Linear, Module, Optimizer, Result as NnResult, Sequential, Tanh};
 use neurite::tensor::{Rng, Tensor};
+use neurite_examples::{data, flags, Defaults, TrainFlags};
 
-const USAGE: &str = "mlp_regression: an MLP predicts diabetes progression (linear output + MSE)
+const DEFAULTS: Defaults = Defaults {
+    epochs: 150,
+    quick_epochs: 40,
+    batch: 32,
+    lr: 3e-3,
+    seed: 7,
+};
 
-options:
-  --data FILE      diabetes_data_raw.csv[.gz] (10 space-separated columns; default: vendored copy)
-  --target FILE    diabetes_target.csv[.gz] (one value per line; default: vendored copy)
-  --epochs N       training epochs (default 150; 40 with --quick)
-  --hidden N       hidden units (default 16)
-  --lr X           Adam learning rate (default 0.003)
-  --weight-decay X L2 weight decay of Adam (default 0.01)
-  --batch N        mini-batch size (default 32)
-  --seed N         seed of the split, initialisation and shuffling (default 7)
-  --plot FILE.svg  draw the loss/R² curves
-  --csv FILE       write the per-epoch history
-  --save FILE      save the trained parameters (safetensors)
-  --quick          a short run (the tour)
-  --help           this text";
-
-#[path = "common/mlp_flags.rs"]
-mod mlp_flags;
-use mlp_flags::Args;
-
-fn parse(args: &[String]) -> Result<Option<Args>, String> {
-    let defaults = Args {
-        target: Some(PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/tabular/diabetes_target.csv.gz"
-        ))),
-        epochs: 150,
-        hidden: 16,
-        lr: 3e-3,
-        weight_decay: Some(0.01),
-        ..Args::with_data(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/tabular/diabetes_data_raw.csv.gz"
-        ))
-    };
-    mlp_flags::parse(args, USAGE, defaults, 40)
+/// mlp_regression: an MLP predicts diabetes progression (linear output + MSE)
+#[derive(Parser)]
+#[command(name = "mlp_regression", allow_negative_numbers = true)]
+struct Cli {
+    /// diabetes_data_raw.csv[.gz]: 10 space-separated columns [default: the vendored copy]
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// diabetes_target.csv[.gz]: one value per line [default: the vendored copy]
+    #[arg(long, value_name = "FILE")]
+    target: Option<PathBuf>,
+    /// L2 weight decay of Adam
+    #[arg(long, value_name = "X", default_value_t = 0.01, value_parser = flags::non_negative)]
+    weight_decay: f64,
+    /// Hidden units
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = flags::count(1, flags::MAX_WIDTH))]
+    hidden: usize,
+    /// Write the per-epoch history to this CSV file
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Save the trained parameters (safetensors)
+    #[arg(long, value_name = "FILE")]
+    save: Option<PathBuf>,
+    #[command(flatten)]
+    train: TrainFlags,
 }
 
 /// The model, its optimiser and the shuffling generator: what the training loop lends to
@@ -80,25 +78,29 @@ fn evaluate(model: &Sequential<f32>, data: &Dataset<f32>) -> NnResult<Metrics> {
     ))
 }
 
-pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
-    train(args).map(|_| ())
+fn main() {
+    neurite_examples::main("mlp_regression", || run(flags::parse(&DEFAULTS)));
 }
 
-/// Runs the example and returns its headline held-out figure (None for `--help`).
-pub fn train(args: &[String]) -> Result<Option<f64>, Box<dyn std::error::Error>> {
-    let Some(args) = parse(args)? else {
-        println!("{USAGE}");
-        return Ok(None);
-    };
+fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let t = cli.train.resolve(&DEFAULTS)?;
+    let target = cli
+        .target
+        .clone()
+        .unwrap_or_else(|| data::vendored("tabular/diabetes_target.csv.gz"));
+    let data = cli
+        .data
+        .clone()
+        .unwrap_or_else(|| data::vendored("tabular/diabetes_data_raw.csv.gz"));
     let start = Instant::now();
     let ws = CsvOptions {
         delimiter: Delimiter::Whitespace,
         skip_rows: 0,
     };
-    let x = read_csv::<f32>(&args.data, &ws)?;
-    let y = read_csv::<f32>(args.target.as_deref().ok_or("no --target file")?, &ws)?;
-    let data = Dataset::regression(x, y)?;
-    let (train, test) = data.split(0.2, args.seed)?;
+    let x = read_csv::<f32>(&data, &ws)?;
+    let y = read_csv::<f32>(&target, &ws)?;
+    let all = Dataset::regression(x, y)?;
+    let (train, test) = all.split(0.2, t.seed)?;
     // Standardise features and target with the statistics of the training part only.
     let fx = Standardizer::fit(&train.features)?;
     let fy = Standardizer::fit(&train.target_values()?)?;
@@ -117,32 +119,27 @@ pub fn train(args: &[String]) -> Result<Option<f64>, Box<dyn std::error::Error>>
         fy.std[0]
     );
 
-    let mut rng = Rng::new(args.seed);
+    let mut rng = Rng::new(t.seed);
     let model = Sequential::new()
         .add(Linear::<f32>::new(
             train.num_features(),
-            args.hidden,
+            cli.hidden,
             &mut rng,
         )?)
         .add(Tanh)
-        .add(Linear::new(args.hidden, 1, &mut rng)?); // linear output
+        .add(Linear::new(cli.hidden, 1, &mut rng)?); // linear output
     println!("model: {}", model.describe());
     let mut state = State {
         model,
-        opt: Adam::with_options(
-            args.lr,
-            (0.9, 0.999),
-            1e-8,
-            args.weight_decay.unwrap_or(0.0),
-        )?,
+        opt: Adam::with_options(t.lr, (0.9, 0.999), 1e-8, cli.weight_decay)?,
         rng,
     };
-    let lr = args.lr;
-    let history = Trainer::new(args.epochs, train.len().div_ceil(args.batch))
+    let lr = t.lr;
+    let history = Trainer::new(t.epochs, train.len().div_ceil(t.batch))
         .metric_name("r2")
-        .csv(args.csv.clone())
+        .csv(cli.csv.clone())
         .plot(
-            args.plot.clone(),
+            t.plot.clone(),
             "mlp_regression: diabetes, linear output + MSE",
         )
         .learning_rate(move |_| lr)
@@ -150,7 +147,7 @@ pub fn train(args: &[String]) -> Result<Option<f64>, Box<dyn std::error::Error>>
             &mut state,
             |st, _, tick| {
                 let (mut sum, mut n) = (0.0, 0usize);
-                for batch in train.batches(args.batch, Some(&mut st.rng), false)? {
+                for batch in train.batches(t.batch, Some(&mut st.rng), false)? {
                     let targets = batch.targets.clone().unwrap_or_else(|| Tensor::zeros(&[0]));
                     let g = Graph::new();
                     let pred = st.model.forward(&g, g.constant(batch.features.clone()))?;
@@ -174,7 +171,7 @@ pub fn train(args: &[String]) -> Result<Option<f64>, Box<dyn std::error::Error>>
     let mse_raw = mean_squared_error(&pred, &test_y_raw)?;
     let mae_raw = mean_absolute_error(&pred, &test_y_raw)?;
     println!("held-out: R² {r2:.4}, MSE {mse_raw:.1}, MAE {mae_raw:.1} (target units)");
-    if let Some(p) = &args.save {
+    if let Some(p) = &cli.save {
         neurite::nn::save_params(&model, p)?;
         println!("saved parameters to {}", p.display());
     }
@@ -187,19 +184,8 @@ pub fn train(args: &[String]) -> Result<Option<f64>, Box<dyn std::error::Error>>
             .last()
             .and_then(|e| e.train.metric)
             .unwrap_or(f64::NAN),
-        args.epochs,
+        t.epochs,
         start.elapsed().as_secs_f64()
     );
-    Ok(Some(r2))
-}
-
-#[allow(dead_code)]
-fn main() {
-    // Keep freed training buffers for reuse (see `neurite::tensor::memory`).
-    neurite::tensor::keep_freed_memory();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Err(e) = run(&args) {
-        eprintln!("mlp_regression: {e}");
-        std::process::exit(1);
-    }
+    Ok(())
 }

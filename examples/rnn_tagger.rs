@@ -11,9 +11,10 @@
 //! data/ud_english_ewt); `--test FILE` scores any file of that format (`test_accuracy`).
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+use clap::Parser;
 
 use neurite::autograd::{concat, Graph, Parameter, Var};
 use neurite::nn::train::{Metrics, Trainer};
@@ -22,87 +23,46 @@ use neurite::nn::{
 };
 use neurite::rnn::{Lstm, RecurrentConfig};
 use neurite::tensor::{Rng, Tensor};
+use neurite_examples::{data, flags, Defaults, TrainFlags};
 
-const USAGE: &str = "rnn_tagger: a bidirectional LSTM part-of-speech tagger (UD English EWT, UPOS)
+const DEFAULTS: Defaults = Defaults {
+    epochs: 3,
+    quick_epochs: 1,
+    batch: 32,
+    lr: 3e-3,
+    seed: 11,
+};
 
-options:
-  --train FILE     token<TAB>tag training file, plain or gzip (default: data/ud_english_ewt/en_ewt-train.upos.tsv.gz)
-  --dev FILE       development file (default: data/ud_english_ewt/en_ewt-dev.upos.tsv.gz)
-  --test FILE      also score this file (reported as test_accuracy)
-  --epochs N       training epochs (default 3; 1 with --quick)
-  --hidden N       LSTM units per direction (default 100)
-  --embed N        word embedding size (default 64)
-  --batch N        sentences per batch (default 32)
-  --lr X           Adam learning rate (default 0.003)
-  --seed N         seed of the initialisation, shuffling and word dropout (default 11)
-  --plot FILE.svg  draw the loss / accuracy curves
-  --quick          a short run
-  --help           this text";
+/// rnn_tagger: a bidirectional LSTM part-of-speech tagger (UD English EWT, UPOS)
+#[derive(Parser)]
+#[command(name = "rnn_tagger", allow_negative_numbers = true)]
+struct Cli {
+    /// token<TAB>tag training file, plain or gzip [default:
+    /// data/ud_english_ewt/en_ewt-train.upos.tsv.gz]
+    #[arg(long = "train", value_name = "FILE")]
+    train_file: Option<PathBuf>,
+    /// Development file [default: data/ud_english_ewt/en_ewt-dev.upos.tsv.gz]
+    #[arg(long, value_name = "FILE")]
+    dev: Option<PathBuf>,
+    /// Also score this file (reported as test_accuracy)
+    #[arg(long, value_name = "FILE")]
+    test: Option<PathBuf>,
+    /// LSTM units per direction
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = flags::count(1, flags::MAX_WIDTH))]
+    hidden: usize,
+    /// Word embedding size
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = flags::count(1, flags::MAX_WIDTH))]
+    embed: usize,
+    #[command(flatten)]
+    train: TrainFlags,
+}
+
+fn main() {
+    neurite_examples::main("rnn_tagger", || run(flags::parse(&DEFAULTS)));
+}
 
 const SHAPE: usize = 5;
 const UNK: usize = 1;
-
-struct Args {
-    train: PathBuf,
-    dev: PathBuf,
-    test: Option<PathBuf>,
-    epochs: usize,
-    hidden: usize,
-    embed: usize,
-    batch: usize,
-    lr: f64,
-    seed: u64,
-    plot: Option<PathBuf>,
-}
-
-fn parse(args: &[String]) -> Result<Option<Args>, String> {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/ud_english_ewt");
-    let mut quick = false;
-    let mut epochs = None;
-    let mut a = Args {
-        train: data.join("en_ewt-train.upos.tsv.gz"),
-        dev: data.join("en_ewt-dev.upos.tsv.gz"),
-        test: None,
-        epochs: 0,
-        hidden: 100,
-        embed: 64,
-        batch: 32,
-        lr: 3e-3,
-        seed: 11,
-        plot: None,
-    };
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value\n\n{USAGE}"))
-        };
-        let num = |v: String| -> Result<f64, String> {
-            v.parse().map_err(|_| format!("{flag}: not a number: {v}"))
-        };
-        match flag.as_str() {
-            "--help" | "-h" => return Ok(None),
-            "--quick" => quick = true,
-            "--train" => a.train = value()?.into(),
-            "--dev" => a.dev = value()?.into(),
-            "--test" => a.test = Some(value()?.into()),
-            "--epochs" => epochs = Some(num(value()?)? as usize),
-            "--hidden" => a.hidden = num(value()?)? as usize,
-            "--embed" => a.embed = num(value()?)? as usize,
-            "--batch" => a.batch = num(value()?)? as usize,
-            "--lr" => a.lr = num(value()?)?,
-            "--seed" => a.seed = num(value()?)? as u64,
-            "--plot" => a.plot = Some(value()?.into()),
-            other => return Err(format!("unknown option {other}\n\n{USAGE}")),
-        }
-    }
-    a.epochs = epochs.unwrap_or(if quick { 1 } else { 3 });
-    if a.batch == 0 || a.hidden == 0 || a.embed == 0 {
-        return Err("--batch, --hidden and --embed must be at least 1".into());
-    }
-    Ok(Some(a))
-}
 
 /// A sentence: its words and tags as written.
 struct Sentence {
@@ -113,16 +73,7 @@ struct Sentence {
 /// Reads a `token<TAB>tag` file (gzip or plain); a line without exactly one tab is an error
 /// naming the file and line.
 fn read_tagged(path: &Path) -> Result<Vec<Sentence>, Box<dyn std::error::Error>> {
-    let raw = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let text = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut s = String::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_string(&mut s)
-            .map_err(|e| format!("{}: corrupt gzip or not UTF-8: {e}", path.display()))?;
-        s
-    } else {
-        String::from_utf8(raw).map_err(|e| format!("{}: not UTF-8: {e}", path.display()))?
-    };
+    let text = data::read_text(path)?;
     let mut out = Vec::new();
     let mut cur = Sentence {
         words: Vec::new(),
@@ -460,21 +411,26 @@ fn evaluate(model: &Tagger, data: &[Encoded]) -> neurite::nn::Result<(f64, f64, 
     ))
 }
 
-pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
-    let Some(args) = parse(args)? else {
-        println!("{USAGE}");
-        return Ok(());
-    };
+fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let t = cli.train.resolve(&DEFAULTS)?;
+    let train_path = cli
+        .train_file
+        .clone()
+        .unwrap_or_else(|| data::vendored("ud_english_ewt/en_ewt-train.upos.tsv.gz"));
+    let dev_path = cli
+        .dev
+        .clone()
+        .unwrap_or_else(|| data::vendored("ud_english_ewt/en_ewt-dev.upos.tsv.gz"));
     let start = Instant::now();
-    let train_s = read_tagged(&args.train)?;
-    let dev_s = read_tagged(&args.dev)?;
+    let train_s = read_tagged(&train_path)?;
+    let dev_s = read_tagged(&dev_path)?;
     let lex = Lexicons::build(&train_s);
     let encode = |s: &[Sentence], f: &Path| -> Result<Vec<Encoded>, String> {
         s.iter().map(|x| lex.encode(x, f)).collect()
     };
-    let train = encode(&train_s, &args.train)?;
-    let dev = encode(&dev_s, &args.dev)?;
-    let test = match &args.test {
+    let train = encode(&train_s, &train_path)?;
+    let dev = encode(&dev_s, &dev_path)?;
+    let test = match &cli.test {
         Some(p) => Some(encode(&read_tagged(p)?, p)?),
         None => None,
     };
@@ -488,35 +444,35 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         lex.tags.len(),
         lex.words.len() - 2
     );
-    let mut rng = Rng::new(args.seed);
-    let input = args.embed + 32 + 16 + SHAPE;
+    let mut rng = Rng::new(t.seed);
+    let input = cli.embed + 32 + 16 + SHAPE;
     let config = RecurrentConfig {
         input_size: input,
-        hidden_size: args.hidden,
+        hidden_size: cli.hidden,
         bidirectional: true,
         batch_first: true,
         ..Default::default()
     };
     let mut model = Tagger {
-        words: Embedding::new(lex.words.len(), args.embed, &mut rng)?,
+        words: Embedding::new(lex.words.len(), cli.embed, &mut rng)?,
         suf3: Embedding::new(lex.suf3.len(), 32, &mut rng)?,
         suf2: Embedding::new(lex.suf2.len(), 16, &mut rng)?,
         lstm: Lstm::new(&config, &mut rng)?,
-        head: Linear::new(2 * args.hidden, lex.tags.len(), &mut rng)?,
+        head: Linear::new(2 * cli.hidden, lex.tags.len(), &mut rng)?,
     };
     println!(
         "model: {} ({} parameters)",
         model.describe(),
         neurite::nn::num_params(&model)
     );
-    let mut opt = Adam::new(args.lr)?;
-    let lr = args.lr;
-    let mut shuffle_rng = Rng::new(args.seed ^ 0x7a9);
-    let mut wd_rng = Rng::new(args.seed ^ 0xd40);
-    let history = Trainer::new(args.epochs, train.len().div_ceil(args.batch))
+    let mut opt = Adam::new(t.lr)?;
+    let lr = t.lr;
+    let mut shuffle_rng = Rng::new(t.seed ^ 0x7a9);
+    let mut wd_rng = Rng::new(t.seed ^ 0xd40);
+    let history = Trainer::new(t.epochs, train.len().div_ceil(t.batch))
         .metric_name("accuracy")
         .plot(
-            args.plot.clone(),
+            t.plot.clone(),
             "rnn_tagger: bidirectional LSTM, UD English EWT UPOS",
         )
         .learning_rate(move |_| lr)
@@ -524,7 +480,7 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
             &mut model,
             |m, _, tick| {
                 let (mut sum, mut right, mut n) = (0.0, 0usize, 0usize);
-                for idx in batch_order(&train, args.batch, Some(&mut shuffle_rng)) {
+                for idx in batch_order(&train, t.batch, Some(&mut shuffle_rng)) {
                     let b = make_batch(&train, &idx, Some((&lex.words, &mut wd_rng)));
                     let g = Graph::new();
                     let logits = m.logits(&g, &b)?;
@@ -563,19 +519,8 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(f64::NAN);
     println!(
         "{result} train_accuracy={train_acc:.4} epochs={} seconds={:.1}",
-        args.epochs,
+        t.epochs,
         start.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-#[allow(dead_code)]
-fn main() {
-    // Keep freed training buffers for reuse (see `neurite::tensor::memory`).
-    neurite::tensor::keep_freed_memory();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Err(e) = run(&args) {
-        eprintln!("rnn_tagger: {e}");
-        std::process::exit(1);
-    }
 }

@@ -2,178 +2,69 @@
 //! ReLU → global max pool over time → concatenation → dropout → linear, trained from random
 //! embeddings with Adam; compared with a bag-of-words logistic regression trained on the same
 //! split. Default data: `data/movie_snippets.tsv` (10,568 movie-review sentences, pos/neg);
-//! `--data FILE` takes any `label<TAB>text` file (e.g. ../shared/data/trec_questions/train_5500.tsv,
-//! whose first column is the coarse class). Held out: a seeded 10% split.
+//! `--data FILE` takes any `label<TAB>text` file (e.g. TREC questions, whose first column is the
+//! coarse class). Held out: a seeded 10% split. The model is `neurite_examples::text::TextCnn`,
+//! shared with `compare_cnn_rnn`.
 //!
-//! Run: `cargo run --release --example text_cnn -- [--epochs N] [--quick] [--data FILE]`
+//! Run: `cargo run --release --example text_cnn -- [--epochs N] [--quick] [--data FILE] [--plot FILE.svg]`
 
 use std::error::Error;
+use std::path::PathBuf;
 use std::time::Instant;
 
-use neurite::autograd::{concat, Graph, Parameter, Var};
-use neurite::cnn::{Conv1d, ConvConfig, GlobalMaxPool};
+use clap::Parser;
+
+use neurite::autograd::Graph;
 use neurite::nn::metrics::predict_classes;
 use neurite::nn::text::{self, LabelMap, PaddedBatch, Padding, TextExample, Vocabulary};
-use neurite::nn::{cross_entropy, join, Adam, Dropout, Embedding, Linear, Module, Optimizer, Relu};
+use neurite::nn::train::{Metrics, Trainer};
+use neurite::nn::{cross_entropy, Adam, Linear, Module, Optimizer};
 use neurite::tensor::{Float, Rng, Tensor};
+use neurite_examples::text::{SentenceClassifier, TextCnn, TextCnnConfig};
+use neurite_examples::{data, flags, Defaults, TrainFlags};
 
-struct Options {
-    data: String,
-    epochs: usize,
+const DEFAULTS: Defaults = Defaults {
+    epochs: 3,
+    quick_epochs: 3,
+    batch: 50,
+    lr: 1e-3,
+    seed: 3,
+};
+
+/// text_cnn: Kim's sentence CNN against a bag-of-words baseline (--quick: 64 filters)
+#[derive(Parser)]
+#[command(name = "text_cnn", allow_negative_numbers = true)]
+struct Cli {
+    /// label<TAB>text file [default: data/movie_snippets.tsv]
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// Bag-of-words baseline epochs
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = flags::count(1, flags::MAX_EPOCHS))]
     bow_epochs: usize,
-    batch: usize,
-    lr: f64,
+    /// Embedding size
+    #[arg(long, value_name = "N", default_value_t = 96, value_parser = flags::count(1, flags::MAX_WIDTH))]
     embed: usize,
-    filters: usize,
+    /// Filters per width 3/4/5 [default: 100; 64 with --quick]
+    #[arg(long, value_name = "N", value_parser = flags::count(1, flags::MAX_WIDTH))]
+    filters: Option<usize>,
+    /// Dropout before the output layer
+    #[arg(long, value_name = "P", default_value_t = 0.5, value_parser = flags::probability)]
     dropout: f64,
+    /// Keep words seen at least N times in training
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     min_count: u64,
+    /// Truncate sentences to N tokens
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = flags::count(5, 100_000))]
     max_len: usize,
-    seed: u64,
+    #[command(flatten)]
+    train: TrainFlags,
 }
 
-const USAGE: &str = "usage: text_cnn [options]
-  --data FILE       label<TAB>text file (default data/movie_snippets.tsv)
-  --epochs N        CNN training epochs (default 3)
-  --bow-epochs N    bag-of-words baseline epochs (default 5)
-  --batch N         batch size (default 50)
-  --lr X            Adam learning rate (default 0.001)
-  --embed N         embedding size (default 96)
-  --filters N       filters per width 3/4/5 (default 100)
-  --dropout P       dropout before the output layer (default 0.5)
-  --min-count N     keep words seen at least N times in training (default 1)
-  --max-len N       truncate sentences to N tokens (default 100)
-  --seed N          split, initialisation and shuffling seed (default 3)
-  --quick           64 filters (faster)";
-
-fn parse(args: &[String]) -> Result<Option<Options>, Box<dyn Error>> {
-    let mut o = Options {
-        data: concat!(env!("CARGO_MANIFEST_DIR"), "/data/movie_snippets.tsv").into(),
-        epochs: 3,
-        bow_epochs: 5,
-        batch: 50,
-        lr: 1e-3,
-        embed: 96,
-        filters: 100,
-        dropout: 0.5,
-        min_count: 1,
-        max_len: 100,
-        seed: 3,
-    };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut val = || it.next().ok_or_else(|| format!("{a} needs a value"));
-        match a.as_str() {
-            "--data" => o.data = val()?.clone(),
-            "--epochs" => o.epochs = val()?.parse()?,
-            "--bow-epochs" => o.bow_epochs = val()?.parse()?,
-            "--batch" => o.batch = val()?.parse()?,
-            "--lr" => o.lr = val()?.parse()?,
-            "--embed" => o.embed = val()?.parse()?,
-            "--filters" => o.filters = val()?.parse()?,
-            "--dropout" => o.dropout = val()?.parse()?,
-            "--min-count" => o.min_count = val()?.parse()?,
-            "--max-len" => o.max_len = val()?.parse()?,
-            "--seed" => o.seed = val()?.parse()?,
-            "--quick" => o.filters = 64,
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return Ok(None);
-            }
-            other => return Err(format!("unknown option {other} (try --help)").into()),
-        }
-    }
-    if o.epochs == 0 || o.batch == 0 || o.embed == 0 || o.filters == 0 || o.max_len == 0 {
-        return Err(
-            "--epochs, --batch, --embed, --filters and --max-len must be at least 1".into(),
-        );
-    }
-    Ok(Some(o))
+fn main() {
+    neurite_examples::main("text_cnn", || run(flags::parse(&DEFAULTS)));
 }
 
 const WIDTHS: [usize; 3] = [3, 4, 5];
-
-/// Kim's CNN: ids [batch, len] → logits [batch, classes].
-struct TextCnn {
-    embedding: Embedding<f32>,
-    convs: Vec<Conv1d<f32>>,
-    dropout: Dropout,
-    output: Linear<f32>,
-}
-
-impl TextCnn {
-    fn new(
-        vocab: usize,
-        classes: usize,
-        o: &Options,
-        rng: &mut Rng,
-    ) -> Result<Self, Box<dyn Error>> {
-        // Kim (2014) draws random word vectors from U[−0.25, 0.25]; the padding row is zero so
-        // that padding adds nothing to a window.
-        let mut w = Tensor::<f32>::rand_uniform(&[vocab, o.embed], -0.25, 0.25, rng).to_vec();
-        w[..o.embed].fill(0.0);
-        let embedding = Embedding::from_weight(Tensor::from_vec(w, &[vocab, o.embed])?)?;
-        let convs = WIDTHS
-            .iter()
-            .map(|&k| Conv1d::new(ConvConfig::new(o.embed, o.filters, [k]), rng))
-            .collect::<Result<_, _>>()?;
-        Ok(TextCnn {
-            embedding,
-            convs,
-            dropout: Dropout::new(o.dropout, o.seed ^ 0xd0)?,
-            output: Linear::new(WIDTHS.len() * o.filters, classes, rng)?,
-        })
-    }
-
-    fn logits<'g>(&self, g: &'g Graph<f32>, b: &PaddedBatch) -> neurite::nn::Result<Var<'g, f32>> {
-        let [n, len] = b.shape();
-        // [batch, len, embed] → [batch, embed, len]: channels are the embedding dimensions.
-        let x = self
-            .embedding
-            .lookup_shaped(g, &b.ids, &[n, len])?
-            .permute(&[0, 2, 1])?;
-        let mut pooled = Vec::with_capacity(self.convs.len());
-        for conv in &self.convs {
-            let h = Relu.forward(g, conv.forward(g, x)?)?; // [batch, filters, len − k + 1]
-            pooled.push(Module::<f32>::forward(&GlobalMaxPool, g, h)?); // [batch, filters]
-        }
-        let features = concat(&pooled, 1)?; // [batch, 3·filters]
-        let features = self.dropout.forward(g, features)?;
-        self.output.forward(g, features)
-    }
-}
-
-impl Module<f32> for TextCnn {
-    /// `x` holds token ids as values, [batch, len] (see `PaddedBatch::ids_tensor`).
-    fn forward<'g>(&self, g: &'g Graph<f32>, x: Var<'g, f32>) -> neurite::nn::Result<Var<'g, f32>> {
-        let v = x.value()?;
-        let shape = v.shape().to_vec();
-        let batch = PaddedBatch {
-            ids: v.to_vec().iter().map(|&i| i as usize).collect(),
-            lengths: vec![shape.get(1).copied().unwrap_or(0); shape[0]],
-            labels: Vec::new(),
-            len: shape.get(1).copied().unwrap_or(0),
-        };
-        self.logits(g, &batch)
-    }
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<f32>)) {
-        self.embedding.visit_params(&join(prefix, "embedding"), f);
-        for (i, c) in self.convs.iter().enumerate() {
-            c.visit_params(&join(prefix, &format!("conv{}", WIDTHS[i])), f);
-        }
-        self.output.visit_params(&join(prefix, "output"), f);
-    }
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<f32>)) {
-        self.embedding
-            .visit_params_mut(&join(prefix, "embedding"), f);
-        for (i, c) in self.convs.iter_mut().enumerate() {
-            c.visit_params_mut(&join(prefix, &format!("conv{}", WIDTHS[i])), f);
-        }
-        self.output.visit_params_mut(&join(prefix, "output"), f);
-    }
-    fn set_training(&mut self, training: bool) {
-        Module::<f32>::set_training(&mut self.dropout, training);
-    }
-}
 
 /// Binary bag-of-words features [batch, vocab] of a padded batch (padding and `<unk>` excluded).
 fn bag_of_words<T: Float>(b: &PaddedBatch, vocab: usize) -> Result<Tensor<T>, Box<dyn Error>> {
@@ -195,19 +86,21 @@ fn accuracy_of(predicted: &[usize], batches: &[PaddedBatch]) -> f64 {
     correct as f64 / predicted.len().max(1) as f64
 }
 
-/// Runs the example with command-line style arguments.
-pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
-    let Some(o) = parse(args)? else {
-        return Ok(());
-    };
+fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
+    let o = cli.train.resolve(&DEFAULTS)?;
+    let path = cli
+        .data
+        .clone()
+        .unwrap_or_else(|| data::vendored("movie_snippets.tsv"));
+    let filters = cli.filters.unwrap_or(if o.quick { 64 } else { 100 });
     let t0 = Instant::now();
-    let records = text::read_labelled(&o.data)?;
+    let records = text::read_labelled(&path)?;
     let tokens: Vec<Vec<String>> = records.iter().map(|r| text::tokenize(&r.text)).collect();
     let labels = LabelMap::from_labels(records.iter().map(|r| r.label.as_str()));
     if labels.len() < 2 {
         return Err(format!(
             "{}: need at least 2 classes, found {:?}",
-            o.data,
+            path.display(),
             labels.names()
         )
         .into());
@@ -216,23 +109,23 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     // The vocabulary comes from the training part only: held-out words may be unknown.
     let vocab = Vocabulary::build(
         train_idx.iter().map(|&i| tokens[i].as_slice()),
-        o.min_count,
+        cli.min_count,
         None,
     )?;
     let examples: Vec<TextExample> = text::encode(&records, &tokens, &vocab, &labels)?;
     println!(
         "{}: {} sentences, classes {:?}; {} train / {} held out; vocabulary {} words (min count {})",
-        o.data,
+        path.display(),
         records.len(),
         labels.names(),
         train_idx.len(),
         test_idx.len(),
         vocab.len(),
-        o.min_count
+        cli.min_count
     );
     let padding = Padding {
         min_len: *WIDTHS.iter().max().unwrap_or(&1),
-        max_len: Some(o.max_len),
+        max_len: Some(cli.max_len),
     };
     let test_batches = text::batches(&examples, &test_idx, 200, padding)?;
     let mut shuffle = Rng::new(o.seed ^ 0x5eed);
@@ -241,7 +134,7 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     let tb = Instant::now();
     let mut bow = Linear::<f32>::new(vocab.len(), labels.len(), &mut Rng::new(o.seed))?;
     let mut bow_opt = Adam::with_options(0.01, (0.9, 0.999), 1e-8, 0.0)?;
-    for _ in 0..o.bow_epochs {
+    for _ in 0..cli.bow_epochs {
         let mut order = train_idx.clone();
         shuffle.shuffle(&mut order);
         for b in text::batches(&examples, &order, o.batch, padding)? {
@@ -261,51 +154,64 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     println!(
         "bag-of-words logistic regression: held-out accuracy {:.2}% ({} epochs, {:.1} s)",
         100.0 * bow_acc,
-        o.bow_epochs,
+        cli.bow_epochs,
         tb.elapsed().as_secs_f64()
     );
 
     // ---- Kim's CNN.
-    let mut rng = Rng::new(o.seed);
-    let mut model = TextCnn::new(vocab.len(), labels.len(), &o, &mut rng)?;
+    let config = TextCnnConfig {
+        embed: cli.embed,
+        filters,
+        widths: WIDTHS.to_vec(),
+        dropout: cli.dropout,
+    };
+    let mut model = TextCnn::new(&config, vocab.len(), labels.len(), &mut Rng::new(o.seed))?;
     let mut opt = Adam::new(o.lr)?;
     println!(
         "CNN: embedding {} → Conv1d widths {:?} × {} filters → ReLU → global max pool → dropout {} → linear {}",
-        o.embed,
+        cli.embed,
         WIDTHS,
-        o.filters,
-        o.dropout,
+        filters,
+        cli.dropout,
         labels.len()
     );
-    let (mut cnn_acc, mut train_loss) = (0.0, f64::NAN);
-    for epoch in 1..=o.epochs {
-        let te = Instant::now();
-        let mut order = train_idx.clone();
-        shuffle.shuffle(&mut order);
-        let (mut sum, mut n) = (0.0, 0usize);
-        model.set_training(true);
-        for b in text::batches(&examples, &order, o.batch, padding)? {
-            let g = Graph::new();
-            let loss = cross_entropy(model.logits(&g, &b)?, &b.labels)?;
-            sum += loss.item()? as f64 * b.labels.len() as f64;
-            n += b.labels.len();
-            let grads = loss.backward()?;
-            opt.step(&mut model, &grads)?;
-        }
-        train_loss = sum / n as f64;
-        model.set_training(false);
-        let mut predicted = Vec::new();
-        for b in &test_batches {
-            let g = Graph::inference();
-            predicted.extend(predict_classes(&model.logits(&g, b)?.value()?)?);
-        }
-        cnn_acc = accuracy_of(&predicted, &test_batches);
-        println!(
-            "epoch {epoch:>2}  train loss {train_loss:.4}  held-out accuracy {:.2}%  ({:.1} s)",
-            100.0 * cnn_acc,
-            te.elapsed().as_secs_f64()
-        );
-    }
+    let mut state = (&mut model, &mut opt);
+    let history = Trainer::new(o.epochs, train_idx.len().div_ceil(o.batch))
+        .metric_name("accuracy")
+        .plot(o.plot.clone(), "text_cnn: Kim's CNN, widths 3/4/5")
+        .fit(
+            &mut state,
+            |(model, opt), _, tick| {
+                let mut order = train_idx.clone();
+                shuffle.shuffle(&mut order);
+                let (mut sum, mut n) = (0.0, 0usize);
+                model.set_training(true);
+                for b in text::batches(&examples, &order, o.batch, padding)? {
+                    let g = Graph::new();
+                    let loss = cross_entropy(model.logits(&g, &b)?, &b.labels)?;
+                    let l = loss.item()? as f64;
+                    sum += l * b.labels.len() as f64;
+                    n += b.labels.len();
+                    tick(l);
+                    let grads = loss.backward()?; // upstream → local → downstream
+                    opt.step(&mut **model, &grads)?;
+                }
+                Ok(Metrics::new(sum / n as f64, None))
+            },
+            |(model, _), _| {
+                model.set_training(false);
+                let mut predicted = Vec::new();
+                for b in &test_batches {
+                    let g = Graph::inference();
+                    predicted.extend(predict_classes(&model.logits(&g, b)?.value()?)?);
+                }
+                let acc = accuracy_of(&predicted, &test_batches);
+                Ok(Some(Metrics::new(f64::NAN, Some(acc))))
+            },
+        )?;
+    let last = history.last().ok_or("no epoch ran")?;
+    let train_loss = last.train.loss;
+    let cnn_acc = last.eval.and_then(|m| m.metric).unwrap_or(0.0);
     println!(
         "held-out accuracy: CNN {:.2}%, bag-of-words {:.2}%",
         100.0 * cnn_acc,
@@ -317,15 +223,4 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         t0.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-#[allow(dead_code)]
-fn main() {
-    // Keep freed training buffers for reuse (see `neurite::tensor::memory`).
-    neurite::tensor::keep_freed_memory();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Err(e) = run(&args) {
-        eprintln!("text_cnn: {e}");
-        std::process::exit(1);
-    }
 }

@@ -5,85 +5,98 @@
 //! ```text
 //! cargo run --release --example word2vec                 # skip-gram, 5 epochs, all cores
 //! cargo run --release --example word2vec -- --quick      # a few seconds
-//! cargo run --release --example word2vec -- --corpus ../shared/data/text_corpus/corpus.txt --cbow
+//! cargo run --release --example word2vec -- --corpus FILE --cbow --save vec.bin
 //! ```
 
 use std::error::Error;
 use std::path::PathBuf;
 
+use clap::Parser;
+
 use neurite::word2vec::{
     evaluate_analogies, evaluate_similarity, Architecture, Corpus, ThreadMode, TrainConfig,
     Word2Vec,
 };
+use neurite_examples::flags;
 
-const USAGE: &str = "usage: word2vec [--quick] [--corpus FILE] [--cbow] [--hs] [--epochs N] \
-[--threads N] [--hogwild] [--dim N] [--seed N] [--save FILE.bin] [--words w1,w2,...]";
+/// word2vec: word vectors on the embedded public-domain corpus, or --corpus FILE (--quick:
+/// 3 epochs of CBOW)
+#[derive(Parser)]
+#[command(name = "word2vec", allow_negative_numbers = true)]
+struct Cli {
+    /// Train on this text file instead of the embedded 1M-word corpus
+    #[arg(long, value_name = "FILE")]
+    corpus: Option<PathBuf>,
+    /// CBOW instead of skip-gram
+    #[arg(long)]
+    cbow: bool,
+    /// Hierarchical softmax instead of negative sampling
+    #[arg(long)]
+    hs: bool,
+    /// Lock-free Hogwild threads instead of the deterministic mode
+    #[arg(long)]
+    hogwild: bool,
+    /// Passes over the corpus [default: 5; 3 with --quick]
+    #[arg(long, value_name = "N", value_parser = flags::count(1, flags::MAX_EPOCHS))]
+    epochs: Option<usize>,
+    /// Training threads [default: all cores]
+    #[arg(long, value_name = "N", value_parser = flags::count(1, flags::MAX_THREADS))]
+    threads: Option<usize>,
+    /// Vector size
+    #[arg(long, value_name = "N", value_parser = flags::count(1, flags::MAX_WIDTH))]
+    dim: Option<usize>,
+    /// Seed of the initialisation and sampling
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Save the vectors in word2vec's binary format
+    #[arg(long, value_name = "FILE.bin")]
+    save: Option<PathBuf>,
+    /// Words whose nearest neighbours to print, comma-separated
+    #[arg(
+        long,
+        value_name = "W1,W2,…",
+        default_value = "god,king,love,heaven,sword,father,night"
+    )]
+    words: String,
+    /// A short run (the tour's)
+    #[arg(long)]
+    quick: bool,
+}
 
-/// Runs the example with command-line style arguments (without the program name).
-pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
-    let mut quick = false;
-    let mut corpus_path: Option<PathBuf> = None;
-    let mut save: Option<PathBuf> = None;
+fn main() {
+    neurite_examples::main("word2vec", || run(Cli::parse()));
+}
+
+fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
     let mut config = TrainConfig::skip_gram();
-    let mut epochs = None;
-    let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut words = "god,king,love,heaven,sword,father,night".to_string();
-    let mut i = 0;
-    let value = |i: usize| -> Result<&String, Box<dyn Error>> {
-        args.get(i + 1)
-            .ok_or_else(|| format!("{} needs a value\n{USAGE}", args[i]).into())
-    };
-    while i < args.len() {
-        match args[i].as_str() {
-            "--quick" => quick = true,
-            "--hogwild" => {}
-            "--cbow" => config.architecture = Architecture::Cbow,
-            "--hs" => {
-                config.hs = true;
-                config.negative = 0;
-            }
-            "--corpus" => {
-                corpus_path = Some(value(i)?.into());
-                i += 1;
-            }
-            "--save" => {
-                save = Some(value(i)?.into());
-                i += 1;
-            }
-            "--epochs" => {
-                epochs = Some(value(i)?.parse()?);
-                i += 1;
-            }
-            "--threads" => {
-                threads = value(i)?.parse()?;
-                i += 1;
-            }
-            "--dim" => {
-                config.dim = value(i)?.parse()?;
-                i += 1;
-            }
-            "--seed" => {
-                config.seed = value(i)?.parse()?;
-                i += 1;
-            }
-            "--words" => {
-                words = value(i)?.clone();
-                i += 1;
-            }
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
-        }
-        i += 1;
+    if cli.cbow {
+        config.architecture = Architecture::Cbow;
     }
+    if cli.hs {
+        config.hs = true;
+        config.negative = 0;
+    }
+    if let Some(d) = cli.dim {
+        config.dim = d;
+    }
+    if let Some(s) = cli.seed {
+        config.seed = s;
+    }
+    let threads = cli
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let (quick, corpus_path, save, words, epochs) =
+        (cli.quick, cli.corpus, cli.save, cli.words, cli.epochs);
     config.threads = threads;
     // Bit-identical output for a given seed and thread count (neurite's deterministic
     // multi-threaded mode, about as fast as Hogwild); `--hogwild` for the lock-free default.
-    config.thread_mode = if args.iter().any(|a| a == "--hogwild") {
+    config.thread_mode = if cli.hogwild {
         ThreadMode::Hogwild
     } else {
         ThreadMode::Deterministic
     };
     // Quick: three epochs of CBOW (the fastest model) on the whole embedded corpus.
-    if quick && corpus_path.is_none() && !args.iter().any(|a| a == "--hs") {
+    if quick && corpus_path.is_none() && !cli.hs {
         config.architecture = Architecture::Cbow;
     }
     config.epochs = epochs.unwrap_or(if quick { 3 } else { 5 });
@@ -156,15 +169,4 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         stats.seconds
     );
     Ok(())
-}
-
-#[allow(dead_code)] // unused when the tour includes this file as a module
-fn main() {
-    // Keep freed training buffers for reuse (see `neurite::tensor::memory`).
-    neurite::tensor::keep_freed_memory();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Err(e) = run(&args) {
-        eprintln!("word2vec: {e}");
-        std::process::exit(1);
-    }
 }

@@ -1,7 +1,6 @@
 //! CNN integration tests on real data, cheap enough for `cargo test --release`: the digits
-//! CNN reaches 97% held out, and the W3 network learns Fashion-MNIST in one epoch on a fixed
-//! subset (the Debian package `dataset-fashion-mnist`, or the directory in
-//! `NEURITE_FASHION_MNIST`).
+//! CNN reaches 97% held out, and the W3 network learns Fashion-MNIST in two epochs on the
+//! vendored subset (`tests/data/fashion-mnist-subset`: 5,000 training, 1,000 test images).
 
 use neurite::autograd::Graph;
 use neurite::cnn::{Conv2d, ConvConfig, Flatten, MaxPool2d};
@@ -76,18 +75,11 @@ fn digits_cnn_reaches_97_percent_held_out() {
 }
 
 #[test]
-fn fashion_mnist_w3_network_learns_in_one_epoch_on_a_fixed_subset() {
-    let dir = std::env::var("NEURITE_FASHION_MNIST")
-        .unwrap_or_else(|_| "/usr/share/datasets/fashion-mnist".into());
-    let load = |split| {
-        load_mnist::<f32>(&dir, split).unwrap_or_else(|e| {
-            panic!("Fashion-MNIST not found ({e}); install the Debian package dataset-fashion-mnist or set NEURITE_FASHION_MNIST")
-        })
-    };
-    let train = load(MnistSplit::Train);
-    let test = load(MnistSplit::Test);
-    let train = train.subset(&(0..8000).collect::<Vec<_>>()).unwrap();
-    let test = test.subset(&(0..2000).collect::<Vec<_>>()).unwrap();
+fn fashion_mnist_w3_network_learns_in_two_epochs_on_the_vendored_subset() {
+    let dir = neurite_examples::data::fashion_mnist_subset_dir();
+    let train = load_mnist::<f32>(&dir, MnistSplit::Train).unwrap();
+    let test = load_mnist::<f32>(&dir, MnistSplit::Test).unwrap();
+    assert_eq!((train.len(), test.len()), (5000, 1000));
     let mut rng = Rng::new(1);
     let mut model = Sequential::new()
         .add(
@@ -114,10 +106,15 @@ fn fashion_mnist_w3_network_learns_in_one_epoch_on_a_fixed_subset() {
         .add(Linear::new(128, 10, &mut rng).unwrap());
     let before = held_out_accuracy(&model, &test);
     let mut opt = Adam::new(1e-3).unwrap();
-    train_epoch(&mut model, &mut opt, &train, 64, &mut Rng::new(2));
+    let mut shuffle = Rng::new(2);
+    let first = train_epoch(&mut model, &mut opt, &train, 64, &mut shuffle);
+    let second = train_epoch(&mut model, &mut opt, &train, 64, &mut shuffle);
     let acc = held_out_accuracy(&model, &test);
+    // Untrained: about chance (0.1); an epoch of 79 steps reached 0.676 when measured.
+    assert!(before < 0.3, "accuracy {before} before training");
+    assert!(second < first, "train loss {first} → {second}");
     assert!(
         acc >= 0.72,
-        "test accuracy {acc} after one epoch on 8,000 images (before: {before})"
+        "test accuracy {acc} after two epochs on 5,000 images (before: {before})"
     );
 }

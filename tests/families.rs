@@ -1,26 +1,17 @@
 //! Where the families meet: the image-description encoder–decoder (CNN + GRU/LSTM) and the
-//! CNN-vs-RNN sentence-classification comparison, trained briefly on real data (Fashion-MNIST,
-//! movie-review sentences) with floors on what they must reach. Run in release:
-//! `cargo test --release --test families`.
+//! CNN-vs-RNN sentence-classification comparison, trained briefly on real data (the vendored
+//! Fashion-MNIST subset, movie-review sentences) with floors on what they must reach. Run in
+//! release: `cargo test --release --test families`.
 
-#[allow(dead_code)]
-#[path = "../examples/image_caption.rs"]
-mod image_caption;
-
-#[allow(dead_code)]
-#[path = "../examples/compare_cnn_rnn.rs"]
-mod compare_cnn_rnn;
-
-use std::path::Path;
-
-use compare_cnn_rnn::{compare, length_thirds, CompareConfig};
-use image_caption::{
-    evaluate, head, load, train, CaptionConfig, Captioner, Charset, FASHION_DIR, FASHION_NAMES,
-};
-use neurite::nn::data::MnistSplit;
+use neurite::nn::data::{Dataset, MnistSplit};
 use neurite::rnn::decode::{beam_search, greedy};
 use neurite::rnn::CellKind;
 use neurite::tensor::Rng;
+use neurite_examples::caption::{
+    self, evaluate, train, CaptionConfig, Captioner, Charset, FASHION_NAMES,
+};
+use neurite_examples::compare::{self, compare, length_thirds, CompareConfig};
+use neurite_examples::data::{fashion_mnist_subset_dir, head, load_mnist_dir};
 
 fn caption_config(cell: CellKind, steps: usize) -> CaptionConfig {
     CaptionConfig {
@@ -35,12 +26,19 @@ fn caption_config(cell: CellKind, steps: usize) -> CaptionConfig {
     }
 }
 
+fn subset(split: MnistSplit, n: usize) -> Dataset<f32> {
+    head(
+        &load_mnist_dir(&fashion_mnist_subset_dir(), split).unwrap(),
+        n,
+    )
+    .unwrap()
+}
+
 /// Trains on the first 3,000 Fashion-MNIST training images for `steps` steps and evaluates
 /// on the first 500 test images.
-fn caption_run(cell: CellKind, steps: usize) -> (Captioner, image_caption::Evaluation, Charset) {
-    let dir = Path::new(FASHION_DIR);
-    let train_set = head(&load(dir, MnistSplit::Train).unwrap(), 3000).unwrap();
-    let test_set = head(&load(dir, MnistSplit::Test).unwrap(), 500).unwrap();
+fn caption_run(cell: CellKind, steps: usize) -> (Captioner, caption::Evaluation, Charset) {
+    let train_set = subset(MnistSplit::Train, 3000);
+    let test_set = subset(MnistSplit::Test, 500);
     let config = caption_config(cell, steps);
     let charset = Charset::new(&FASHION_NAMES);
     let mut model = Captioner::new(&config, charset.len(), 28, &mut Rng::new(config.seed)).unwrap();
@@ -83,12 +81,12 @@ fn gru_captioner_learns_to_spell_the_class_names() {
         ev.greedy_invented
     );
     // Beam hypotheses come best first, are finished, and beam width 1 is greedy decoding.
-    let test_set = head(&load(Path::new(FASHION_DIR), MnistSplit::Test).unwrap(), 20).unwrap();
+    let test_set = subset(MnistSplit::Test, 20);
     let states = model.initial_states(&test_set.features).unwrap();
     let step = |s: &[Vec<f32>], l: &[usize]| model.step(s, l);
     for (i, s) in states.into_iter().enumerate() {
-        let g = greedy(s.clone(), &image_caption::decode_config(11, 1), step).unwrap();
-        let b1 = beam_search(s, &image_caption::decode_config(11, 1), step).unwrap();
+        let g = greedy(s.clone(), &caption::decode_config(11, 1), step).unwrap();
+        let b1 = beam_search(s, &caption::decode_config(11, 1), step).unwrap();
         assert_eq!(
             b1[0].tokens,
             g.tokens,
@@ -127,7 +125,7 @@ fn ascii_art_maps_intensity_to_the_ramp() {
             pixels[y * 28 + x] = 1.0; // top half white
         }
     }
-    let art = image_caption::ascii_art(&pixels, 28, 14);
+    let art = caption::ascii_art(&pixels, 28, 14);
     assert_eq!(art.len(), 14);
     assert!(art.iter().all(|l| l.chars().count() == 28));
     assert!(art[..7].iter().all(|l| l.chars().all(|c| c == '@')));
@@ -135,7 +133,7 @@ fn ascii_art_maps_intensity_to_the_ramp() {
 }
 
 fn movie_snippets() -> std::path::PathBuf {
-    let p = compare_cnn_rnn::default_data();
+    let p = neurite_examples::data::vendored("movie_snippets.tsv");
     assert!(
         p.is_file(),
         "movie_snippets.tsv not found at {}",
@@ -152,7 +150,7 @@ fn compare_trains_both_families_on_a_slice_and_the_table_adds_up() {
         log: false,
         ..Default::default()
     };
-    let compare_cnn_rnn::Comparison {
+    let compare::Comparison {
         data,
         thirds,
         reports,
@@ -197,7 +195,7 @@ fn compare_trains_both_families_on_a_slice_and_the_table_adds_up() {
         );
         assert!(r.seconds_per_epoch > 0.0 && r.sentences_per_s > 0.0);
     }
-    let table = compare_cnn_rnn::table(&reports, &thirds);
+    let table = compare::table(&reports, &thirds);
     assert_eq!(table.lines().count(), 4);
     assert!(table.contains("text CNN") && table.contains("bi-gru"));
 }

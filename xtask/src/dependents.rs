@@ -1,6 +1,7 @@
 //! `cargo xtask dependents`: neurite as a crate somebody else depends on.
 //!
-//! Packages every library crate (`cargo package --workspace --exclude xtask`, which verifies
+//! Packages every library crate (`cargo package --workspace --exclude xtask --exclude
+//! neurite-examples`: the examples' support crate is not published; cargo verifies
 //! each package by building it from its own `.crate` file), unpacks the archives, and builds two
 //! tiny crates in a temporary directory outside the workspace — so that neither the workspace's
 //! manifest, its profiles nor its `.cargo/config.toml` apply — against those archives:
@@ -200,7 +201,14 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
     run(
         &root,
         "cargo",
-        &["package", "--workspace", "--exclude", "xtask"],
+        &[
+            "package",
+            "--workspace",
+            "--exclude",
+            "xtask",
+            "--exclude",
+            "neurite-examples",
+        ],
         &[],
     )?;
     let target = root.join("target");

@@ -213,14 +213,6 @@ const LONG_FILES: &[(&str, &str)] = &[
          to be split by subcommand when it grows further",
     ),
     (
-        "examples/image_caption.rs",
-        "becoming a folder with the model apart from the driver (issue 16, part 2)",
-    ),
-    (
-        "examples/compare_cnn_rnn.rs",
-        "becoming a folder with the model apart from the driver (issue 16, part 2)",
-    ),
-    (
         "crates/neurite-rnn/tests/layers.rs",
         "every recurrent layer configuration checked against its cells stepped by hand; the \
          reference stepper and the configurations are shared by all the tests",

@@ -253,6 +253,24 @@ pub(crate) fn check_memory<T>(
     Ok(())
 }
 
+/// [`check_memory`] for one cell.
+fn check_cell_memory<T>(what: &str, gates: usize, c: &CellConfig) -> Result<()> {
+    check_memory::<T>(what, gates, c.hidden_size, (1, c.input_size), (0, 0))
+}
+
+/// [`check_memory`] for a stack of layers: `d` cells (one per direction) on the input, and
+/// `(num_layers − 1)·d` on the `deep_input` features of the layer below.
+pub(crate) fn check_stack_memory<T>(
+    what: &str,
+    gates: usize,
+    c: &crate::layer::RecurrentConfig,
+    deep_input: usize,
+) -> Result<()> {
+    let d = c.directions();
+    let deep = (c.num_layers.saturating_sub(1).saturating_mul(d), deep_input);
+    check_memory::<T>(what, gates, c.hidden_size, (d, c.input_size), deep)
+}
+
 fn check_config(what: &'static str, kind: CellKind, c: &CellConfig) -> Result<()> {
     if c.input_size == 0 || c.hidden_size == 0 {
         return Err(RnnError::config(
@@ -349,13 +367,7 @@ impl<T: Float> RnnCell<T> {
     /// A cell with PyTorch's initialisation, seeded.
     pub fn new(config: &CellConfig, rng: &mut Rng) -> Result<Self> {
         check_config("RnnCell", CellKind::Rnn(config.nonlinearity), config)?;
-        check_memory::<T>(
-            "RnnCell",
-            1,
-            config.hidden_size,
-            (1, config.input_size),
-            (0, 0),
-        )?;
+        check_cell_memory::<T>("RnnCell", 1, config)?;
         Ok(RnnCell {
             params: CellParams::new(1, config.input_size, config.hidden_size, rng),
             config: *config,
@@ -498,13 +510,7 @@ impl<T: Float> GruCell<T> {
     /// A cell with PyTorch's initialisation, seeded.
     pub fn new(config: &CellConfig, rng: &mut Rng) -> Result<Self> {
         check_config("GruCell", CellKind::Gru, config)?;
-        check_memory::<T>(
-            "GruCell",
-            3,
-            config.hidden_size,
-            (1, config.input_size),
-            (0, 0),
-        )?;
+        check_cell_memory::<T>("GruCell", 3, config)?;
         Ok(GruCell {
             params: CellParams::new(3, config.input_size, config.hidden_size, rng),
             config: *config,
@@ -665,13 +671,7 @@ impl<T: Float> LstmCell<T> {
     /// A cell with PyTorch's initialisation, seeded.
     pub fn new(config: &CellConfig, rng: &mut Rng) -> Result<Self> {
         check_config("LstmCell", CellKind::Lstm, config)?;
-        check_memory::<T>(
-            "LstmCell",
-            4,
-            config.hidden_size,
-            (1, config.input_size),
-            (0, 0),
-        )?;
+        check_cell_memory::<T>("LstmCell", 4, config)?;
         Ok(LstmCell {
             params: CellParams::new(4, config.input_size, config.hidden_size, rng),
             config: *config,

@@ -12,7 +12,7 @@ use neurite_autograd::{concat, Graph, Parameter, Var};
 use neurite_nn::Module;
 use neurite_tensor::{Float, Rng, Tensor};
 
-use crate::cell::{check_memory, check_sizes, check_vars, CellParams, CellVars};
+use crate::cell::{check_sizes, check_stack_memory, check_vars, CellParams, CellVars};
 use crate::error::{Result, RnnError};
 use crate::kernels::Nonlinearity;
 use crate::sequence::{self, data, CellKind, SeqSpec, SequenceOp};
@@ -186,13 +186,7 @@ impl<T: Float> Recurrent<T> {
                 format!("num_layers {} is too large", config.num_layers),
             ));
         };
-        check_memory::<T>(
-            what,
-            kind.gates(),
-            config.hidden_size,
-            (d, config.input_size),
-            ((config.num_layers - 1).saturating_mul(d), deep_input),
-        )?;
+        check_stack_memory::<T>(what, kind.gates(), config, deep_input)?;
         let mut cells = Vec::with_capacity(cell_count);
         for l in 0..config.num_layers {
             let input = if l == 0 {

@@ -66,6 +66,30 @@ pub(super) fn targets() -> Vec<Target> {
                 drop(nn::load_params(&mut model as &mut dyn Module<f32>, p));
             }
         }),
+        t("state-dict", false, |p, _| {
+            if let Ok(sd) = nn::StateDict::load(p) {
+                for (_, t) in sd.iter() {
+                    drop(t.to_float::<f32>());
+                    drop(t.to_u64());
+                }
+            }
+        }),
+        t("checkpoint", false, |p, _| {
+            let mut rng = Rng::new(1);
+            let (Ok(mut model), Ok(mut adam)) = (
+                nn::Linear::<f32>::new(3, 2, &mut rng),
+                nn::Adam::<f32>::new(1e-3),
+            ) else {
+                return;
+            };
+            let mut shuffle = Rng::new(2);
+            drop(nn::load_checkpoint(
+                p,
+                &mut model as &mut dyn Module<f32>,
+                &mut adam,
+                &mut [("shuffle", &mut shuffle)],
+            ));
+        }),
         t("w2v-text", false, |p, _| drop(KeyedVectors::load_text(p))),
         t("w2v-binary", false, |p, _| {
             drop(KeyedVectors::load_binary(p))
@@ -160,6 +184,32 @@ pub(super) fn write_seeds(dir: &Path) -> Result<BTreeMap<&'static str, Vec<Vec<u
     let p2 = dir.join("params-nobias.safetensors");
     nn::save_params(&other as &dyn Module<f32>, &p2).map_err(|e| err(&e))?;
     seeds.insert("safetensors", vec![read(&p)?, read(&p2)?]);
+    // Any safetensors file: float and integer tensors, with metadata.
+    let mut sd = nn::StateDict::new();
+    let x = neurite::tensor::Tensor::<f64>::from_vec(vec![1.0, -2.5, 3.25], &[3])
+        .map_err(|e| err(&e))?;
+    sd.insert("x", nn::StoredTensor::from_float(&x));
+    sd.insert(
+        "counts",
+        nn::StoredTensor::from_u64(&[2, 2], &[0, 7, u64::MAX, 3]).map_err(|e| err(&e))?,
+    );
+    let p3 = dir.join("state.safetensors");
+    sd.save(&p3).map_err(|e| err(&e))?;
+    seeds.insert("state-dict", vec![read(&p3)?, read(&p)?]);
+    // A checkpoint of a model, an optimiser and a generator.
+    let mut model = model;
+    let adam = nn::Adam::<f32>::new(1e-3).map_err(|e| err(&e))?;
+    let shuffle = Rng::new(2);
+    let p4 = dir.join("checkpoint.safetensors");
+    nn::save_checkpoint(
+        &p4,
+        &mut model as &mut dyn Module<f32>,
+        &adam,
+        &[("shuffle", &shuffle)],
+        &nn::Progress::default(),
+    )
+    .map_err(|e| err(&e))?;
+    seeds.insert("checkpoint", vec![read(&p4)?]);
 
     // Word vectors: parsed from text, written back by the library in both formats.
     let src = dir.join("vectors-src.txt");
