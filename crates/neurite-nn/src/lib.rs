@@ -18,7 +18,7 @@
 //! | [`checkpoint`] | [`save_checkpoint`] / [`load_checkpoint`]: model, optimiser state by parameter name, every generator and the position in one file; a resumed run is bit for bit the uninterrupted one |
 //! | [`data`] | [`data::Dataset`], seeded mini-batches, train / test split, [`data::Standardizer`] fitted on the training part, CSV and IDX (MNIST, Fashion-MNIST) loading with errors naming file and line or offset, NaN detection |
 //! | [`metrics`] | accuracy, confusion matrix, MSE / MAE / R² |
-//! | [`train`] | [`train::Trainer`]: the epoch loop with a progress bar, a per-epoch [`train::History`], CSV and SVG curves |
+//! | [`train`] | [`train::Trainer`]: the epoch loop with a progress bar, a per-epoch [`train::History`], CSV and SVG curves, early stopping and keep-best on a [`train::Monitor`]ed value, resume |
 //! | [`gradcheck_cases`] | the finite-difference checks of every layer and loss (run by `cargo xtask gradcheck`) |
 //!
 //! Bad input — a label outside the class range, a feature count that does not match the layer,
@@ -95,7 +95,7 @@ pub use batchnorm::{
     batch_norm, BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormConfig, BatchNormOp, BatchStats,
     Stats,
 };
-pub use checkpoint::{load_checkpoint, save_checkpoint, Progress};
+pub use checkpoint::{load_checkpoint, save_checkpoint, TrainingState};
 pub use dropout::{Dropout, Flatten};
 pub use embedding::{embedding, Embedding};
 pub use error::{NnError, Result};

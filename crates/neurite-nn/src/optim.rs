@@ -74,8 +74,10 @@ fn save_slot<T: Float>(
 ) -> Result<()> {
     for (name, id, shape) in params {
         if let Some(v) = map.get(id) {
-            let t = Tensor::from_vec(v.clone(), shape)?;
-            sd.insert(format!("{name}.{suffix}"), StoredTensor::from_float(&t));
+            sd.insert(
+                format!("{name}.{suffix}"),
+                StoredTensor::from_slice(shape, v)?,
+            );
         }
     }
     Ok(())
@@ -462,8 +464,10 @@ impl<T: Float> Optimizer<T> for Adam<T> {
                     StoredTensor::scalar_i64(st.step as i64),
                 );
                 for (suffix, v) in [("exp_avg", &st.m), ("exp_avg_sq", &st.v)] {
-                    let t = Tensor::from_vec(v.clone(), &shape)?;
-                    sd.insert(format!("{name}.{suffix}"), StoredTensor::from_float(&t));
+                    sd.insert(
+                        format!("{name}.{suffix}"),
+                        StoredTensor::from_slice(&shape, v)?,
+                    );
                 }
             }
         }
