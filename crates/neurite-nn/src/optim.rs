@@ -13,14 +13,35 @@ use crate::tensor_file::{Dtype, StateDict, StoredTensor};
 use crate::error::{NnError, Result};
 use crate::module::Module;
 
+/// [`NnError::InvalidConfig`] unless `lr` is a finite number ≥ 0.
+fn check_learning_rate(lr: f64) -> Result<()> {
+    if lr >= 0.0 && lr.is_finite() {
+        Ok(())
+    } else {
+        Err(NnError::config(
+            "learning rate",
+            format!("a finite number >= 0, got {lr}"),
+        ))
+    }
+}
+
 /// An optimiser updates a model's parameters from one step's gradients.
 pub trait Optimizer<T: Float> {
     /// One update of every parameter that has a gradient.
     fn step(&mut self, model: &mut dyn Module<T>, grads: &Gradients<T>) -> Result<()>;
     /// The current learning rate α.
     fn learning_rate(&self) -> f64;
-    /// Sets the learning rate (schedules call this).
+    /// Sets the learning rate (schedules call this). A rate that is NaN, infinite or negative
+    /// is refused by the next [`Optimizer::step`] with [`NnError::InvalidConfig`];
+    /// [`Optimizer::try_set_learning_rate`] refuses it at once.
     fn set_learning_rate(&mut self, lr: f64);
+    /// As [`Optimizer::set_learning_rate`], refusing a rate that is NaN, infinite or negative
+    /// (the rate in force is then unchanged).
+    fn try_set_learning_rate(&mut self, lr: f64) -> Result<()> {
+        check_learning_rate(lr)?;
+        self.set_learning_rate(lr);
+        Ok(())
+    }
     /// The optimiser's state keyed by parameter name — `lr`, and per parameter of `model` its
     /// buffers (`0.weight.momentum_buffer`, `0.weight.exp_avg`, `0.weight.step`, …) — for a
     /// checkpoint. Values keep the model's dtype, so a restore is bit for bit.
@@ -284,6 +305,7 @@ impl<T: Float> Sgd<T> {
 
 impl<T: Float> Optimizer<T> for Sgd<T> {
     fn step(&mut self, model: &mut dyn Module<T>, grads: &Gradients<T>) -> Result<()> {
+        check_learning_rate(self.lr)?;
         let lr = T::from_f64(self.lr);
         let wd = T::from_f64(self.weight_decay);
         let mu = T::from_f64(self.momentum);
@@ -469,6 +491,7 @@ impl<T: Float> Adam<T> {
 
 impl<T: Float> Optimizer<T> for Adam<T> {
     fn step(&mut self, model: &mut dyn Module<T>, grads: &Gradients<T>) -> Result<()> {
+        check_learning_rate(self.lr)?;
         let (b1, b2) = (self.beta1, self.beta2);
         let (lr, eps, wd, decoupled) = (self.lr, self.eps, self.weight_decay, self.decoupled);
         let moments = &mut self.moments;
@@ -649,6 +672,7 @@ impl<T: Float> RmsProp<T> {
 
 impl<T: Float> Optimizer<T> for RmsProp<T> {
     fn step(&mut self, model: &mut dyn Module<T>, grads: &Gradients<T>) -> Result<()> {
+        check_learning_rate(self.lr)?;
         let (lr, rho, eps) = (
             T::from_f64(self.lr),
             T::from_f64(self.alpha),
@@ -769,6 +793,7 @@ impl<T: Float> Adagrad<T> {
 
 impl<T: Float> Optimizer<T> for Adagrad<T> {
     fn step(&mut self, model: &mut dyn Module<T>, grads: &Gradients<T>) -> Result<()> {
+        check_learning_rate(self.lr)?;
         let (lr, eps, wd) = (
             T::from_f64(self.lr),
             T::from_f64(self.eps),
@@ -841,6 +866,32 @@ pub fn clip_grad_value<T: Float>(grads: &mut Gradients<T>, clip: f64) -> Result<
         g.map_inplace(|x| x.max(-c).min(c));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod lr_tests {
+    use super::*;
+
+    #[test]
+    fn non_finite_or_negative_learning_rates_are_refused() {
+        let mut opt = Sgd::<f32>::new(0.1).unwrap();
+        for bad in [f64::NAN, f64::INFINITY, -0.5] {
+            assert!(opt.try_set_learning_rate(bad).is_err(), "{bad}");
+            assert_eq!(opt.learning_rate(), 0.1);
+        }
+        opt.set_learning_rate(f64::NAN);
+        let mut model = crate::Sequential::<f32>::new();
+        let grads = neurite_autograd::Graph::<f32>::new()
+            .constant(Tensor::zeros(&[1]))
+            .sum()
+            .unwrap()
+            .backward()
+            .unwrap();
+        assert!(matches!(
+            opt.step(&mut model, &grads),
+            Err(NnError::InvalidConfig { .. })
+        ));
+    }
 }
 
 #[cfg(test)]
