@@ -12,7 +12,7 @@
 //! | activations | [`Sigmoid`], [`Tanh`], [`Relu`] — the three the subject teaches — and [`LeakyRelu`], [`Elu`], [`Gelu`], [`Softplus`], [`Softmax`], [`LogSoftmax`]; the same as [`functional`] functions |
 //! | outputs and losses | linear + [`mse`] (regression), sigmoid + [`bce_with_logits`] (fused, stable for any logit) or [`binary_cross_entropy`], softmax + [`cross_entropy`] (fused with log-softmax; [`cross_entropy_with`] adds label smoothing and class weights), [`nll`], [`l1`], [`huber`]; each with a [`Reduction`] (mean, sum, or one loss per element / sample) through its `_with` form |
 //! | [`init`] | Xavier/Glorot and Kaiming/He, uniform and normal, seeded; `Linear` uses PyTorch's default U(±1/√fan_in), `Embedding` N(0, 1), `LayerNorm` ones and zeros |
-//! | optimisers | [`Sgd`] (momentum, Nesterov, weight decay), [`Adam`] / AdamW ([`Adam::adamw`]), [`RmsProp`], [`Adagrad`]; [`clip_grad_norm`], [`clip_grad_value`]; [`schedule`]: step, exponential, cosine, linear warm-up |
+//! | optimisers | configured by name with defaults ([`SgdConfig`], [`AdamConfig`], [`RmsPropConfig`], [`AdagradConfig`]); [`Sgd`] (momentum, Nesterov, weight decay), [`Adam`] / AdamW ([`Adam::adamw`]), [`RmsProp`], [`Adagrad`]; [`clip_grad_norm`], [`clip_grad_value`]; [`schedule`]: step, exponential, cosine, linear warm-up |
 //! | state and files | [`state_dict`] / [`load_state_dict`] in memory, [`save_params`] / [`load_params`] on disk: PyTorch's names and layouts, parameters and buffers; strict by default or [`LoadMode::NonStrict`], a [`LoadReport`] of missing / unexpected / mis-shaped names and dtype conversions (F64, F32, F16, BF16 into f32 or f64); atomic writes |
 //! | [`tensor_file`] | [`StateDict`] / [`StoredTensor`]: any safetensors file of float or integer tensors, read and written without a model |
 //! | [`checkpoint`] | [`save_checkpoint`] / [`load_checkpoint`]: model, optimiser state by parameter name, every generator and the position in one file; a resumed run is bit for bit the uninterrupted one |
@@ -107,7 +107,10 @@ pub use loss::{
 };
 pub use module::{join, num_params, param_shapes, Buffer, BufferMut, Module, Sequential};
 pub use norm::{layer_norm, LayerNorm};
-pub use optim::{clip_grad_norm, clip_grad_value, Adagrad, Adam, Optimizer, RmsProp, Sgd};
+pub use optim::{
+    clip_grad_norm, clip_grad_value, Adagrad, AdagradConfig, Adam, AdamConfig, Optimizer, RmsProp,
+    RmsPropConfig, Sgd, SgdConfig,
+};
 pub use schedule::{CosineLr, ExponentialLr, LrSchedule, StepLr, Warmup};
 pub use serialize::{
     check_writable, load_params, load_params_with, load_state_dict, save_params, state_dict,

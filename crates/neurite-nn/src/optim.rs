@@ -245,10 +245,42 @@ pub struct Sgd<T: Float> {
     velocity: HashMap<ParamId, Vec<T>>,
 }
 
+/// [`Sgd`]'s hyper-parameters by name, with PyTorch's defaults (no momentum, no weight decay):
+/// `Sgd::from_config(SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() })`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SgdConfig {
+    /// Learning rate α > 0. Default 0.01.
+    pub lr: f64,
+    /// Momentum μ in [0, 1). Default 0.
+    pub momentum: f64,
+    /// Nesterov momentum (needs μ > 0). Default false.
+    pub nesterov: bool,
+    /// L2 weight decay λ ≥ 0. Default 0.
+    pub weight_decay: f64,
+}
+
+impl Default for SgdConfig {
+    fn default() -> Self {
+        SgdConfig {
+            lr: 0.01,
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        }
+    }
+}
+
 impl<T: Float> Sgd<T> {
+    /// SGD from named hyper-parameters (invalid values are a typed error).
+    pub fn from_config(c: SgdConfig) -> Result<Self> {
+        Self::with_options(c.lr, c.momentum, c.nesterov, c.weight_decay)
+    }
     /// Plain SGD: θ ← θ − α·g.
     pub fn new(lr: f64) -> Result<Self> {
-        Self::with_options(lr, 0.0, false, 0.0)
+        Self::from_config(SgdConfig {
+            lr,
+            ..Default::default()
+        })
     }
     /// SGD with momentum μ (v ← μv + g; θ ← θ − α·v, or − α·(g + μv) for Nesterov) and L2 weight decay λ (g ← g + λθ).
     pub fn with_options(lr: f64, momentum: f64, nesterov: bool, weight_decay: f64) -> Result<Self> {
@@ -358,10 +390,57 @@ pub struct Adam<T: Float> {
     moments: HashMap<ParamId, Moments<T>>,
 }
 
+/// [`Adam`]'s hyper-parameters by name, with PyTorch's defaults:
+/// `Adam::from_config(AdamConfig { lr: 3e-4, ..AdamConfig::adamw() })`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamConfig {
+    /// Learning rate α > 0. Default 1e-3.
+    pub lr: f64,
+    /// (β₁, β₂), each in [0, 1). Default (0.9, 0.999).
+    pub betas: (f64, f64),
+    /// ε > 0. Default 1e-8.
+    pub eps: f64,
+    /// Weight decay λ ≥ 0. Default 0 (0.01 in [`AdamConfig::adamw`]).
+    pub weight_decay: f64,
+    /// Decoupled weight decay (AdamW) instead of L2 added to the gradient. Default false.
+    pub decoupled: bool,
+}
+
+impl Default for AdamConfig {
+    fn default() -> Self {
+        AdamConfig {
+            lr: 1e-3,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            decoupled: false,
+        }
+    }
+}
+
+impl AdamConfig {
+    /// PyTorch's AdamW defaults: decoupled weight decay 0.01.
+    pub fn adamw() -> Self {
+        AdamConfig {
+            weight_decay: 0.01,
+            decoupled: true,
+            ..Default::default()
+        }
+    }
+}
+
 impl<T: Float> Adam<T> {
+    /// Adam or AdamW from named hyper-parameters (invalid values are a typed error).
+    pub fn from_config(c: AdamConfig) -> Result<Self> {
+        let what = if c.decoupled { "AdamW" } else { "Adam" };
+        Self::build(what, c.lr, c.betas, c.eps, c.weight_decay, c.decoupled)
+    }
     /// Adam with the default β and ε, no weight decay.
     pub fn new(lr: f64) -> Result<Self> {
-        Self::with_options(lr, (0.9, 0.999), 1e-8, 0.0)
+        Self::from_config(AdamConfig {
+            lr,
+            ..Default::default()
+        })
     }
     /// Adam with explicit betas, ε and L2 weight decay λ (added to the gradient).
     pub fn with_options(lr: f64, betas: (f64, f64), eps: f64, weight_decay: f64) -> Result<Self> {
@@ -522,10 +601,44 @@ pub struct RmsProp<T: Float> {
     buffer: HashMap<ParamId, Vec<T>>,
 }
 
+/// [`RmsProp`]'s hyper-parameters by name, with PyTorch's defaults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RmsPropConfig {
+    /// Learning rate α > 0. Default 0.01.
+    pub lr: f64,
+    /// Smoothing ρ in [0, 1). Default 0.99.
+    pub alpha: f64,
+    /// ε > 0. Default 1e-8.
+    pub eps: f64,
+    /// Momentum μ in [0, 1). Default 0.
+    pub momentum: f64,
+    /// L2 weight decay λ ≥ 0. Default 0.
+    pub weight_decay: f64,
+}
+
+impl Default for RmsPropConfig {
+    fn default() -> Self {
+        RmsPropConfig {
+            lr: 0.01,
+            alpha: 0.99,
+            eps: 1e-8,
+            momentum: 0.0,
+            weight_decay: 0.0,
+        }
+    }
+}
+
 impl<T: Float> RmsProp<T> {
+    /// RMSprop from named hyper-parameters (invalid values are a typed error).
+    pub fn from_config(c: RmsPropConfig) -> Result<Self> {
+        Self::with_options(c.lr, c.alpha, c.eps, c.momentum, c.weight_decay)
+    }
     /// RMSprop with ρ = 0.99, ε = 1e-8, no momentum.
     pub fn new(lr: f64) -> Result<Self> {
-        Self::with_options(lr, 0.99, 1e-8, 0.0, 0.0)
+        Self::from_config(RmsPropConfig {
+            lr,
+            ..Default::default()
+        })
     }
     /// RMSprop with smoothing ρ (`alpha`), ε, momentum μ and L2 weight decay λ.
     pub fn with_options(
@@ -626,10 +739,38 @@ pub struct Adagrad<T: Float> {
     sum_sq: HashMap<ParamId, Vec<T>>,
 }
 
+/// [`Adagrad`]'s hyper-parameters by name, with PyTorch's defaults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdagradConfig {
+    /// Learning rate α > 0. Default 0.01.
+    pub lr: f64,
+    /// ε > 0. Default 1e-10.
+    pub eps: f64,
+    /// L2 weight decay λ ≥ 0. Default 0.
+    pub weight_decay: f64,
+}
+
+impl Default for AdagradConfig {
+    fn default() -> Self {
+        AdagradConfig {
+            lr: 0.01,
+            eps: 1e-10,
+            weight_decay: 0.0,
+        }
+    }
+}
+
 impl<T: Float> Adagrad<T> {
+    /// Adagrad from named hyper-parameters (invalid values are a typed error).
+    pub fn from_config(c: AdagradConfig) -> Result<Self> {
+        Self::with_options(c.lr, c.eps, c.weight_decay)
+    }
     /// Adagrad with ε = 1e-10 and no weight decay.
     pub fn new(lr: f64) -> Result<Self> {
-        Self::with_options(lr, 1e-10, 0.0)
+        Self::from_config(AdagradConfig {
+            lr,
+            ..Default::default()
+        })
     }
     /// Adagrad with ε and L2 weight decay λ.
     pub fn with_options(lr: f64, eps: f64, weight_decay: f64) -> Result<Self> {
@@ -900,6 +1041,31 @@ mod tests {
         let t = run(&mut Adagrad::new(0.1).unwrap(), 1.0, 2.0, 1);
         assert!((t[0] - 0.9).abs() < 1e-9);
         assert!(Adam::<f64>::with_options(0.1, (1.0, 0.9), 1e-8, 0.0).is_err());
+        // Config structs: defaults written once, invalid values still typed errors.
+        let c = SgdConfig {
+            lr: 0.1,
+            momentum: 0.9,
+            ..Default::default()
+        };
+        assert!(Sgd::<f64>::from_config(c).is_ok());
+        assert!(Sgd::<f64>::from_config(SgdConfig {
+            nesterov: true,
+            ..Default::default()
+        })
+        .is_err());
+        let w = Adam::<f64>::from_config(AdamConfig::adamw()).unwrap();
+        assert!(w.decoupled && w.weight_decay == 0.01 && w.lr == 1e-3);
+        assert!(Adam::<f64>::from_config(AdamConfig {
+            eps: 0.0,
+            ..Default::default()
+        })
+        .is_err());
+        assert!(RmsProp::<f64>::from_config(RmsPropConfig::default()).is_ok());
+        assert!(Adagrad::<f64>::from_config(AdagradConfig {
+            lr: -1.0,
+            ..Default::default()
+        })
+        .is_err());
         assert!(RmsProp::<f64>::with_options(0.1, 0.9, 0.0, 0.0, 0.0).is_err());
     }
 
