@@ -20,6 +20,7 @@
 //! deterministic and independent of the thread count, like every kernel in neurite.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::OnceLock;
 
 /// An instruction-set level a kernel can run at.
@@ -52,6 +53,7 @@ impl Level {
     }
 
     /// Whether this CPU can run code of this level.
+    #[inline]
     pub fn is_available(self) -> bool {
         match self {
             Level::Portable => true,
@@ -98,10 +100,26 @@ impl std::fmt::Display for Level {
     }
 }
 
-/// The process-wide level: [`Level::detected`] capped by `NEURITE_SIMD`, read once.
+/// The process-wide level: [`Level::detected`] capped by `NEURITE_SIMD`, read once. Cheap
+/// enough for a per-call check (one relaxed atomic load once known).
+#[inline]
 pub fn process_level() -> Level {
+    match PROCESS.load(Ordering::Relaxed) {
+        0 => Level::Portable,
+        1 => Level::Avx2,
+        2 => Level::Avx512,
+        _ => process_level_first(),
+    }
+}
+
+/// [`process_level`] as a number (`u8::MAX`: not yet known).
+static PROCESS: AtomicU8 = AtomicU8::new(u8::MAX);
+
+#[cold]
+#[inline(never)]
+fn process_level_first() -> Level {
     static SELECTED: OnceLock<Level> = OnceLock::new();
-    *SELECTED.get_or_init(|| {
+    let level = *SELECTED.get_or_init(|| {
         let best = Level::detected();
         match std::env::var("NEURITE_SIMD")
             .ok()
@@ -111,7 +129,9 @@ pub fn process_level() -> Level {
             Some(asked) => asked.min(best),
             None => best,
         }
-    })
+    });
+    PROCESS.store(level as u8, Ordering::Relaxed);
+    level
 }
 
 thread_local! {
