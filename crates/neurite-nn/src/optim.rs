@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use neurite_autograd::{Gradients, ParamId, Parameter};
-use neurite_tensor::{Float, Tensor};
+use neurite_tensor::{update, Float, Tensor};
 
 use crate::tensor_file::{Dtype, StateDict, StoredTensor};
 
@@ -314,8 +314,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         for_each_param(model, grads, |name, p, g| {
             if !momentum && wd == T::ZERO {
                 // Plain SGD: one fused pass θ ← θ − α·g.
-                let theta = p.value_mut().as_slice_mut();
-                theta.iter_mut().zip(g).for_each(|(t, &g)| *t -= lr * g);
+                update::sgd(p.value_mut().as_slice_mut(), g, lr);
                 return Ok(());
             }
             let v = if momentum {
@@ -324,20 +323,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
                 None
             };
             let theta = p.value_mut().as_slice_mut();
-            match v {
-                None => {
-                    for (t, &g) in theta.iter_mut().zip(g) {
-                        *t -= lr * (g + wd * *t);
-                    }
-                }
-                Some(v) => {
-                    for ((t, &g), v) in theta.iter_mut().zip(g).zip(v.iter_mut()) {
-                        let g = g + wd * *t;
-                        *v = mu * *v + g;
-                        *t -= lr * if nesterov { g + mu * *v } else { *v };
-                    }
-                }
-            }
+            update::sgd_momentum(theta, g, v.map(|v| &mut v[..]), lr, mu, wd, nesterov);
             Ok(())
         })
     }
@@ -513,17 +499,19 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             let (teps, twd) = (T::from_f64(eps), T::from_f64(wd));
             let shrink = T::from_f64(1.0 - lr * wd);
             let theta = p.value_mut().as_slice_mut();
-            for (((t, &g), m), v) in theta.iter_mut().zip(g).zip(&mut st.m).zip(&mut st.v) {
-                let g = if decoupled {
-                    *t *= shrink;
-                    g
-                } else {
-                    g + twd * *t
-                };
-                *m = tb1 * *m + ob1 * g;
-                *v = tb2 * *v + ob2 * g * g;
-                *t -= step_size * *m / (v.sqrt() / sqrt_c2 + teps);
-            }
+            let step = update::AdamStep {
+                step_size,
+                sqrt_c2,
+                beta1: tb1,
+                beta2: tb2,
+                one_minus_beta1: ob1,
+                one_minus_beta2: ob2,
+                eps: teps,
+                weight_decay: twd,
+                shrink,
+                decoupled,
+            };
+            update::adam(theta, g, &mut st.m, &mut st.v, &step);
             Ok(())
         })
     }
@@ -683,24 +671,14 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
         let (sq, buf) = (&mut self.square_avg, &mut self.buffer);
         for_each_param(model, grads, |name, p, g| {
             let v = state(sq, "RmsProp", name, p)?;
-            let mut b = if use_momentum {
+            let b = if use_momentum {
                 Some(state(buf, "RmsProp", name, p)?)
             } else {
                 None
             };
             let theta = p.value_mut().as_slice_mut();
-            for (i, (t, &g)) in theta.iter_mut().zip(g).enumerate() {
-                let g = g + wd * *t;
-                v[i] = rho * v[i] + (T::ONE - rho) * g * g;
-                let d = g / (v[i].sqrt() + eps);
-                match &mut b {
-                    Some(b) => {
-                        b[i] = mu * b[i] + d;
-                        *t -= lr * b[i];
-                    }
-                    None => *t -= lr * d,
-                }
-            }
+            let b = b.map(|b| &mut b[..]);
+            update::rmsprop(theta, g, v, b, lr, rho, eps, mu, wd);
             Ok(())
         })
     }
@@ -802,12 +780,7 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
         let sums = &mut self.sum_sq;
         for_each_param(model, grads, |name, p, g| {
             let s = state(sums, "Adagrad", name, p)?;
-            let theta = p.value_mut().as_slice_mut();
-            for ((t, &g), s) in theta.iter_mut().zip(g).zip(s.iter_mut()) {
-                let g = g + wd * *t;
-                *s += g * g;
-                *t -= lr * g / (s.sqrt() + eps);
-            }
+            update::adagrad(p.value_mut().as_slice_mut(), g, s, lr, eps, wd);
             Ok(())
         })
     }

@@ -30,6 +30,7 @@ use rayon::prelude::*;
 use crate::error::{Result, TensorError};
 use crate::float::Float;
 use crate::parallel::PAR_THRESHOLD;
+use crate::simd;
 use crate::tensor::Tensor;
 
 /// A sliding window over `D` spatial axes: kernel size, stride, zero padding (before and after,
@@ -283,7 +284,10 @@ pub(crate) fn for_each_plane<S: Sync, D: Send>(
         return;
     }
     let planes = dst.len() / dst_len;
-    let one = |p: usize, d: &mut [D]| f(&src[p * src_len..(p + 1) * src_len], d);
+    // Each plane runs compiled for the current SIMD level (see `simd::run`).
+    let level = simd::level();
+    let one =
+        |p: usize, d: &mut [D]| simd::run(level, || f(&src[p * src_len..(p + 1) * src_len], d));
     if planes < 2 || planes.saturating_mul(work) < PAR_THRESHOLD || rayon::current_num_threads() < 2
     {
         dst.chunks_mut(dst_len)
@@ -303,6 +307,8 @@ pub(crate) fn for_each_plane<S: Sync, D: Send>(
 }
 
 /// im2col of one plane: `plane` `[h, w]` → `cols` `[kh·kw, oh·ow]` (every entry written).
+/// Inlined into its callers' [`simd::run`].
+#[inline(always)]
 fn im2col_plane<T: Float>(g: &Plane, plane: &[T], cols: &mut [T]) {
     let ohw = g.out_len();
     for ki in 0..g.kh {
@@ -339,7 +345,8 @@ fn im2col_plane<T: Float>(g: &Plane, plane: &[T], cols: &mut [T]) {
 }
 
 /// col2im of one plane: adds `cols` `[kh·kw, oh·ow]` onto `plane` `[h, w]` (the adjoint of
-/// [`im2col_plane`]).
+/// [`im2col_plane`]). Inlined into its callers' [`simd::run`].
+#[inline(always)]
 fn col2im_plane<T: Float>(g: &Plane, cols: &[T], plane: &mut [T]) {
     let ohw = g.out_len();
     for ki in 0..g.kh {
@@ -455,10 +462,12 @@ impl Im2col {
         let (inp, col) = (self.plane.in_len(), self.plane.col_len());
         // By channel index, not chunks: a plane may be empty (H or W = 0 with padding), and
         // chunks of size 0 panic.
-        for ch in 0..self.channels {
-            let x = &sample[ch * inp..(ch + 1) * inp];
-            im2col_plane(&self.plane, x, &mut cols[ch * col..(ch + 1) * col]);
-        }
+        simd::run(simd::level(), || {
+            for ch in 0..self.channels {
+                let x = &sample[ch * inp..(ch + 1) * inp];
+                im2col_plane(&self.plane, x, &mut cols[ch * col..(ch + 1) * col]);
+            }
+        });
         Ok(())
     }
 
@@ -468,10 +477,12 @@ impl Im2col {
     pub fn col2im_add<T: Float>(&self, cols: &[T], sample: &mut [T]) -> Result<()> {
         self.check("Im2col::col2im_add", sample.len(), cols.len())?;
         let (inp, col) = (self.plane.in_len(), self.plane.col_len());
-        for ch in 0..self.channels {
-            let x = &mut sample[ch * inp..(ch + 1) * inp];
-            col2im_plane(&self.plane, &cols[ch * col..(ch + 1) * col], x);
-        }
+        simd::run(simd::level(), || {
+            for ch in 0..self.channels {
+                let x = &mut sample[ch * inp..(ch + 1) * inp];
+                col2im_plane(&self.plane, &cols[ch * col..(ch + 1) * col], x);
+            }
+        });
         Ok(())
     }
 }
