@@ -284,10 +284,12 @@ pub(crate) fn for_each_plane<S: Sync, D: Send>(
         return;
     }
     let planes = dst.len() / dst_len;
-    // Each plane runs compiled for the current SIMD level (see `simd::run`).
+    // Each plane runs at the caller's SIMD level, on whichever thread (see `simd`).
     let level = simd::level();
-    let one =
-        |p: usize, d: &mut [D]| simd::run(level, || f(&src[p * src_len..(p + 1) * src_len], d));
+    let one = |p: usize, d: &mut [D]| {
+        let _simd = simd::force_level(level);
+        simd::run(level, || f(&src[p * src_len..(p + 1) * src_len], d))
+    };
     if planes < 2 || planes.saturating_mul(work) < PAR_THRESHOLD || rayon::current_num_threads() < 2
     {
         dst.chunks_mut(dst_len)
@@ -306,10 +308,31 @@ pub(crate) fn for_each_plane<S: Sync, D: Send>(
     }
 }
 
-/// im2col of one plane: `plane` `[h, w]` → `cols` `[kh·kw, oh·ow]` (every entry written).
-/// Inlined into its callers' [`simd::run`].
-#[inline(always)]
+/// im2col of one plane: `plane` `[h, w]` → `cols` `[kh·kw, oh·ow]` (every entry written),
+/// compiled for the current SIMD level.
 fn im2col_plane<T: Float>(g: &Plane, plane: &[T], cols: &mut [T]) {
+    simd::run(simd::level(), Im2colPlane { g, plane, cols });
+}
+
+/// The operands of [`im2col_plane`] (a [`simd::Kernel`]: its loop always compiles for the
+/// level).
+struct Im2colPlane<'a, T> {
+    g: &'a Plane,
+    plane: &'a [T],
+    cols: &'a mut [T],
+}
+
+impl<T: Float> simd::Kernel for Im2colPlane<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn call(self) {
+        let Im2colPlane { g, plane, cols } = self;
+        im2col_plane_body(g, plane, cols);
+    }
+}
+
+#[inline(always)]
+fn im2col_plane_body<T: Float>(g: &Plane, plane: &[T], cols: &mut [T]) {
     let ohw = g.out_len();
     for ki in 0..g.kh {
         let (y_lo, y_hi) = valid_range(g.oh, g.sh, ki * g.dh, g.ph, g.h);
@@ -345,9 +368,29 @@ fn im2col_plane<T: Float>(g: &Plane, plane: &[T], cols: &mut [T]) {
 }
 
 /// col2im of one plane: adds `cols` `[kh·kw, oh·ow]` onto `plane` `[h, w]` (the adjoint of
-/// [`im2col_plane`]). Inlined into its callers' [`simd::run`].
-#[inline(always)]
+/// [`im2col_plane`]), compiled for the current SIMD level.
 fn col2im_plane<T: Float>(g: &Plane, cols: &[T], plane: &mut [T]) {
+    simd::run(simd::level(), Col2imPlane { g, cols, plane });
+}
+
+/// The operands of [`col2im_plane`] (a [`simd::Kernel`]).
+struct Col2imPlane<'a, T> {
+    g: &'a Plane,
+    cols: &'a [T],
+    plane: &'a mut [T],
+}
+
+impl<T: Float> simd::Kernel for Col2imPlane<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn call(self) {
+        let Col2imPlane { g, cols, plane } = self;
+        col2im_plane_body(g, cols, plane);
+    }
+}
+
+#[inline(always)]
+fn col2im_plane_body<T: Float>(g: &Plane, cols: &[T], plane: &mut [T]) {
     let ohw = g.out_len();
     for ki in 0..g.kh {
         let (y_lo, y_hi) = valid_range(g.oh, g.sh, ki * g.dh, g.ph, g.h);
@@ -462,12 +505,10 @@ impl Im2col {
         let (inp, col) = (self.plane.in_len(), self.plane.col_len());
         // By channel index, not chunks: a plane may be empty (H or W = 0 with padding), and
         // chunks of size 0 panic.
-        simd::run(simd::level(), || {
-            for ch in 0..self.channels {
-                let x = &sample[ch * inp..(ch + 1) * inp];
-                im2col_plane(&self.plane, x, &mut cols[ch * col..(ch + 1) * col]);
-            }
-        });
+        for ch in 0..self.channels {
+            let x = &sample[ch * inp..(ch + 1) * inp];
+            im2col_plane(&self.plane, x, &mut cols[ch * col..(ch + 1) * col]);
+        }
         Ok(())
     }
 
@@ -477,12 +518,10 @@ impl Im2col {
     pub fn col2im_add<T: Float>(&self, cols: &[T], sample: &mut [T]) -> Result<()> {
         self.check("Im2col::col2im_add", sample.len(), cols.len())?;
         let (inp, col) = (self.plane.in_len(), self.plane.col_len());
-        simd::run(simd::level(), || {
-            for ch in 0..self.channels {
-                let x = &mut sample[ch * inp..(ch + 1) * inp];
-                col2im_plane(&self.plane, &cols[ch * col..(ch + 1) * col], x);
-            }
-        });
+        for ch in 0..self.channels {
+            let x = &mut sample[ch * inp..(ch + 1) * inp];
+            col2im_plane(&self.plane, &cols[ch * col..(ch + 1) * col], x);
+        }
         Ok(())
     }
 }

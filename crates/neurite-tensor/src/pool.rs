@@ -160,8 +160,29 @@ impl Plan {
 /// image CNNs), without the generic window loops. A plane without NaN takes a short select
 /// chain per window (the first maximum in row-major window order wins ties, as in the generic
 /// path); a plane holding a NaN takes the NaN-aware comparison (the first NaN wins and sticks).
-#[inline(always)]
 fn max_pairs<T: Float>(g: &Plane, xs: &[T], vs: &mut [T], args: &mut [usize]) {
+    simd::run(simd::level(), MaxPairs { g, xs, vs, args });
+}
+
+/// The operands of [`max_pairs`] (a [`simd::Kernel`]: its loop always compiles for the level).
+struct MaxPairs<'a, T> {
+    g: &'a Plane,
+    xs: &'a [T],
+    vs: &'a mut [T],
+    args: &'a mut [usize],
+}
+
+impl<T: Float> simd::Kernel for MaxPairs<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn call(self) {
+        let MaxPairs { g, xs, vs, args } = self;
+        max_pairs_body(g, xs, vs, args);
+    }
+}
+
+#[inline(always)]
+fn max_pairs_body<T: Float>(g: &Plane, xs: &[T], vs: &mut [T], args: &mut [usize]) {
     let (w, ow) = (g.w, g.ow);
     let has_nan = xs.iter().fold(false, |acc, v| acc | v.is_nan());
     for oy in 0..g.oh {
@@ -260,9 +281,12 @@ fn max_pool_run<T: Float>(input: &Tensor<T>, p: &Plan) -> Result<MaxPoolOutput<T
             }
         }
     };
-    // Compiled for the current SIMD level (see `simd::run`).
+    // At the caller's SIMD level on every thread (`max_pairs` compiles for it).
     let level = simd::level();
-    let plane = |a: (usize, (&mut [T], &mut [usize]))| simd::run(level, || plane_body(a));
+    let plane = |a: (usize, (&mut [T], &mut [usize]))| {
+        let _simd = simd::force_level(level);
+        plane_body(a)
+    };
     if split_planes(n_out / out, out * g.kh * g.kw) {
         values
             .par_chunks_mut(out)

@@ -177,27 +177,58 @@ impl std::fmt::Debug for LevelGuard {
     }
 }
 
-/// Runs `f` compiled with `level`'s target features enabled: the loops inlined into `f` (its
-/// body and the `#[inline]` functions it calls) are vectorised for that instruction set, and
-/// `mul_add` becomes one FMA instruction from [`Level::Avx2`] up. A level the CPU lacks runs
-/// the portable compilation. `f` should be a closure or an `#[inline(always)]` function holding
-/// the loop; a call to a function that is not inlined runs that function's own code.
+/// A loop to run compiled for a [`Level`] by [`run`]: every closure `FnOnce() -> R` is one.
+///
+/// A closure's body is a function of its own, which the compiler may decline to inline into
+/// the level's compilation when it is large (it then runs as baseline code). A kernel whose
+/// body is large implements this trait on a struct of its operands instead, with
+/// `#[inline(always)]` on [`Kernel::call`]: that body is always compiled for the level.
+pub trait Kernel {
+    /// What the kernel returns.
+    type Output;
+    /// Runs the kernel.
+    fn call(self) -> Self::Output;
+}
+
+impl<R, F: FnOnce() -> R> Kernel for F {
+    type Output = R;
+    #[inline(always)]
+    fn call(self) -> R {
+        self()
+    }
+}
+
+/// Adapts a [`Kernel`] to pulp's `vectorize`, keeping the call inlined.
+struct Vectorized<K>(K);
+
+impl<K: Kernel> pulp::NullaryFnOnce for Vectorized<K> {
+    type Output = K::Output;
+    #[inline(always)]
+    fn call(self) -> K::Output {
+        self.0.call()
+    }
+}
+
+/// Runs `kernel` compiled with `level`'s target features enabled: the loops inlined into it
+/// (a small closure's body, or a [`Kernel`]'s `#[inline(always)]` `call` and the `#[inline]`
+/// functions it calls) are vectorised for that instruction set, and `mul_add` becomes one FMA
+/// instruction from [`Level::Avx2`] up. A level the CPU lacks runs the portable compilation.
 #[inline(always)]
-pub fn run<R>(level: Level, f: impl FnOnce() -> R) -> R {
+pub fn run<K: Kernel>(level: Level, kernel: K) -> K::Output {
     match level {
-        Level::Portable => f(),
+        Level::Portable => kernel.call(),
         #[cfg(target_arch = "x86_64")]
         Level::Avx2 => match pulp::x86::V3::try_new() {
-            Some(simd) => simd.vectorize(f),
-            None => f(),
+            Some(simd) => simd.vectorize(Vectorized(kernel)),
+            None => kernel.call(),
         },
         #[cfg(target_arch = "x86_64")]
         Level::Avx512 => match pulp::x86::V4::try_new() {
-            Some(simd) => simd.vectorize(f),
-            None => f(),
+            Some(simd) => simd.vectorize(Vectorized(kernel)),
+            None => kernel.call(),
         },
         #[cfg(not(target_arch = "x86_64"))]
-        _ => f(),
+        _ => kernel.call(),
     }
 }
 
