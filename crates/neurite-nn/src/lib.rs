@@ -7,7 +7,7 @@
 //!
 //! | part | what is in it |
 //! | --- | --- |
-//! | [`Module`], [`Sequential`] | forward on graph variables; parameters visited by name in a stable order (`0.weight`, `0.bias`, `2.weight`, … as PyTorch names them); train / eval mode |
+//! | [`Module`], [`Sequential`] | forward on graph variables; parameters and buffers visited by name in a stable order (`0.weight`, `0.bias`, `2.weight`, … as PyTorch names them), written once per layer with [`walk!`]; train / eval mode |
 //! | layers | [`Linear`] (weight [out, in], one fused op), [`Embedding`], [`Dropout`] (seeded), [`Flatten`], [`LayerNorm`], [`BatchNorm1d`] / [`BatchNorm2d`] (batch statistics in training, running estimates in evaluation, PyTorch's buffer names and update rule) |
 //! | activations | [`Sigmoid`], [`Tanh`], [`Relu`] — the three the subject teaches — and [`LeakyRelu`], [`Elu`], [`Gelu`], [`Softplus`], [`Softmax`], [`LogSoftmax`]; the same as [`functional`] functions |
 //! | outputs and losses | linear + [`mse`] (regression), sigmoid + [`bce_with_logits`] (fused, stable for any logit) or [`binary_cross_entropy`], softmax + [`cross_entropy`] (fused with log-softmax; [`cross_entropy_with`] adds label smoothing and class weights), [`nll`], [`l1`], [`huber`]; each with a [`Reduction`] (mean, sum, or one loss per element / sample) through its `_with` form |
@@ -87,6 +87,7 @@ mod serialize;
 pub mod tensor_file;
 pub mod text;
 pub mod train;
+pub mod walk;
 
 pub use activation::{
     functional, Elu, Gelu, LeakyRelu, LogSoftmax, Relu, Sigmoid, Softmax, Softplus, Tanh,
