@@ -200,13 +200,19 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
             },
             |(model, _), _| {
                 model.set_training(false);
-                let mut predicted = Vec::new();
+                let (mut predicted, mut loss) = (Vec::new(), 0.0);
                 for b in &test_batches {
                     let g = Graph::inference();
-                    predicted.extend(predict_classes(&model.logits(&g, b)?.value()?)?);
+                    let logits = model.logits(&g, b)?;
+                    loss +=
+                        cross_entropy(logits, &b.labels)?.item()? as f64 * b.labels.len() as f64;
+                    predicted.extend(predict_classes(&logits.value()?)?);
                 }
                 let acc = accuracy_of(&predicted, &test_batches);
-                Ok(Some(Metrics::new(f64::NAN, Some(acc))))
+                Ok(Some(Metrics::new(
+                    loss / predicted.len().max(1) as f64,
+                    Some(acc),
+                )))
             },
         )?;
     let last = history.last().ok_or("no epoch ran")?;

@@ -1,7 +1,8 @@
 //! The neurite tour: one short run of each model family on the data embedded in the
-//! repository, in the order the subject teaches them — back-propagation by hand, single- and
-//! multi-layer networks with the three output kinds, a convolutional net, a recurrent language
-//! model, word2vec, and the two examples where the families meet.
+//! repository, in the order the subject teaches them — gradients, Jacobians and activations,
+//! back-propagation by hand, single- and multi-layer networks with the three output kinds, a
+//! convolutional net, a recurrent language model, word2vec, and the two examples where the
+//! families meet.
 //!
 //! Run: `cargo run --release --example tour` (about two minutes on 2 cores, plus building the
 //! examples the first time). Each section is the example of the same name run with `--quick`, as
@@ -25,6 +26,7 @@ struct Section {
 }
 
 const SECTIONS: &[Section] = &[
+    Section { name: "basics", what: "gradient and Jacobian, the chain rule as Jacobian products, activation curves, why non-linearity matters", needs_fashion_mnist: false },
     Section { name: "backprop", what: "a computational graph by hand: upstream, local and downstream gradients; gradient descent", needs_fashion_mnist: false },
     Section { name: "mlp_regression", what: "linear output + MSE: diabetes progression (regression)", needs_fashion_mnist: false },
     Section { name: "mlp_binary", what: "sigmoid output + binary cross-entropy: breast cancer", needs_fashion_mnist: false },

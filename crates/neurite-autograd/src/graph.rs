@@ -266,9 +266,10 @@ impl<T: Float> Gradients<T> {
 }
 
 impl<T: Float> Graph<T> {
-    /// A graph that records operations for back-propagation.
+    /// A graph that records operations for back-propagation. (It changes no process-wide
+    /// setting: how the allocator keeps freed memory is the program's choice, see
+    /// `neurite_tensor::keep_freed_memory`.)
     pub fn new() -> Self {
-        neurite_tensor::parallel::retain_freed_memory();
         Graph {
             inner: RefCell::new(Inner {
                 nodes: Vec::new(),

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use neurite_autograd::{Backward, BackwardContext, Graph, Parameter, Var};
-use neurite_nn::{init, join, Module};
+use neurite_nn::{init, Module};
 use neurite_tensor::{Float, Rng, Tensor};
 
 use crate::conv_kernel::{self, ConvGeom};
@@ -322,7 +322,7 @@ fn dilated_extent(kernel: usize, dilation: usize) -> Option<usize> {
 pub struct Conv<T: Float, const D: usize> {
     /// Kernels [out, in/groups, k…] (PyTorch's layout).
     pub weight: Parameter<T>,
-    /// Bias [out], if any.
+    /// Bias \[out\], if any.
     pub bias: Option<Parameter<T>>,
     config: ConvConfig<D>,
     scratch: Arc<Scratch<T>>,
@@ -355,7 +355,7 @@ impl<T: Float, const D: usize> Conv<T, D> {
         })
     }
 
-    /// A layer with the given weight [out, in/groups, k…] and optional bias [out] (e.g. loaded
+    /// A layer with the given weight \[out, in/groups, k…\] and optional bias \[out\] (e.g. loaded
     /// from a file); their shapes must match `config`.
     pub fn from_tensors(
         config: ConvConfig<D>,
@@ -449,7 +449,7 @@ fn run_forward<T: Float, const D: usize>(
 }
 
 /// The functional convolution: `x` [batch, in, spatial…], `weight` [out, in/groups, k…], `bias`
-/// [out] (present iff `config.bias`). Records one op ("conv1d" / "conv2d").
+/// \[out\] (present iff `config.bias`). Records one op ("conv1d" / "conv2d").
 pub fn conv<'g, T: Float, const D: usize>(
     x: Var<'g, T>,
     weight: Var<'g, T>,
@@ -546,19 +546,7 @@ impl<T: Float, const D: usize> Module<T> for Conv<T, D> {
         Ok(self.try_forward(graph, x)?)
     }
 
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<T>)) {
-        f(&join(prefix, "weight"), &self.weight);
-        if let Some(b) = &self.bias {
-            f(&join(prefix, "bias"), b);
-        }
-    }
-
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<T>)) {
-        f(&join(prefix, "weight"), &mut self.weight);
-        if let Some(b) = &mut self.bias {
-            f(&join(prefix, "bias"), b);
-        }
-    }
+    neurite_nn::walk!(T; param weight, param bias);
 
     fn describe(&self) -> String {
         self.config.describe()

@@ -7,6 +7,7 @@
 //! 1-D convolution runs on the same code with a height of 1.
 
 use neurite_tensor::conv::Im2col;
+use neurite_tensor::matmul::{gemm_slices, Par};
 use neurite_tensor::Float;
 use rayon::prelude::*;
 
@@ -82,37 +83,8 @@ fn gemm<T: Float>(
     beta: T,
     c: &mut [T],
 ) {
-    // Invariant (the unsafe call below relies on it): every caller slices a, b and c from
-    // buffers sized by the checked ConvGeom, so they hold m·k, k·n and m·n elements.
-    assert!(
-        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
-        "conv gemm: buffers sized by the checked geometry"
-    );
-    // (row stride, column stride) of each operand, in elements.
-    let (a_rs, a_cs) = if ta { (1, m as isize) } else { (k as isize, 1) };
-    let (b_rs, b_cs) = if tb { (1, k as isize) } else { (n as isize, 1) };
-    // SAFETY: the slices hold at least m·k, k·n and m·n elements (asserted above), the strides
-    // describe those row-major layouts, and `c` is a distinct mutable borrow, so it aliases
-    // neither `a` nor `b` and has no overlapping elements.
-    unsafe {
-        T::gemm(
-            m,
-            k,
-            n,
-            T::ONE,
-            a.as_ptr(),
-            a_rs,
-            a_cs,
-            b.as_ptr(),
-            b_rs,
-            b_cs,
-            beta,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-            1,
-        );
-    }
+    gemm_slices([m, k, n], a, ta, b, tb, beta, c, Par::Serial)
+        .expect("conv gemm: buffers sized by the checked geometry"); // ok: sliced from the checked ConvGeom
 }
 
 /// Forward: `y` [n, c_out, oh, ow] = conv(`x` [n, c_in, h, w], `w` [c_out, cg, kh, kw]) + `b`.

@@ -382,7 +382,7 @@ impl<const D: usize> AdaptiveMaxPool<D> {
     pub fn new(output: [usize; D]) -> Self {
         AdaptiveMaxPool { output }
     }
-    /// E.g. "AdaptiveMaxPool1d(output [1])".
+    /// E.g. "AdaptiveMaxPool1d(output \[1\])".
     pub fn describe(&self) -> String {
         format!("AdaptiveMaxPool{D}d(output {:?})", self.output)
     }

@@ -59,9 +59,9 @@ struct Running<T: Float> {
 pub struct BatchNorm<T: Float, const D: usize> {
     num_features: usize,
     config: BatchNormConfig,
-    /// Scale γ [C], if affine.
+    /// Scale γ `[C]`, if affine.
     pub weight: Option<Parameter<T>>,
-    /// Shift β [C], if affine.
+    /// Shift β `[C]`, if affine.
     pub bias: Option<Parameter<T>>,
     running: Option<RefCell<Running<T>>>,
     training: bool,
@@ -203,21 +203,15 @@ impl<T: Float, const D: usize> Module<T> for BatchNorm<T, D> {
             }
         }
     }
+    // The buffers live behind a RefCell (forward updates them through &self), so they are
+    // walked by hand below; the parameters through the shared walk.
     fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<T>)) {
-        if let Some(w) = &self.weight {
-            f(&join(prefix, "weight"), w);
-        }
-        if let Some(b) = &self.bias {
-            f(&join(prefix, "bias"), b);
-        }
+        crate::walk::param::params(&self.weight, prefix, "weight", f);
+        crate::walk::param::params(&self.bias, prefix, "bias", f);
     }
     fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<T>)) {
-        if let Some(w) = &mut self.weight {
-            f(&join(prefix, "weight"), w);
-        }
-        if let Some(b) = &mut self.bias {
-            f(&join(prefix, "bias"), b);
-        }
+        crate::walk::param::params_mut(&mut self.weight, prefix, "weight", f);
+        crate::walk::param::params_mut(&mut self.bias, prefix, "bias", f);
     }
     fn visit_buffers(&self, prefix: &str, f: &mut dyn FnMut(&str, Buffer<'_, T>)) {
         if let Some(r) = &self.running {
@@ -254,11 +248,11 @@ impl<T: Float, const D: usize> Module<T> for BatchNorm<T, D> {
 pub enum Stats<'a, T: Float> {
     /// The batch's own mean and biased variance (training); they enter the gradient.
     Batch,
-    /// Fixed per-channel mean and variance [C] (evaluation); constants for the gradient.
+    /// Fixed per-channel mean and variance `[C]` (evaluation); constants for the gradient.
     Running {
-        /// Mean [C].
+        /// Mean `[C]`.
         mean: &'a Tensor<T>,
-        /// Variance [C].
+        /// Variance `[C]`.
         var: &'a Tensor<T>,
     },
 }
@@ -377,7 +371,7 @@ impl<T: Float> Backward<T> for BatchNormOp<T> {
     }
 }
 
-/// Batch normalisation as a function: x [N, C, …], optional scale and shift [C], statistics
+/// Batch normalisation as a function: x [N, C, …], optional scale and shift `[C]`, statistics
 /// from the batch or given ([`Stats`]); ε > 0. Returns the output and, for batch statistics,
 /// the per-channel mean, biased variance and M (for updating running estimates). Batch
 /// statistics need more than one value per channel.

@@ -2,7 +2,7 @@
 //! (`model.*`, PyTorch's names), the optimiser's state keyed by parameter name (`optim.*`:
 //! moments, step counts, learning rate), every random generator the loop uses — the model's
 //! own (`rng.model.*`, e.g. dropout) and the caller's (`rng.loop.*`, e.g. shuffling) — and the
-//! position ([`Progress`]: epoch, step, schedule step, best metric so far).
+//! position ([`TrainingState`]: epoch, step, schedule step, best metric so far).
 //!
 //! Loading checks everything before it changes anything: a corrupt file, a missing or
 //! unexpected tensor, a shape or dtype that does not fit, is an [`NnError::Checkpoint`] naming
@@ -23,7 +23,7 @@ const FORMAT: &str = "neurite-checkpoint-1";
 
 /// Where training stands: saved with a checkpoint, returned on resume.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Progress {
+pub struct TrainingState {
     /// Epochs completed.
     pub epoch: u64,
     /// Optimiser steps taken.
@@ -62,7 +62,7 @@ pub fn checkpoint_state<T: Float>(
     model: &mut dyn Module<T>,
     optimizer: &dyn Optimizer<T>,
     rngs: &[(&str, &Rng)],
-    progress: &Progress,
+    progress: &TrainingState,
 ) -> Result<StateDict> {
     let mut sd = StateDict::new();
     sd.extend_prefixed("model", state_dict(model));
@@ -101,7 +101,7 @@ pub fn save_checkpoint<T: Float>(
     model: &mut dyn Module<T>,
     optimizer: &dyn Optimizer<T>,
     rngs: &[(&str, &Rng)],
-    progress: &Progress,
+    progress: &TrainingState,
 ) -> Result<()> {
     checkpoint_state(model, optimizer, rngs, progress)?.save(path)
 }
@@ -114,7 +114,7 @@ pub fn load_checkpoint<T: Float>(
     model: &mut dyn Module<T>,
     optimizer: &mut dyn Optimizer<T>,
     rngs: &mut [(&str, &mut Rng)],
-) -> Result<Progress> {
+) -> Result<TrainingState> {
     let path = path.as_ref();
     let wrap = |e: NnError| NnError::Checkpoint {
         path: path.to_path_buf(),
@@ -130,7 +130,7 @@ pub fn restore<T: Float>(
     model: &mut dyn Module<T>,
     optimizer: &mut dyn Optimizer<T>,
     rngs: &mut [(&str, &mut Rng)],
-) -> Result<Progress> {
+) -> Result<TrainingState> {
     match sd.metadata().get("format") {
         Some(f) if f == FORMAT => {}
         other => {
@@ -211,7 +211,7 @@ pub fn restore<T: Float>(
     for ((_, r), saved) in rngs.iter_mut().zip(loop_rngs) {
         **r = saved;
     }
-    Ok(Progress {
+    Ok(TrainingState {
         epoch,
         step,
         schedule_step,

@@ -4,7 +4,7 @@ use neurite_autograd::{Graph, Parameter, Var};
 use neurite_tensor::{Float, Rng, Tensor};
 
 use crate::error::{checked_numel, NnError, Result};
-use crate::module::{join, Module};
+use crate::module::Module;
 
 /// A table of `num_embeddings` vectors of size `embedding_dim`: weight [num, dim], named
 /// `weight` as in PyTorch's `nn.Embedding`. Default initialisation (PyTorch's): N(0, 1).
@@ -65,7 +65,7 @@ impl<T: Float> Embedding<T> {
         self.weight.shape().get(1).copied().unwrap_or(0)
     }
 
-    /// Looks up `indices`: [n] → [n, dim]. An index ≥ num_embeddings is an
+    /// Looks up `indices`: \[n\] → \[n, dim\]. An index ≥ num_embeddings is an
     /// [`NnError::IndexOutOfRange`] naming it and its position.
     pub fn lookup<'g>(&self, graph: &'g Graph<T>, indices: &[usize]) -> Result<Var<'g, T>> {
         let bound = self.num_embeddings();
@@ -101,7 +101,7 @@ impl<T: Float> Embedding<T> {
     }
 }
 
-/// The embedding lookup as a function: weight [num, dim], indices [n] → [n, dim].
+/// The embedding lookup as a function: weight \[num, dim\], indices \[n\] → \[n, dim\].
 /// ∂/∂weight: the upstream rows scatter-added to the looked-up rows.
 pub fn embedding<'g, T: Float>(weight: Var<'g, T>, indices: &[usize]) -> Result<Var<'g, T>> {
     let shape = weight.shape();
@@ -144,12 +144,7 @@ impl<T: Float> Module<T> for Embedding<T> {
         }
         self.lookup_shaped(graph, &idx, v.shape())
     }
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<T>)) {
-        f(&join(prefix, "weight"), &self.weight);
-    }
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<T>)) {
-        f(&join(prefix, "weight"), &mut self.weight);
-    }
+    crate::walk!(T; param weight);
     fn describe(&self) -> String {
         format!(
             "Embedding({} × {})",

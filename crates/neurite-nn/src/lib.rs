@@ -7,18 +7,18 @@
 //!
 //! | part | what is in it |
 //! | --- | --- |
-//! | [`Module`], [`Sequential`] | forward on graph variables; parameters visited by name in a stable order (`0.weight`, `0.bias`, `2.weight`, … as PyTorch names them); train / eval mode |
+//! | [`Module`], [`Sequential`] | forward on graph variables; parameters and buffers visited by name in a stable order (`0.weight`, `0.bias`, `2.weight`, … as PyTorch names them), written once per layer with [`walk!`]; train / eval mode |
 //! | layers | [`Linear`] (weight [out, in], one fused op), [`Embedding`], [`Dropout`] (seeded), [`Flatten`], [`LayerNorm`], [`BatchNorm1d`] / [`BatchNorm2d`] (batch statistics in training, running estimates in evaluation, PyTorch's buffer names and update rule) |
 //! | activations | [`Sigmoid`], [`Tanh`], [`Relu`] — the three the subject teaches — and [`LeakyRelu`], [`Elu`], [`Gelu`], [`Softplus`], [`Softmax`], [`LogSoftmax`]; the same as [`functional`] functions |
 //! | outputs and losses | linear + [`mse`] (regression), sigmoid + [`bce_with_logits`] (fused, stable for any logit) or [`binary_cross_entropy`], softmax + [`cross_entropy`] (fused with log-softmax; [`cross_entropy_with`] adds label smoothing and class weights), [`nll`], [`l1`], [`huber`]; each with a [`Reduction`] (mean, sum, or one loss per element / sample) through its `_with` form |
 //! | [`init`] | Xavier/Glorot and Kaiming/He, uniform and normal, seeded; `Linear` uses PyTorch's default U(±1/√fan_in), `Embedding` N(0, 1), `LayerNorm` ones and zeros |
-//! | optimisers | [`Sgd`] (momentum, Nesterov, weight decay), [`Adam`] / AdamW ([`Adam::adamw`]), [`RmsProp`], [`Adagrad`]; [`clip_grad_norm`], [`clip_grad_value`]; [`schedule`]: step, exponential, cosine, linear warm-up |
+//! | optimisers | configured by name with defaults ([`SgdConfig`], [`AdamConfig`], [`RmsPropConfig`], [`AdagradConfig`]); [`Sgd`] (momentum, Nesterov, weight decay), [`Adam`] / AdamW ([`Adam::adamw`]), [`RmsProp`], [`Adagrad`]; [`clip_grad_norm`], [`clip_grad_value`]; [`schedule`]: step, exponential, cosine, linear warm-up |
 //! | state and files | [`state_dict`] / [`load_state_dict`] in memory, [`save_params`] / [`load_params`] on disk: PyTorch's names and layouts, parameters and buffers; strict by default or [`LoadMode::NonStrict`], a [`LoadReport`] of missing / unexpected / mis-shaped names and dtype conversions (F64, F32, F16, BF16 into f32 or f64); atomic writes |
 //! | [`tensor_file`] | [`StateDict`] / [`StoredTensor`]: any safetensors file of float or integer tensors, read and written without a model |
 //! | [`checkpoint`] | [`save_checkpoint`] / [`load_checkpoint`]: model, optimiser state by parameter name, every generator and the position in one file; a resumed run is bit for bit the uninterrupted one |
 //! | [`data`] | [`data::Dataset`], seeded mini-batches, train / test split, [`data::Standardizer`] fitted on the training part, CSV and IDX (MNIST, Fashion-MNIST) loading with errors naming file and line or offset, NaN detection |
 //! | [`metrics`] | accuracy, confusion matrix, MSE / MAE / R² |
-//! | [`train`] | [`train::Trainer`]: the epoch loop with a progress bar, a per-epoch [`train::History`], CSV and SVG curves |
+//! | [`train`] | [`train::Trainer`]: the epoch loop with a progress bar, a per-epoch [`train::History`], CSV and SVG curves, early stopping and keep-best on a [`train::Monitor`]ed value, resume |
 //! | [`gradcheck_cases`] | the finite-difference checks of every layer and loss (run by `cargo xtask gradcheck`) |
 //!
 //! Bad input — a label outside the class range, a feature count that does not match the layer,
@@ -87,6 +87,7 @@ mod serialize;
 pub mod tensor_file;
 pub mod text;
 pub mod train;
+pub mod walk;
 
 pub use activation::{
     functional, Elu, Gelu, LeakyRelu, LogSoftmax, Relu, Sigmoid, Softmax, Softplus, Tanh,
@@ -95,7 +96,7 @@ pub use batchnorm::{
     batch_norm, BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormConfig, BatchNormOp, BatchStats,
     Stats,
 };
-pub use checkpoint::{load_checkpoint, save_checkpoint, Progress};
+pub use checkpoint::{load_checkpoint, save_checkpoint, TrainingState};
 pub use dropout::{Dropout, Flatten};
 pub use embedding::{embedding, Embedding};
 pub use error::{NnError, Result};
@@ -107,7 +108,10 @@ pub use loss::{
 };
 pub use module::{join, num_params, param_shapes, Buffer, BufferMut, Module, Sequential};
 pub use norm::{layer_norm, LayerNorm};
-pub use optim::{clip_grad_norm, clip_grad_value, Adagrad, Adam, Optimizer, RmsProp, Sgd};
+pub use optim::{
+    clip_grad_norm, clip_grad_value, Adagrad, AdagradConfig, Adam, AdamConfig, Optimizer, RmsProp,
+    RmsPropConfig, Sgd, SgdConfig,
+};
 pub use schedule::{CosineLr, ExponentialLr, LrSchedule, StepLr, Warmup};
 pub use serialize::{
     check_writable, load_params, load_params_with, load_state_dict, save_params, state_dict,

@@ -7,7 +7,7 @@ use neurite_tensor::{gemm, Float, Rng, Tensor};
 
 use crate::error::{checked_numel, NnError, Result};
 use crate::init;
-use crate::module::{join, Module};
+use crate::module::Module;
 
 /// A fully-connected layer: y = x·Wᵀ + b with the weight stored [out, in] as in PyTorch.
 ///
@@ -16,7 +16,7 @@ use crate::module::{join, Module};
 pub struct Linear<T: Float> {
     /// Weight [out, in].
     pub weight: Parameter<T>,
-    /// Bias [out], if any.
+    /// Bias \[out\], if any.
     pub bias: Option<Parameter<T>>,
 }
 
@@ -54,7 +54,7 @@ impl<T: Float> Linear<T> {
         Ok(Linear { weight, bias })
     }
 
-    /// A layer with the given weight [out, in] and optional bias [out] (e.g. loaded from a
+    /// A layer with the given weight \[out, in\] and optional bias \[out\] (e.g. loaded from a
     /// file), no Rng needed; other shapes are an [`NnError::ParamShape`].
     pub fn from_tensors(weight: Tensor<T>, bias: Option<Tensor<T>>) -> Result<Self> {
         let s = weight.shape().to_vec();
@@ -110,18 +110,7 @@ impl<T: Float> Module<T> for Linear<T> {
             self.bias.as_ref().map(|b| graph.param(b)),
         )
     }
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<T>)) {
-        f(&join(prefix, "weight"), &self.weight);
-        if let Some(b) = &self.bias {
-            f(&join(prefix, "bias"), b);
-        }
-    }
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<T>)) {
-        f(&join(prefix, "weight"), &mut self.weight);
-        if let Some(b) = &mut self.bias {
-            f(&join(prefix, "bias"), b);
-        }
-    }
+    crate::walk!(T; param weight, param bias);
     fn describe(&self) -> String {
         format!("Linear({} → {})", self.in_features(), self.out_features())
     }
@@ -213,7 +202,7 @@ impl<T: Float> Backward<T> for LinearOp {
     }
 }
 
-/// y = x·Wᵀ + b as one fused op: x [.., in], weight [out, in], bias [out] → [.., out].
+/// y = x·Wᵀ + b as one fused op: x \[.., in\], weight \[out, in\], bias \[out\] → \[.., out\].
 ///
 /// The bias is written into the output first and the GEMM accumulates onto it (β = 1), so the
 /// forward pass makes one buffer; the backward makes one per gradient.

@@ -20,7 +20,7 @@ pub enum Reduction {
     Mean,
     /// The sum.
     Sum,
-    /// No reduction: the loss of every element (class losses: of every sample, shape [batch]).
+    /// No reduction: the loss of every element (class losses: of every sample, shape \[batch\]).
     None,
 }
 
@@ -390,7 +390,7 @@ pub struct CrossEntropyOptions {
     pub label_smoothing: f64,
     /// One non-negative weight per class; the mean is then Σᵢ w_yᵢ ℓᵢ / Σᵢ w_yᵢ.
     pub class_weights: Option<Vec<f64>>,
-    /// Mean (default), sum, or one loss per sample (shape [batch]).
+    /// Mean (default), sum, or one loss per sample (shape \[batch\]).
     pub reduction: Reduction,
 }
 
@@ -490,7 +490,7 @@ fn check_weights(op: &'static str, w: &[f64], classes: usize) -> Result<()> {
 }
 
 /// Softmax cross-entropy with class-index targets: mean over the batch of
-/// −log softmax(logits)[label]. Logits [batch, classes]; one fused, stable op
+/// −log softmax(logits)\[label\]. Logits \[batch, classes\]; one fused, stable op
 /// ([`CrossEntropyOp`]) whose gradient is (softmax − one-hot)/batch.
 pub fn cross_entropy<'g, T: Float>(logits: Var<'g, T>, labels: &[usize]) -> Result<Var<'g, T>> {
     cross_entropy_with(logits, labels, &CrossEntropyOptions::default())

@@ -18,7 +18,7 @@ pub fn predict_classes<T: Float>(scores: &Tensor<T>) -> Result<Vec<usize>> {
     Ok(scores.argmax(1)?)
 }
 
-/// The predicted 0/1 class of each logit (logit > 0, i.e. σ > 0.5) of a [n] or [n, 1] tensor.
+/// The predicted 0/1 class of each logit (logit > 0, i.e. σ > 0.5) of a \[n\] or \[n, 1\] tensor.
 pub fn predict_binary<T: Float>(logits: &Tensor<T>) -> Vec<usize> {
     logits
         .to_vec()

@@ -4,7 +4,7 @@ use neurite_autograd::{Graph, Parameter, Var};
 use neurite_tensor::{Float, Tensor};
 
 use crate::error::{checked_numel, NnError, Result};
-use crate::module::{join, Module};
+use crate::module::Module;
 
 /// Layer normalisation over the trailing `normalized_shape` axes:
 /// y = (x − mean) / √(var + ε) · weight + bias, mean and (biased) variance taken per sample over
@@ -14,9 +14,9 @@ use crate::module::{join, Module};
 pub struct LayerNorm<T: Float> {
     normalized_shape: Vec<usize>,
     eps: f64,
-    /// Scale γ [normalized_shape], if affine.
+    /// Scale γ \[normalized_shape\], if affine.
     pub weight: Option<Parameter<T>>,
-    /// Shift β [normalized_shape], if affine.
+    /// Shift β \[normalized_shape\], if affine.
     pub bias: Option<Parameter<T>>,
 }
 
@@ -130,22 +130,7 @@ impl<T: Float> Module<T> for LayerNorm<T> {
             self.eps,
         )
     }
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<T>)) {
-        if let Some(w) = &self.weight {
-            f(&join(prefix, "weight"), w);
-        }
-        if let Some(b) = &self.bias {
-            f(&join(prefix, "bias"), b);
-        }
-    }
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<T>)) {
-        if let Some(w) = &mut self.weight {
-            f(&join(prefix, "weight"), w);
-        }
-        if let Some(b) = &mut self.bias {
-            f(&join(prefix, "bias"), b);
-        }
-    }
+    crate::walk!(T; param weight, param bias);
     fn describe(&self) -> String {
         format!("LayerNorm({:?})", self.normalized_shape)
     }

@@ -6,12 +6,24 @@
 use std::collections::HashMap;
 
 use neurite_autograd::{Gradients, ParamId, Parameter};
-use neurite_tensor::{Float, Tensor};
+use neurite_tensor::{update, Float, Tensor};
 
 use crate::tensor_file::{Dtype, StateDict, StoredTensor};
 
 use crate::error::{NnError, Result};
 use crate::module::Module;
+
+/// [`NnError::InvalidConfig`] unless `lr` is a finite number ≥ 0.
+fn check_learning_rate(lr: f64) -> Result<()> {
+    if lr >= 0.0 && lr.is_finite() {
+        Ok(())
+    } else {
+        Err(NnError::config(
+            "learning rate",
+            format!("a finite number >= 0, got {lr}"),
+        ))
+    }
+}
 
 /// An optimiser updates a model's parameters from one step's gradients.
 pub trait Optimizer<T: Float> {
@@ -19,8 +31,17 @@ pub trait Optimizer<T: Float> {
     fn step(&mut self, model: &mut dyn Module<T>, grads: &Gradients<T>) -> Result<()>;
     /// The current learning rate α.
     fn learning_rate(&self) -> f64;
-    /// Sets the learning rate (schedules call this).
+    /// Sets the learning rate (schedules call this). A rate that is NaN, infinite or negative
+    /// is refused by the next [`Optimizer::step`] with [`NnError::InvalidConfig`];
+    /// [`Optimizer::try_set_learning_rate`] refuses it at once.
     fn set_learning_rate(&mut self, lr: f64);
+    /// As [`Optimizer::set_learning_rate`], refusing a rate that is NaN, infinite or negative
+    /// (the rate in force is then unchanged).
+    fn try_set_learning_rate(&mut self, lr: f64) -> Result<()> {
+        check_learning_rate(lr)?;
+        self.set_learning_rate(lr);
+        Ok(())
+    }
     /// The optimiser's state keyed by parameter name — `lr`, and per parameter of `model` its
     /// buffers (`0.weight.momentum_buffer`, `0.weight.exp_avg`, `0.weight.step`, …) — for a
     /// checkpoint. Values keep the model's dtype, so a restore is bit for bit.
@@ -53,8 +74,10 @@ fn save_slot<T: Float>(
 ) -> Result<()> {
     for (name, id, shape) in params {
         if let Some(v) = map.get(id) {
-            let t = Tensor::from_vec(v.clone(), shape)?;
-            sd.insert(format!("{name}.{suffix}"), StoredTensor::from_float(&t));
+            sd.insert(
+                format!("{name}.{suffix}"),
+                StoredTensor::from_slice(shape, v)?,
+            );
         }
     }
     Ok(())
@@ -222,10 +245,42 @@ pub struct Sgd<T: Float> {
     velocity: HashMap<ParamId, Vec<T>>,
 }
 
+/// [`Sgd`]'s hyper-parameters by name, with PyTorch's defaults (no momentum, no weight decay):
+/// `Sgd::from_config(SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() })`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SgdConfig {
+    /// Learning rate α > 0. Default 0.01.
+    pub lr: f64,
+    /// Momentum μ in [0, 1). Default 0.
+    pub momentum: f64,
+    /// Nesterov momentum (needs μ > 0). Default false.
+    pub nesterov: bool,
+    /// L2 weight decay λ ≥ 0. Default 0.
+    pub weight_decay: f64,
+}
+
+impl Default for SgdConfig {
+    fn default() -> Self {
+        SgdConfig {
+            lr: 0.01,
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        }
+    }
+}
+
 impl<T: Float> Sgd<T> {
+    /// SGD from named hyper-parameters (invalid values are a typed error).
+    pub fn from_config(c: SgdConfig) -> Result<Self> {
+        Self::with_options(c.lr, c.momentum, c.nesterov, c.weight_decay)
+    }
     /// Plain SGD: θ ← θ − α·g.
     pub fn new(lr: f64) -> Result<Self> {
-        Self::with_options(lr, 0.0, false, 0.0)
+        Self::from_config(SgdConfig {
+            lr,
+            ..Default::default()
+        })
     }
     /// SGD with momentum μ (v ← μv + g; θ ← θ − α·v, or − α·(g + μv) for Nesterov) and L2 weight decay λ (g ← g + λθ).
     pub fn with_options(lr: f64, momentum: f64, nesterov: bool, weight_decay: f64) -> Result<Self> {
@@ -250,6 +305,7 @@ impl<T: Float> Sgd<T> {
 
 impl<T: Float> Optimizer<T> for Sgd<T> {
     fn step(&mut self, model: &mut dyn Module<T>, grads: &Gradients<T>) -> Result<()> {
+        check_learning_rate(self.lr)?;
         let lr = T::from_f64(self.lr);
         let wd = T::from_f64(self.weight_decay);
         let mu = T::from_f64(self.momentum);
@@ -258,8 +314,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         for_each_param(model, grads, |name, p, g| {
             if !momentum && wd == T::ZERO {
                 // Plain SGD: one fused pass θ ← θ − α·g.
-                let theta = p.value_mut().as_slice_mut();
-                theta.iter_mut().zip(g).for_each(|(t, &g)| *t -= lr * g);
+                update::sgd(p.value_mut().as_slice_mut(), g, lr);
                 return Ok(());
             }
             let v = if momentum {
@@ -268,20 +323,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
                 None
             };
             let theta = p.value_mut().as_slice_mut();
-            match v {
-                None => {
-                    for (t, &g) in theta.iter_mut().zip(g) {
-                        *t -= lr * (g + wd * *t);
-                    }
-                }
-                Some(v) => {
-                    for ((t, &g), v) in theta.iter_mut().zip(g).zip(v.iter_mut()) {
-                        let g = g + wd * *t;
-                        *v = mu * *v + g;
-                        *t -= lr * if nesterov { g + mu * *v } else { *v };
-                    }
-                }
-            }
+            update::sgd_momentum(theta, g, v.map(|v| &mut v[..]), lr, mu, wd, nesterov);
             Ok(())
         })
     }
@@ -334,10 +376,57 @@ pub struct Adam<T: Float> {
     moments: HashMap<ParamId, Moments<T>>,
 }
 
+/// [`Adam`]'s hyper-parameters by name, with PyTorch's defaults:
+/// `Adam::from_config(AdamConfig { lr: 3e-4, ..AdamConfig::adamw() })`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamConfig {
+    /// Learning rate α > 0. Default 1e-3.
+    pub lr: f64,
+    /// (β₁, β₂), each in [0, 1). Default (0.9, 0.999).
+    pub betas: (f64, f64),
+    /// ε > 0. Default 1e-8.
+    pub eps: f64,
+    /// Weight decay λ ≥ 0. Default 0 (0.01 in [`AdamConfig::adamw`]).
+    pub weight_decay: f64,
+    /// Decoupled weight decay (AdamW) instead of L2 added to the gradient. Default false.
+    pub decoupled: bool,
+}
+
+impl Default for AdamConfig {
+    fn default() -> Self {
+        AdamConfig {
+            lr: 1e-3,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            decoupled: false,
+        }
+    }
+}
+
+impl AdamConfig {
+    /// PyTorch's AdamW defaults: decoupled weight decay 0.01.
+    pub fn adamw() -> Self {
+        AdamConfig {
+            weight_decay: 0.01,
+            decoupled: true,
+            ..Default::default()
+        }
+    }
+}
+
 impl<T: Float> Adam<T> {
+    /// Adam or AdamW from named hyper-parameters (invalid values are a typed error).
+    pub fn from_config(c: AdamConfig) -> Result<Self> {
+        let what = if c.decoupled { "AdamW" } else { "Adam" };
+        Self::build(what, c.lr, c.betas, c.eps, c.weight_decay, c.decoupled)
+    }
     /// Adam with the default β and ε, no weight decay.
     pub fn new(lr: f64) -> Result<Self> {
-        Self::with_options(lr, (0.9, 0.999), 1e-8, 0.0)
+        Self::from_config(AdamConfig {
+            lr,
+            ..Default::default()
+        })
     }
     /// Adam with explicit betas, ε and L2 weight decay λ (added to the gradient).
     pub fn with_options(lr: f64, betas: (f64, f64), eps: f64, weight_decay: f64) -> Result<Self> {
@@ -388,6 +477,7 @@ impl<T: Float> Adam<T> {
 
 impl<T: Float> Optimizer<T> for Adam<T> {
     fn step(&mut self, model: &mut dyn Module<T>, grads: &Gradients<T>) -> Result<()> {
+        check_learning_rate(self.lr)?;
         let (b1, b2) = (self.beta1, self.beta2);
         let (lr, eps, wd, decoupled) = (self.lr, self.eps, self.weight_decay, self.decoupled);
         let moments = &mut self.moments;
@@ -409,17 +499,19 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             let (teps, twd) = (T::from_f64(eps), T::from_f64(wd));
             let shrink = T::from_f64(1.0 - lr * wd);
             let theta = p.value_mut().as_slice_mut();
-            for (((t, &g), m), v) in theta.iter_mut().zip(g).zip(&mut st.m).zip(&mut st.v) {
-                let g = if decoupled {
-                    *t *= shrink;
-                    g
-                } else {
-                    g + twd * *t
-                };
-                *m = tb1 * *m + ob1 * g;
-                *v = tb2 * *v + ob2 * g * g;
-                *t -= step_size * *m / (v.sqrt() / sqrt_c2 + teps);
-            }
+            let step = update::AdamStep {
+                step_size,
+                sqrt_c2,
+                beta1: tb1,
+                beta2: tb2,
+                one_minus_beta1: ob1,
+                one_minus_beta2: ob2,
+                eps: teps,
+                weight_decay: twd,
+                shrink,
+                decoupled,
+            };
+            update::adam(theta, g, &mut st.m, &mut st.v, &step);
             Ok(())
         })
     }
@@ -439,8 +531,10 @@ impl<T: Float> Optimizer<T> for Adam<T> {
                     StoredTensor::scalar_i64(st.step as i64),
                 );
                 for (suffix, v) in [("exp_avg", &st.m), ("exp_avg_sq", &st.v)] {
-                    let t = Tensor::from_vec(v.clone(), &shape)?;
-                    sd.insert(format!("{name}.{suffix}"), StoredTensor::from_float(&t));
+                    sd.insert(
+                        format!("{name}.{suffix}"),
+                        StoredTensor::from_slice(&shape, v)?,
+                    );
                 }
             }
         }
@@ -495,10 +589,44 @@ pub struct RmsProp<T: Float> {
     buffer: HashMap<ParamId, Vec<T>>,
 }
 
+/// [`RmsProp`]'s hyper-parameters by name, with PyTorch's defaults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RmsPropConfig {
+    /// Learning rate α > 0. Default 0.01.
+    pub lr: f64,
+    /// Smoothing ρ in [0, 1). Default 0.99.
+    pub alpha: f64,
+    /// ε > 0. Default 1e-8.
+    pub eps: f64,
+    /// Momentum μ in [0, 1). Default 0.
+    pub momentum: f64,
+    /// L2 weight decay λ ≥ 0. Default 0.
+    pub weight_decay: f64,
+}
+
+impl Default for RmsPropConfig {
+    fn default() -> Self {
+        RmsPropConfig {
+            lr: 0.01,
+            alpha: 0.99,
+            eps: 1e-8,
+            momentum: 0.0,
+            weight_decay: 0.0,
+        }
+    }
+}
+
 impl<T: Float> RmsProp<T> {
+    /// RMSprop from named hyper-parameters (invalid values are a typed error).
+    pub fn from_config(c: RmsPropConfig) -> Result<Self> {
+        Self::with_options(c.lr, c.alpha, c.eps, c.momentum, c.weight_decay)
+    }
     /// RMSprop with ρ = 0.99, ε = 1e-8, no momentum.
     pub fn new(lr: f64) -> Result<Self> {
-        Self::with_options(lr, 0.99, 1e-8, 0.0, 0.0)
+        Self::from_config(RmsPropConfig {
+            lr,
+            ..Default::default()
+        })
     }
     /// RMSprop with smoothing ρ (`alpha`), ε, momentum μ and L2 weight decay λ.
     pub fn with_options(
@@ -532,6 +660,7 @@ impl<T: Float> RmsProp<T> {
 
 impl<T: Float> Optimizer<T> for RmsProp<T> {
     fn step(&mut self, model: &mut dyn Module<T>, grads: &Gradients<T>) -> Result<()> {
+        check_learning_rate(self.lr)?;
         let (lr, rho, eps) = (
             T::from_f64(self.lr),
             T::from_f64(self.alpha),
@@ -542,24 +671,14 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
         let (sq, buf) = (&mut self.square_avg, &mut self.buffer);
         for_each_param(model, grads, |name, p, g| {
             let v = state(sq, "RmsProp", name, p)?;
-            let mut b = if use_momentum {
+            let b = if use_momentum {
                 Some(state(buf, "RmsProp", name, p)?)
             } else {
                 None
             };
             let theta = p.value_mut().as_slice_mut();
-            for (i, (t, &g)) in theta.iter_mut().zip(g).enumerate() {
-                let g = g + wd * *t;
-                v[i] = rho * v[i] + (T::ONE - rho) * g * g;
-                let d = g / (v[i].sqrt() + eps);
-                match &mut b {
-                    Some(b) => {
-                        b[i] = mu * b[i] + d;
-                        *t -= lr * b[i];
-                    }
-                    None => *t -= lr * d,
-                }
-            }
+            let b = b.map(|b| &mut b[..]);
+            update::rmsprop(theta, g, v, b, lr, rho, eps, mu, wd);
             Ok(())
         })
     }
@@ -598,10 +717,38 @@ pub struct Adagrad<T: Float> {
     sum_sq: HashMap<ParamId, Vec<T>>,
 }
 
+/// [`Adagrad`]'s hyper-parameters by name, with PyTorch's defaults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdagradConfig {
+    /// Learning rate α > 0. Default 0.01.
+    pub lr: f64,
+    /// ε > 0. Default 1e-10.
+    pub eps: f64,
+    /// L2 weight decay λ ≥ 0. Default 0.
+    pub weight_decay: f64,
+}
+
+impl Default for AdagradConfig {
+    fn default() -> Self {
+        AdagradConfig {
+            lr: 0.01,
+            eps: 1e-10,
+            weight_decay: 0.0,
+        }
+    }
+}
+
 impl<T: Float> Adagrad<T> {
+    /// Adagrad from named hyper-parameters (invalid values are a typed error).
+    pub fn from_config(c: AdagradConfig) -> Result<Self> {
+        Self::with_options(c.lr, c.eps, c.weight_decay)
+    }
     /// Adagrad with ε = 1e-10 and no weight decay.
     pub fn new(lr: f64) -> Result<Self> {
-        Self::with_options(lr, 1e-10, 0.0)
+        Self::from_config(AdagradConfig {
+            lr,
+            ..Default::default()
+        })
     }
     /// Adagrad with ε and L2 weight decay λ.
     pub fn with_options(lr: f64, eps: f64, weight_decay: f64) -> Result<Self> {
@@ -624,6 +771,7 @@ impl<T: Float> Adagrad<T> {
 
 impl<T: Float> Optimizer<T> for Adagrad<T> {
     fn step(&mut self, model: &mut dyn Module<T>, grads: &Gradients<T>) -> Result<()> {
+        check_learning_rate(self.lr)?;
         let (lr, eps, wd) = (
             T::from_f64(self.lr),
             T::from_f64(self.eps),
@@ -632,12 +780,7 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
         let sums = &mut self.sum_sq;
         for_each_param(model, grads, |name, p, g| {
             let s = state(sums, "Adagrad", name, p)?;
-            let theta = p.value_mut().as_slice_mut();
-            for ((t, &g), s) in theta.iter_mut().zip(g).zip(s.iter_mut()) {
-                let g = g + wd * *t;
-                *s += g * g;
-                *t -= lr * g / (s.sqrt() + eps);
-            }
+            update::adagrad(p.value_mut().as_slice_mut(), g, s, lr, eps, wd);
             Ok(())
         })
     }
@@ -696,6 +839,32 @@ pub fn clip_grad_value<T: Float>(grads: &mut Gradients<T>, clip: f64) -> Result<
         g.map_inplace(|x| x.max(-c).min(c));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod lr_tests {
+    use super::*;
+
+    #[test]
+    fn non_finite_or_negative_learning_rates_are_refused() {
+        let mut opt = Sgd::<f32>::new(0.1).unwrap();
+        for bad in [f64::NAN, f64::INFINITY, -0.5] {
+            assert!(opt.try_set_learning_rate(bad).is_err(), "{bad}");
+            assert_eq!(opt.learning_rate(), 0.1);
+        }
+        opt.set_learning_rate(f64::NAN);
+        let mut model = crate::Sequential::<f32>::new();
+        let grads = neurite_autograd::Graph::<f32>::new()
+            .constant(Tensor::zeros(&[1]))
+            .sum()
+            .unwrap()
+            .backward()
+            .unwrap();
+        assert!(matches!(
+            opt.step(&mut model, &grads),
+            Err(NnError::InvalidConfig { .. })
+        ));
+    }
 }
 
 #[cfg(test)]
@@ -845,6 +1014,31 @@ mod tests {
         let t = run(&mut Adagrad::new(0.1).unwrap(), 1.0, 2.0, 1);
         assert!((t[0] - 0.9).abs() < 1e-9);
         assert!(Adam::<f64>::with_options(0.1, (1.0, 0.9), 1e-8, 0.0).is_err());
+        // Config structs: defaults written once, invalid values still typed errors.
+        let c = SgdConfig {
+            lr: 0.1,
+            momentum: 0.9,
+            ..Default::default()
+        };
+        assert!(Sgd::<f64>::from_config(c).is_ok());
+        assert!(Sgd::<f64>::from_config(SgdConfig {
+            nesterov: true,
+            ..Default::default()
+        })
+        .is_err());
+        let w = Adam::<f64>::from_config(AdamConfig::adamw()).unwrap();
+        assert!(w.decoupled && w.weight_decay == 0.01 && w.lr == 1e-3);
+        assert!(Adam::<f64>::from_config(AdamConfig {
+            eps: 0.0,
+            ..Default::default()
+        })
+        .is_err());
+        assert!(RmsProp::<f64>::from_config(RmsPropConfig::default()).is_ok());
+        assert!(Adagrad::<f64>::from_config(AdagradConfig {
+            lr: -1.0,
+            ..Default::default()
+        })
+        .is_err());
         assert!(RmsProp::<f64>::with_options(0.1, 0.9, 0.0, 0.0, 0.0).is_err());
     }
 

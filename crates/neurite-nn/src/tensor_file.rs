@@ -147,6 +147,23 @@ fn chunks<const N: usize>(b: &[u8]) -> impl Iterator<Item = [u8; N]> + '_ {
     })
 }
 
+/// Little-endian bytes of f32 / f64 values (one pass into a buffer of the final size).
+fn le_bytes<T: Float>(s: &[T]) -> Vec<u8> {
+    if Dtype::of::<T>() == Dtype::F32 {
+        let mut data = vec![0u8; s.len() * 4];
+        for (c, &x) in data.chunks_exact_mut(4).zip(s) {
+            c.copy_from_slice(&(x.to_f64() as f32).to_le_bytes());
+        }
+        data
+    } else {
+        let mut data = vec![0u8; s.len() * 8];
+        for (c, &x) in data.chunks_exact_mut(8).zip(s) {
+            c.copy_from_slice(&x.to_f64().to_le_bytes());
+        }
+        data
+    }
+}
+
 impl StoredTensor {
     /// A tensor from raw little-endian bytes; the byte count must match the shape and dtype.
     pub fn from_raw(dtype: Dtype, shape: &[usize], data: Vec<u8>) -> Result<Self> {
@@ -174,21 +191,16 @@ impl StoredTensor {
     pub fn from_float<T: Float>(t: &Tensor<T>) -> Self {
         let v = t.contiguous();
         let s = v.as_slice().unwrap_or(&[]); // ok: contiguous() makes a standard layout
-        let mut data = Vec::with_capacity(std::mem::size_of_val(s));
-        if Dtype::of::<T>() == Dtype::F32 {
-            for &x in s {
-                data.extend_from_slice(&(x.to_f64() as f32).to_le_bytes());
-            }
-        } else {
-            for &x in s {
-                data.extend_from_slice(&x.to_f64().to_le_bytes());
-            }
-        }
         StoredTensor {
             dtype: Dtype::of::<T>(),
             shape: t.shape().to_vec(),
-            data,
+            data: le_bytes(s),
         }
+    }
+
+    /// Row-major values of shape `shape`, stored as F32 or F64 like `T`; the count must match.
+    pub fn from_slice<T: Float>(shape: &[usize], values: &[T]) -> Result<Self> {
+        Self::from_raw(Dtype::of::<T>(), shape, le_bytes(values))
     }
 
     /// An I64 tensor; `values` must hold exactly the shape's element count.

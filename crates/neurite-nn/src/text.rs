@@ -399,9 +399,9 @@ pub struct Padding {
 pub struct PaddedBatch {
     /// Token ids, row-major [batch, len]; positions past a sequence's length hold [`PAD`].
     pub ids: Vec<usize>,
-    /// The true length of each sequence (after truncation) [batch].
+    /// The true length of each sequence (after truncation) \[batch\].
     pub lengths: Vec<usize>,
-    /// The class of each sequence [batch].
+    /// The class of each sequence \[batch\].
     pub labels: Vec<usize>,
     /// The padded length.
     pub len: usize,

@@ -56,6 +56,37 @@ pub struct History {
     pub metric_name: String,
     /// One record per epoch.
     pub epochs: Vec<EpochRecord>,
+    /// The epoch (from 1) with the best monitored value, when a value is monitored.
+    pub best_epoch: Option<usize>,
+    /// True when early stopping ended the run before its last epoch.
+    pub stopped_early: bool,
+}
+
+/// The value [`Trainer::early_stopping`] and [`Trainer::monitor`] watch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Monitor {
+    /// The evaluation loss (lower is better).
+    EvalLoss,
+    /// The evaluation metric, e.g. accuracy (higher is better).
+    EvalMetric,
+    /// The training loss (lower is better).
+    TrainLoss,
+}
+
+impl Monitor {
+    fn value(self, train: &Metrics, eval: Option<&Metrics>) -> Option<f64> {
+        match self {
+            Monitor::EvalLoss => eval.map(|e| e.loss),
+            Monitor::EvalMetric => eval.and_then(|e| e.metric),
+            Monitor::TrainLoss => Some(train.loss),
+        }
+    }
+    fn better(self, new: f64, old: f64) -> bool {
+        match self {
+            Monitor::EvalMetric => new > old,
+            _ => new < old,
+        }
+    }
 }
 
 fn opt(v: Option<f64>) -> String {
@@ -240,6 +271,11 @@ pub struct Trainer {
     #[cfg(feature = "plot")]
     plot: Option<(PathBuf, String)>,
     learning_rate: Box<dyn FnMut(usize) -> f64>,
+    monitor: Option<Monitor>,
+    patience: Option<usize>,
+    start_epoch: usize,
+    best: Option<f64>,
+    since_best: usize,
 }
 
 impl Trainer {
@@ -255,7 +291,41 @@ impl Trainer {
             #[cfg(feature = "plot")]
             plot: None,
             learning_rate: Box::new(|_| f64::NAN),
+            monitor: None,
+            patience: None,
+            start_epoch: 0,
+            best: None,
+            since_best: 0,
         }
+    }
+    /// Watches `monitor` each epoch: [`Trainer::fit_keep_best`] calls its `on_best` whenever the
+    /// value improves (keep-best checkpoints), and the history names the best epoch.
+    pub fn monitor(mut self, monitor: Monitor) -> Self {
+        self.monitor = Some(monitor);
+        self
+    }
+    /// Stops after `patience` epochs (≥ 1) without improvement of `monitor`.
+    pub fn early_stopping(mut self, monitor: Monitor, patience: usize) -> Self {
+        self.monitor = Some(monitor);
+        self.patience = Some(patience.max(1));
+        self
+    }
+    /// Continues a run from a checkpoint: `epochs_done` epochs are skipped, and the best value so
+    /// far and the epochs since it carry over (early stopping counts on from there).
+    pub fn resume(
+        mut self,
+        epochs_done: usize,
+        best: Option<f64>,
+        epochs_since_best: usize,
+    ) -> Self {
+        self.start_epoch = epochs_done;
+        self.best = best;
+        self.since_best = epochs_since_best;
+        self
+    }
+    /// The best monitored value so far, and the epochs since it (after or during a fit).
+    pub fn best(&self) -> (Option<f64>, usize) {
+        (self.best, self.since_best)
     }
     /// The metric's name, for the bar, the CSV header and the plot (e.g. "accuracy").
     pub fn metric_name(mut self, name: &str) -> Self {
@@ -305,15 +375,29 @@ impl Trainer {
     pub fn fit<S: ?Sized>(
         &mut self,
         state: &mut S,
+        train_epoch: impl FnMut(&mut S, usize, &mut dyn FnMut(f64)) -> Result<Metrics>,
+        evaluate: impl FnMut(&mut S, usize) -> Result<Option<Metrics>>,
+    ) -> Result<History> {
+        self.fit_keep_best(state, train_epoch, evaluate, |_, _, _| Ok(()))
+    }
+
+    /// [`Trainer::fit`] that also calls `on_best(state, epoch, value)` each time the monitored
+    /// value ([`Trainer::monitor`]) improves — the place to save a keep-best checkpoint — and
+    /// stops early when [`Trainer::early_stopping`] says so. A monitored evaluation value that
+    /// `evaluate` does not provide is an [`NnError::InvalidConfig`].
+    pub fn fit_keep_best<S: ?Sized>(
+        &mut self,
+        state: &mut S,
         mut train_epoch: impl FnMut(&mut S, usize, &mut dyn FnMut(f64)) -> Result<Metrics>,
         mut evaluate: impl FnMut(&mut S, usize) -> Result<Option<Metrics>>,
+        mut on_best: impl FnMut(&mut S, usize, f64) -> Result<()>,
     ) -> Result<History> {
         let show_bar = self.progress == Progress::Auto && std::io::stdout().is_terminal();
         let mut history = History {
             metric_name: self.metric_name.clone(),
-            epochs: Vec::new(),
+            ..Default::default()
         };
-        for epoch in 0..self.epochs {
+        for epoch in self.start_epoch..self.epochs {
             let start = Instant::now();
             let lr = (self.learning_rate)(epoch);
             let bar = Bar::new(show_bar, self.batches, epoch, self.epochs);
@@ -351,7 +435,37 @@ impl Trainer {
                 let _ = write!(line, "  ({:.1} s)", rec.seconds);
                 println!("{line}");
             }
+            let watched = self
+                .monitor
+                .map(|m| (m, m.value(&rec.train, rec.eval.as_ref())));
             history.epochs.push(rec);
+            if let Some((m, v)) = watched {
+                let v = v.ok_or_else(|| {
+                    NnError::config(
+                        "Trainer",
+                        format!("the monitored {m:?} is not reported by the evaluation"),
+                    )
+                })?;
+                if self.best.is_none_or(|b| m.better(v, b)) {
+                    self.best = Some(v);
+                    self.since_best = 0;
+                    history.best_epoch = Some(epoch + 1);
+                    on_best(state, epoch, v)?;
+                } else {
+                    self.since_best += 1;
+                }
+                if self.patience.is_some_and(|p| self.since_best >= p) && epoch + 1 < self.epochs {
+                    history.stopped_early = true;
+                    if self.summaries {
+                        println!(
+                            "early stop after epoch {}: no improvement of {m:?} for {} epochs",
+                            epoch + 1,
+                            self.since_best
+                        );
+                    }
+                    break;
+                }
+            }
         }
         if let Some(p) = &self.csv {
             history.write_csv(p)?;
@@ -417,6 +531,70 @@ impl Bar {
 mod tests {
     use super::*;
 
+    #[test]
+    fn early_stopping_and_keep_best_follow_the_monitored_value() {
+        // Eval loss per epoch: best at epoch 3, then worse for 2 epochs → stop after epoch 5.
+        let losses = [1.0, 0.8, 0.5, 0.6, 0.7, 0.1, 0.1];
+        let mut saved = Vec::new();
+        let mut t = Trainer::new(7, 1)
+            .silent()
+            .early_stopping(Monitor::EvalLoss, 2);
+        let h = t
+            .fit_keep_best(
+                &mut saved,
+                |_, _, tick| {
+                    tick(1.0);
+                    Ok(Metrics::new(1.0, None))
+                },
+                |_, e| Ok(Some(Metrics::new(losses[e], None))),
+                |saved, e, v| {
+                    saved.push((e, v));
+                    Ok(())
+                },
+            )
+            .unwrap();
+        assert_eq!(h.epochs.len(), 5);
+        assert!(h.stopped_early);
+        assert_eq!(h.best_epoch, Some(3));
+        assert_eq!(saved, [(0, 1.0), (1, 0.8), (2, 0.5)]);
+        assert_eq!(t.best(), (Some(0.5), 2));
+        // Resumed after epoch 4 with the carried-over best: epoch 5 is the second without
+        // improvement, so it stops at the same place.
+        let mut t = Trainer::new(7, 1)
+            .silent()
+            .early_stopping(Monitor::EvalLoss, 2)
+            .resume(4, Some(0.5), 1);
+        let h = t
+            .fit(
+                &mut (),
+                |_, _, _| Ok(Metrics::new(1.0, None)),
+                |_, e| Ok(Some(Metrics::new(losses[e], None))),
+            )
+            .unwrap();
+        assert_eq!(
+            (h.epochs.len(), h.epochs[0].epoch, h.stopped_early),
+            (1, 5, true)
+        );
+        // Higher is better for the metric; a monitored value the evaluation lacks is an error.
+        let mut t = Trainer::new(3, 1).silent().monitor(Monitor::EvalMetric);
+        let h = t
+            .fit(
+                &mut (),
+                |_, _, _| Ok(Metrics::new(1.0, None)),
+                |_, e| Ok(Some(Metrics::new(1.0, Some([0.5, 0.9, 0.7][e])))),
+            )
+            .unwrap();
+        assert_eq!(h.best_epoch, Some(2));
+        let mut t = Trainer::new(3, 1).silent().monitor(Monitor::EvalLoss);
+        assert!(t
+            .fit(
+                &mut (),
+                |_, _, _| Ok(Metrics::new(1.0, None)),
+                |_, _| Ok(None)
+            )
+            .is_err());
+    }
+
     fn history() -> History {
         History {
             metric_name: "accuracy".into(),
@@ -429,6 +607,7 @@ mod tests {
                     seconds: 0.5,
                 })
                 .collect(),
+            ..Default::default()
         }
     }
 

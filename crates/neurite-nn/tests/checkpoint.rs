@@ -9,7 +9,7 @@ use neurite_nn::data::Dataset;
 use neurite_nn::schedule::{LrSchedule, StepLr};
 use neurite_nn::{
     cross_entropy, load_checkpoint, save_checkpoint, state_dict, Adam, Dropout, Linear, Module,
-    NnError, Optimizer, Progress, Relu, Sequential, Sgd,
+    NnError, Optimizer, Relu, Sequential, Sgd, SgdConfig, TrainingState,
 };
 use neurite_tensor::{Rng, Tensor};
 
@@ -34,7 +34,7 @@ fn train(
     m: &mut Sequential<f32>,
     opt: &mut dyn Optimizer<f32>,
     shuffle: &mut Rng,
-    progress: &mut Progress,
+    progress: &mut TrainingState,
     stop: u64,
 ) {
     let sched = StepLr::new(0.05, 3, 0.5).unwrap();
@@ -79,7 +79,15 @@ fn resuming_from_a_checkpoint_is_bit_for_bit_the_straight_run() {
     type MakeOpt = fn() -> Box<dyn Optimizer<f32>>;
     let opts: [(&str, MakeOpt); 3] = [
         ("sgd", || {
-            Box::new(Sgd::with_options(0.05, 0.9, true, 1e-4).unwrap())
+            Box::new(
+                Sgd::from_config(SgdConfig {
+                    lr: 0.05,
+                    momentum: 0.9,
+                    nesterov: true,
+                    weight_decay: 1e-4,
+                })
+                .unwrap(),
+            )
         }),
         ("adam", || Box::new(Adam::new(0.05).unwrap())),
         ("adamw", || Box::new(Adam::adamw(0.05, 0.01).unwrap())),
@@ -88,7 +96,7 @@ fn resuming_from_a_checkpoint_is_bit_for_bit_the_straight_run() {
         // N = 14 steps (5 per epoch: the cut at 7 is mid-epoch) straight through.
         let mut straight = model(1);
         let mut opt = make();
-        let (mut shuffle, mut progress) = (Rng::new(5), Progress::default());
+        let (mut shuffle, mut progress) = (Rng::new(5), TrainingState::default());
         train(&mut straight, opt.as_mut(), &mut shuffle, &mut progress, 14);
 
         // 7 steps, a checkpoint, everything thrown away.
@@ -96,7 +104,7 @@ fn resuming_from_a_checkpoint_is_bit_for_bit_the_straight_run() {
         {
             let mut m = model(1);
             let mut opt = make();
-            let (mut shuffle, mut progress) = (Rng::new(5), Progress::default());
+            let (mut shuffle, mut progress) = (Rng::new(5), TrainingState::default());
             train(&mut m, opt.as_mut(), &mut shuffle, &mut progress, 7);
             save_checkpoint(
                 &path,
@@ -136,7 +144,7 @@ fn a_corrupt_or_mismatched_checkpoint_is_a_typed_error_and_changes_nothing() {
         &mut m,
         &opt,
         &[("shuffle", &Rng::new(1))],
-        &Progress::default(),
+        &TrainingState::default(),
     )
     .unwrap();
     let good = std::fs::read(&path).unwrap();
@@ -176,11 +184,16 @@ fn a_corrupt_or_mismatched_checkpoint_is_a_typed_error_and_changes_nothing() {
     // after training one step so Adam's state is not empty.
     let mut trained = model(1);
     let mut adam = Adam::<f32>::new(0.01).unwrap();
-    let (mut s, mut p) = (Rng::new(5), Progress::default());
+    let (mut s, mut p) = (Rng::new(5), TrainingState::default());
     train(&mut trained, &mut adam, &mut s, &mut p, 1);
     save_checkpoint(&path, &mut trained, &adam, &[("shuffle", &s)], &p).unwrap();
     let with_moments = std::fs::read(&path).unwrap();
-    let mut sgd = Sgd::<f32>::with_options(0.1, 0.9, false, 0.0).unwrap();
+    let mut sgd = Sgd::<f32>::from_config(SgdConfig {
+        lr: 0.1,
+        momentum: 0.9,
+        ..Default::default()
+    })
+    .unwrap();
     check(&with_moments, &mut m2, &mut sgd, "exp_avg");
     // A file that is not a checkpoint.
     neurite_nn::save_params(&m2, &path).unwrap();

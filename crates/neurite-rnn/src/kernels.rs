@@ -4,11 +4,13 @@
 //!
 //! For `f32` the sigmoid and tanh are a rational approximation that vectorises (Eigen's
 //! `generic_fast_tanh_float`, absolute error below 5·10⁻⁷, tested below); `f64` uses the exact
-//! library functions, so gradient checks in f64 see exact maths. On CPUs with AVX-512F the f32
-//! LSTM and GRU forward rows are written with intrinsics (fused multiply-adds, 16 lanes, a
-//! masked tail), so every element of a row goes through the same instructions; elsewhere the
-//! portable code below runs. Either way a row's result depends only on that row, never on how
-//! the batch is split over threads.
+//! library functions, so gradient checks in f64 see exact maths. The path is chosen at run time
+//! by [`neurite_tensor::simd::level`]: on AVX-512 the f32 LSTM and GRU forward rows are written
+//! with intrinsics (16 lanes, a masked tail); on AVX2 the same formulas, with the same fused
+//! multiply-adds, are compiled for AVX2+FMA (so the two give the same bits); otherwise the
+//! portable code runs (separate multiplies and adds). The other rows, and f64, run the portable
+//! code compiled for the level. Either way a row's result depends only on that row, never on
+//! how the batch is split over threads.
 //!
 //! # Panics
 //! These are per-row building blocks: they take buffers that the cell and sequence ops size
@@ -18,7 +20,19 @@
 
 use std::any::TypeId;
 
+use neurite_tensor::simd::{self, Level};
 use neurite_tensor::Float;
+
+/// Views a shared slice of `T` as `f32` when `T` is `f32`.
+#[inline]
+fn as_f32<T: Float>(s: &[T]) -> Option<&[f32]> {
+    if TypeId::of::<T>() == TypeId::of::<f32>() {
+        // SAFETY: T is f32 (checked through TypeId), so the layout is identical.
+        Some(unsafe { std::slice::from_raw_parts(s.as_ptr() as *const f32, s.len()) })
+    } else {
+        None
+    }
+}
 
 /// Views a slice of `T` as `f32` when `T` is `f32`.
 #[inline]
@@ -31,22 +45,31 @@ fn as_f32_mut<T: Float>(s: &mut [T]) -> Option<&mut [f32]> {
     }
 }
 
-/// True when the f32 rows may use the AVX-512 kernels.
-#[inline]
-fn avx512_rows<T: Float>() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        TypeId::of::<T>() == TypeId::of::<f32>() && std::arch::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
+/// True when `T` is `f32`.
+#[inline(always)]
+fn is_f32<T: Float>() -> bool {
+    TypeId::of::<T>() == TypeId::of::<f32>()
+}
+
+/// `a·b + c`: one fused multiply-add when `FMA`, else a product and a sum (two roundings).
+#[inline(always)]
+fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if FMA {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
     }
 }
 
 /// tanh for f32 as a 13/6 rational function of x on [−7.9, 7.9] (±1 outside); NaN stays NaN.
 #[inline(always)]
 pub fn fast_tanh_f32(x: f32) -> f32 {
+    tanh_rational::<false>(x)
+}
+
+/// [`fast_tanh_f32`], its polynomial steps fused when `FMA` (the AVX-512 kernel's arithmetic).
+#[inline(always)]
+fn tanh_rational<const FMA: bool>(x: f32) -> f32 {
     const CLAMP: f32 = 7.905_311;
     const A1: f32 = 4.893_524_6e-3;
     const A3: f32 = 6.372_619_3e-4;
@@ -61,17 +84,23 @@ pub fn fast_tanh_f32(x: f32) -> f32 {
     const B6: f32 = 1.198_258_4e-6;
     let x = x.clamp(-CLAMP, CLAMP);
     let x2 = x * x;
-    let mut p = x2 * A13 + A11;
-    p = p * x2 + A9;
-    p = p * x2 + A7;
-    p = p * x2 + A5;
-    p = p * x2 + A3;
-    p = p * x2 + A1;
+    let mut p = madd::<FMA>(x2, A13, A11);
+    p = madd::<FMA>(p, x2, A9);
+    p = madd::<FMA>(p, x2, A7);
+    p = madd::<FMA>(p, x2, A5);
+    p = madd::<FMA>(p, x2, A3);
+    p = madd::<FMA>(p, x2, A1);
     p *= x;
-    let mut q = x2 * B6 + B4;
-    q = q * x2 + B2;
-    q = q * x2 + B0;
+    let mut q = madd::<FMA>(x2, B6, B4);
+    q = madd::<FMA>(q, x2, B2);
+    q = madd::<FMA>(q, x2, B0);
     p / q
+}
+
+/// σ(x) = ½ + ½·tanh(x/2), fused as the AVX-512 kernel when `FMA`.
+#[inline(always)]
+fn sigmoid_rational<const FMA: bool>(x: f32) -> f32 {
+    madd::<FMA>(0.5, tanh_rational::<FMA>(0.5 * x), 0.5)
 }
 
 /// Logistic sigmoid for f32: σ(x) = ½ + ½·tanh(x/2).
@@ -83,20 +112,32 @@ pub fn fast_sigmoid_f32(x: f32) -> f32 {
 /// σ in place.
 #[inline]
 pub fn sigmoid_inplace<T: Float>(s: &mut [T]) {
-    if let Some(f) = as_f32_mut(s) {
-        f.iter_mut().for_each(|x| *x = fast_sigmoid_f32(*x));
-    } else {
-        s.iter_mut().for_each(|x| *x = x.sigmoid());
-    }
+    let level = simd::level();
+    simd::run(level, || sigmoid_body(level >= Level::Avx2, s));
 }
 
 /// tanh in place.
 #[inline]
 pub fn tanh_inplace<T: Float>(s: &mut [T]) {
-    if let Some(f) = as_f32_mut(s) {
-        f.iter_mut().for_each(|x| *x = fast_tanh_f32(*x));
-    } else {
-        s.iter_mut().for_each(|x| *x = x.tanh());
+    let level = simd::level();
+    simd::run(level, || tanh_body(level >= Level::Avx2, s));
+}
+
+#[inline(always)]
+fn sigmoid_body<T: Float>(fma: bool, s: &mut [T]) {
+    match as_f32_mut(s) {
+        Some(f) if fma => f.iter_mut().for_each(|x| *x = sigmoid_rational::<true>(*x)),
+        Some(f) => f.iter_mut().for_each(|x| *x = fast_sigmoid_f32(*x)),
+        None => s.iter_mut().for_each(|x| *x = x.sigmoid()),
+    }
+}
+
+#[inline(always)]
+fn tanh_body<T: Float>(fma: bool, s: &mut [T]) {
+    match as_f32_mut(s) {
+        Some(f) if fma => f.iter_mut().for_each(|x| *x = tanh_rational::<true>(*x)),
+        Some(f) => f.iter_mut().for_each(|x| *x = fast_tanh_f32(*x)),
+        None => s.iter_mut().for_each(|x| *x = x.tanh()),
     }
 }
 
@@ -125,14 +166,14 @@ pub enum Nonlinearity {
 pub fn rnn_forward_row<T: Float>(pre: &mut [T], nl: Nonlinearity) {
     match nl {
         Nonlinearity::Tanh => tanh_inplace(pre),
-        Nonlinearity::Relu => relu_inplace(pre),
+        Nonlinearity::Relu => simd::run(simd::level(), || relu_inplace(pre)),
     }
 }
 
 /// RNN backward for one row: `dpre = dh ⊙ φ'(pre)` from the output `h`.
 #[inline]
 pub fn rnn_backward_row<T: Float>(h: &[T], dh: &[T], dpre: &mut [T], nl: Nonlinearity) {
-    match nl {
+    simd::run(simd::level(), || match nl {
         Nonlinearity::Tanh => {
             for ((d, &y), &g) in dpre.iter_mut().zip(h).zip(dh) {
                 *d = g * (T::ONE - y * y);
@@ -143,7 +184,7 @@ pub fn rnn_backward_row<T: Float>(h: &[T], dh: &[T], dpre: &mut [T], nl: Nonline
                 *d = if y > T::ZERO { g } else { T::ZERO };
             }
         }
-    }
+    })
 }
 
 /// LSTM forward for one row. `gates` [4H] holds the pre-activations i, f, g, o (PyTorch order)
@@ -165,8 +206,9 @@ pub fn lstm_forward_row<T: Float>(
         gates.len() >= 4 * hs && c.len() >= hs && tc.len() >= hs && h.len() >= hs,
         "lstm_forward_row: buffer sizes"
     ); // ok: internal sizes, fixed by the callers
+    let level = simd::level();
     #[cfg(target_arch = "x86_64")]
-    if avx512_rows::<T>() {
+    if is_f32::<T>() && level >= Level::Avx512 && Level::Avx512.is_available() {
         // SAFETY: T is f32 and AVX-512F is available (checked just above); the sizes were
         // asserted; `&mut` slices never alias the shared ones.
         unsafe {
@@ -181,19 +223,54 @@ pub fn lstm_forward_row<T: Float>(
         }
         return;
     }
-    sigmoid_inplace(&mut gates[..2 * hs]);
-    tanh_inplace(&mut gates[2 * hs..3 * hs]);
-    sigmoid_inplace(&mut gates[3 * hs..4 * hs]);
-    let (i, rest) = gates.split_at(hs);
-    let (f, rest) = rest.split_at(hs);
-    let (g, o) = rest.split_at(hs);
-    for k in 0..hs {
-        c[k] = f[k] * c_prev[k] + i[k] * g[k];
+    if let (true, Some(gates)) = (level >= Level::Avx2, as_f32_mut(gates)) {
+        // The AVX-512 kernel's formulas, fused the same way, compiled for AVX2+FMA.
+        let (c_prev, c, tc, h) = (as_f32(c_prev), as_f32_mut(c), as_f32_mut(tc), as_f32_mut(h));
+        if let (Some(c_prev), Some(c), Some(tc), Some(h)) = (c_prev, c, tc, h) {
+            return simd::run(level, || lstm_fma_f32(gates, c_prev, c, tc, h, hs));
+        }
     }
-    tc.copy_from_slice(c);
-    tanh_inplace(tc);
+    simd::run(level, || {
+        sigmoid_body(false, &mut gates[..2 * hs]);
+        tanh_body(false, &mut gates[2 * hs..3 * hs]);
+        sigmoid_body(false, &mut gates[3 * hs..4 * hs]);
+        let (i, rest) = gates.split_at(hs);
+        let (f, rest) = rest.split_at(hs);
+        let (g, o) = rest.split_at(hs);
+        for k in 0..hs {
+            c[k] = f[k] * c_prev[k] + i[k] * g[k];
+        }
+        tc[..hs].copy_from_slice(&c[..hs]);
+        tanh_body(false, &mut tc[..hs]);
+        for k in 0..hs {
+            h[k] = o[k] * tc[k];
+        }
+    })
+}
+
+/// The f32 LSTM row with the AVX-512 kernel's arithmetic (fused multiply-adds), for the AVX2
+/// path: inlined into [`simd::run`], the compiler vectorises it for AVX2+FMA.
+#[inline(always)]
+fn lstm_fma_f32(
+    gates: &mut [f32],
+    c_prev: &[f32],
+    c: &mut [f32],
+    tc: &mut [f32],
+    h: &mut [f32],
+    hs: usize,
+) {
+    let (i, rest) = gates[..4 * hs].split_at_mut(hs);
+    let (f, rest) = rest.split_at_mut(hs);
+    let (g, o) = rest.split_at_mut(hs);
     for k in 0..hs {
-        h[k] = o[k] * tc[k];
+        let iv = sigmoid_rational::<true>(i[k]);
+        let fv = sigmoid_rational::<true>(f[k]);
+        let gv = tanh_rational::<true>(g[k]);
+        let ov = sigmoid_rational::<true>(o[k]);
+        (i[k], f[k], g[k], o[k]) = (iv, fv, gv, ov);
+        let cn = fv.mul_add(c_prev[k], iv * gv);
+        let t = tanh_rational::<true>(cn);
+        (c[k], tc[k], h[k]) = (cn, t, ov * t);
     }
 }
 
@@ -205,6 +282,21 @@ pub fn lstm_forward_row<T: Float>(
 /// do = dh⊙tanh(c)⊙o(1−o); and `dc_prev` = dc_total⊙f.
 #[inline]
 pub fn lstm_backward_row<T: Float>(
+    act: &[T],
+    c_prev: &[T],
+    tc: &[T],
+    dh: &[T],
+    dc: &[T],
+    dgates: &mut [T],
+    dc_prev: &mut [T],
+) {
+    simd::run(simd::level(), || {
+        lstm_backward_body(act, c_prev, tc, dh, dc, dgates, dc_prev)
+    });
+}
+
+#[inline(always)]
+fn lstm_backward_body<T: Float>(
     act: &[T],
     c_prev: &[T],
     tc: &[T],
@@ -245,8 +337,9 @@ pub fn gru_forward_row<T: Float>(gx: &[T], gh: &[T], h_prev: &[T], act: &mut [T]
         gx.len() >= 3 * hs && gh.len() >= 3 * hs && act.len() >= 3 * hs && h.len() >= hs,
         "gru_forward_row: buffer sizes"
     ); // ok: internal sizes, fixed by the callers
+    let level = simd::level();
     #[cfg(target_arch = "x86_64")]
-    if avx512_rows::<T>() {
+    if is_f32::<T>() && level >= Level::Avx512 && Level::Avx512.is_available() {
         // SAFETY: T is f32 and AVX-512F is available (checked just above); the sizes were
         // asserted; `&mut` slices never alias the shared ones.
         unsafe {
@@ -261,18 +354,42 @@ pub fn gru_forward_row<T: Float>(gx: &[T], gh: &[T], h_prev: &[T], act: &mut [T]
         }
         return;
     }
-    for k in 0..2 * hs {
-        act[k] = gx[k] + gh[k];
+    if let (true, Some(act)) = (level >= Level::Avx2, as_f32_mut(act)) {
+        // The AVX-512 kernel's formulas, fused the same way, compiled for AVX2+FMA.
+        let (gx, gh, h_prev, h) = (as_f32(gx), as_f32(gh), as_f32(h_prev), as_f32_mut(h));
+        if let (Some(gx), Some(gh), Some(h_prev), Some(h)) = (gx, gh, h_prev, h) {
+            return simd::run(level, || gru_fma_f32(gx, gh, h_prev, act, h, hs));
+        }
     }
-    sigmoid_inplace(&mut act[..2 * hs]);
+    simd::run(level, || {
+        for k in 0..2 * hs {
+            act[k] = gx[k] + gh[k];
+        }
+        sigmoid_body(false, &mut act[..2 * hs]);
+        for k in 0..hs {
+            act[2 * hs + k] = gx[2 * hs + k] + act[k] * gh[2 * hs + k];
+        }
+        tanh_body(false, &mut act[2 * hs..3 * hs]);
+        let (r_z, n) = act.split_at(2 * hs);
+        let z = &r_z[hs..];
+        for k in 0..hs {
+            h[k] = n[k] + z[k] * (h_prev[k] - n[k]);
+        }
+    })
+}
+
+/// The f32 GRU row with the AVX-512 kernel's arithmetic, for the AVX2 path (see
+/// [`lstm_fma_f32`]).
+#[inline(always)]
+fn gru_fma_f32(gx: &[f32], gh: &[f32], h_prev: &[f32], act: &mut [f32], h: &mut [f32], hs: usize) {
+    let (r_a, rest) = act[..3 * hs].split_at_mut(hs);
+    let (z_a, n_a) = rest.split_at_mut(hs);
     for k in 0..hs {
-        act[2 * hs + k] = gx[2 * hs + k] + act[k] * gh[2 * hs + k];
-    }
-    tanh_inplace(&mut act[2 * hs..]);
-    let (r_z, n) = act.split_at(2 * hs);
-    let z = &r_z[hs..];
-    for k in 0..hs {
-        h[k] = n[k] + z[k] * (h_prev[k] - n[k]);
+        let r = sigmoid_rational::<true>(gx[k] + gh[k]);
+        let z = sigmoid_rational::<true>(gx[hs + k] + gh[hs + k]);
+        let n = tanh_rational::<true>(r.mul_add(gh[2 * hs + k], gx[2 * hs + k]));
+        (r_a[k], z_a[k], n_a[k]) = (r, z, n);
+        h[k] = z.mul_add(h_prev[k] - n, n);
     }
 }
 
@@ -284,6 +401,21 @@ pub fn gru_forward_row<T: Float>(gx: &[T], gh: &[T], h_prev: &[T], act: &mut [T]
 /// `dh_direct` = dh⊙z (the path that skips the gates).
 #[inline]
 pub fn gru_backward_row<T: Float>(
+    act: &[T],
+    gh_n: &[T],
+    h_prev: &[T],
+    dh: &[T],
+    dgx: &mut [T],
+    dgh: &mut [T],
+    dh_direct: &mut [T],
+) {
+    simd::run(simd::level(), || {
+        gru_backward_body(act, gh_n, h_prev, dh, dgx, dgh, dh_direct)
+    });
+}
+
+#[inline(always)]
+fn gru_backward_body<T: Float>(
     act: &[T],
     gh_n: &[T],
     h_prev: &[T],
@@ -472,10 +604,17 @@ mod tests {
         assert_eq!(v[3], 0.0);
     }
 
-    /// The row kernels (AVX-512 where available) against f64 maths, on sizes with and without
-    /// a partial last vector.
+    /// The row kernels on every SIMD path this CPU has against f64 maths, on sizes with and
+    /// without a partial last vector.
     #[test]
     fn f32_rows_match_f64_rows() {
+        for level in Level::available() {
+            let _simd = simd::force_level(level);
+            f32_rows_match_f64_rows_at(level);
+        }
+    }
+
+    fn f32_rows_match_f64_rows_at(level: Level) {
         let mut rng = neurite_tensor::Rng::new(3);
         for hs in [1usize, 5, 16, 17, 40, 128] {
             let pre: Vec<f64> = (0..4 * hs).map(|_| 3.0 * rng.normal()).collect();
@@ -489,7 +628,10 @@ mod tests {
             lstm_forward_row(&mut g32, &f(&cp), &mut c32, &mut t32, &mut h32);
             let close = |a: &[f32], b: &[f64], what: &str| {
                 for (x, y) in a.iter().zip(b) {
-                    assert!((*x as f64 - y).abs() < 2e-6, "{what} hs={hs}: {x} vs {y}");
+                    assert!(
+                        (*x as f64 - y).abs() < 2e-6,
+                        "{what} hs={hs} {level}: {x} vs {y}"
+                    );
                 }
             };
             close(&g32, &g64, "lstm gates");
@@ -512,5 +654,70 @@ mod tests {
         assert!(g[0].is_nan() && c[0].is_nan() && h[0].is_nan());
         assert!((g[1] - 1.0).abs() < 1e-6, "σ(100) = {}", g[1]);
         assert!((g[2] + 1.0).abs() < 1e-6, "tanh(−100) = {}", g[2]);
+    }
+
+    /// Random rows on every path: the forward and backward rows against f64, and the AVX2
+    /// path's fused formulas against the AVX-512 intrinsics bit for bit.
+    fn rows_at(level: Level, hs: usize, pre: &[f32], cp: &[f32], dh: &[f32]) -> Vec<Vec<u32>> {
+        let _simd = simd::force_level(level);
+        let (mut g, mut c, mut t, mut h) =
+            (pre.to_vec(), vec![0.0; hs], vec![0.0; hs], vec![0.0; hs]);
+        lstm_forward_row(&mut g, cp, &mut c, &mut t, &mut h);
+        let (mut dg, mut dcp) = (vec![0.0; 4 * hs], vec![0.0; hs]);
+        lstm_backward_row(&g, cp, &t, dh, cp, &mut dg, &mut dcp);
+        let (mut a, mut hh) = (vec![0.0; 3 * hs], vec![0.0; hs]);
+        gru_forward_row(&pre[..3 * hs], &pre[hs..], cp, &mut a, &mut hh);
+        let (mut dgx, mut dgh, mut dhd) = (vec![0.0; 3 * hs], vec![0.0; 3 * hs], vec![0.0; hs]);
+        gru_backward_row(&a, &pre[3 * hs..], cp, dh, &mut dgx, &mut dgh, &mut dhd);
+        let mut r = pre[..hs].to_vec();
+        rnn_forward_row(&mut r, Nonlinearity::Tanh);
+        let mut dr = vec![0.0; hs];
+        rnn_backward_row(&r, dh, &mut dr, Nonlinearity::Tanh);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+        [
+            &g, &c, &t, &h, &dg, &dcp, &a, &hh, &dgx, &dgh, &dhd, &r, &dr,
+        ]
+        .iter()
+        .map(|v| bits(v))
+        .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn rows_agree_on_every_path(hs in 1usize..150, seed in 0u64..10_000) {
+            let mut rng = neurite_tensor::Rng::new(seed);
+            let mut v = |n: usize, s: f64| (0..n).map(|_| (s * rng.normal()) as f32).collect::<Vec<f32>>();
+            let (pre, cp, dh) = (v(4 * hs, 3.0), v(hs, 1.0), v(hs, 1.0));
+            let f64s = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
+            // f64 reference (exact maths).
+            let (mut g64, mut c64, mut t64, mut h64) = (f64s(&pre), vec![0.0; hs], vec![0.0; hs], vec![0.0; hs]);
+            lstm_forward_row(&mut g64, &f64s(&cp), &mut c64, &mut t64, &mut h64);
+            let (mut a64, mut hh64) = (vec![0.0; 3 * hs], vec![0.0; hs]);
+            gru_forward_row(&f64s(&pre[..3 * hs]), &f64s(&pre[hs..]), &f64s(&cp), &mut a64, &mut hh64);
+            let want = [g64, c64, t64, h64, a64, hh64];
+            let mut by_level = Vec::new();
+            for level in Level::available() {
+                let got = rows_at(level, hs, &pre, &cp, &dh);
+                for (o, w) in [0usize, 1, 2, 3, 6, 7].iter().zip(&want) {
+                    for (x, y) in got[*o].iter().zip(w) {
+                        let x = f32::from_bits(*x) as f64;
+                        proptest::prop_assert!((x - y).abs() < 2e-6, "output {} at {}: {} vs {}", o, level, x, y);
+                    }
+                }
+                by_level.push((level, got));
+            }
+            // AVX2 computes the AVX-512 kernel's formulas, fused the same way: the same bits,
+            // forward and backward.
+            for (level, got) in &by_level {
+                for (l2, g2) in &by_level {
+                    if (*level >= Level::Avx2) == (*l2 >= Level::Avx2) {
+                        for o in 0..got.len() {
+                            proptest::prop_assert!(got[o] == g2[o], "output {} differs: {} vs {}", o, level, l2);
+                        }
+                    }
+                }
+            }
+        }
     }
 }

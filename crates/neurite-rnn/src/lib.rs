@@ -71,7 +71,6 @@ pub mod kernels;
 mod layer;
 mod pool;
 mod sequence;
-mod smallgemm;
 
 pub use cell::{CellConfig, CellParams, CellVars, GruCell, LstmCell, LstmState, RnnCell};
 pub use error::{Result, RnnError};

@@ -29,8 +29,6 @@ pub(crate) fn take_any<T: Float>(len: usize) -> Vec<T> {
     if len == 0 {
         return Vec::new();
     }
-    // Keeps glibc from returning a step's buffers to the system at every step.
-    neurite_tensor::parallel::retain_freed_memory();
     let reused = POOL.with(|p| {
         let mut p = p.borrow_mut();
         // The smallest buffer that fits, so that buffers of different sizes keep their users.

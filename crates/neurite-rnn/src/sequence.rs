@@ -31,7 +31,6 @@
 use std::borrow::Cow;
 
 use neurite_autograd::{AutogradError, Backward, BackwardContext};
-use neurite_tensor::ndarray::{ArrayView2, ArrayViewMut2};
 use neurite_tensor::{Float, Tensor};
 
 use crate::kernels::{
@@ -39,7 +38,8 @@ use crate::kernels::{
     rnn_forward_row, Nonlinearity,
 };
 use crate::pool;
-use crate::smallgemm::{gemm_strided, transposed_cached, PackedB, Start};
+use neurite_tensor::matmul::{gemm_packed, gemm_slices, PackedB, Par, Start};
+use neurite_tensor::simd;
 
 /// The recurrent cell type of a layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +94,8 @@ pub(crate) fn data<T: Float>(t: &Tensor<T>) -> Cow<'_, [T]> {
     }
 }
 
-/// C ← A·B + β·C on row-major slices; `ta`/`tb` say that A / B are stored transposed.
+/// C ← A·B + β·C on row-major slices; `ta`/`tb` say that A / B are stored transposed. On the
+/// current rayon pool, through neurite-tensor's slice entry.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm<T: Float>(
     m: usize,
@@ -107,21 +108,8 @@ pub(crate) fn gemm<T: Float>(
     beta: T,
     c: &mut [T],
 ) {
-    let av = if ta {
-        ArrayView2::from_shape((k, m), a).map(|v| v.reversed_axes())
-    } else {
-        ArrayView2::from_shape((m, k), a)
-    }
-    .expect("gemm: A has m·k elements"); // ok: internal sizes, checked by the callers
-    let bv = if tb {
-        ArrayView2::from_shape((n, k), b).map(|v| v.reversed_axes())
-    } else {
-        ArrayView2::from_shape((k, n), b)
-    }
-    .expect("gemm: B has k·n elements"); // ok: internal sizes
-    let mut cv = ArrayViewMut2::from_shape((m, n), c).expect("gemm: C has m·n elements"); // ok: internal sizes
-    neurite_tensor::gemm(T::ONE, &av, &bv, beta, &mut cv).expect("gemm: shapes agree");
-    // ok: shapes agree by construction
+    gemm_slices([m, k, n], a, ta, b, tb, beta, c, Par::Pool).expect("gemm: sizes");
+    // ok: internal sizes, checked by the callers
 }
 
 /// Sizes and options of one recurrence.
@@ -245,7 +233,15 @@ fn for_chunks<R: Send>(n: usize, f: impl Fn(usize) -> R + Sync + Send) -> Vec<R>
     if n == 1 {
         vec![f(0)]
     } else {
-        (0..n).into_par_iter().map(f).collect()
+        // The workers run the caller's SIMD level (see `neurite_tensor::simd`).
+        let level = simd::level();
+        (0..n)
+            .into_par_iter()
+            .map(|c| {
+                let _simd = simd::force_level(level);
+                f(c)
+            })
+            .collect()
     }
 }
 
@@ -279,9 +275,10 @@ pub(crate) fn forward<T: Float>(
     let mut gh = pool::take_any(if is_gru { slots * bn * g } else { 0 });
     // W_ihᵀ [F, G·H] and W_hhᵀ [H, G·H], packed once for the per-step kernel.
     let feat = w_ih.len() / g.max(1);
-    let w_it = transposed_cached(w_ih, g, feat);
-    let w_t = transposed_cached(w_hh, g, hn);
-    // RNN and LSTM add both biases to the pre-activations; the GRU keeps b_hh inside r⊙(·).
+    // Packed here, once per forward, and dropped with it.
+    let w_it = PackedB::transposed(w_ih, g, feat).expect("W_ih holds G·H rows of F"); // ok: shapes checked by the op
+    let w_t = PackedB::transposed(w_hh, g, hn).expect("W_hh holds G·H rows of H"); // ok: shapes checked by the op
+                                                                                   // RNN and LSTM add both biases to the pre-activations; the GRU keeps b_hh inside r⊙(·).
     let bias: Vec<T> = if is_gru {
         b_hh.to_vec()
     } else {
@@ -382,7 +379,8 @@ impl<T: Float> ForwardRun<'_, T> {
             let gx = self.gx.part(r0 * g, rows * g);
             let xr = &self.x[r0 * f..(r0 + rows) * f];
             let start = Start::Bias(self.x_bias);
-            gemm_strided(rows, xr, f, self.w_it, gx, g, start, self.split);
+            gemm_packed(rows, xr, f, self.w_it, gx, g, start, self.split).expect("sizes");
+            // ok: buffers sized from the spec
         }
         let mut h_run = self.h0[b0 * hn..b1 * hn].to_vec();
         let mut c_run = match (is_lstm, self.c0) {
@@ -415,7 +413,7 @@ impl<T: Float> ForwardRun<'_, T> {
                 };
                 (self.act.part(r0 * g, (span - 1) * g + g), start)
             };
-            gemm_strided(nb, hp, ss * hn, self.w_t, acc, ss * g, start, self.split);
+            gemm_packed(nb, hp, ss * hn, self.w_t, acc, ss * g, start, self.split).expect("sizes"); // ok: buffers sized from the spec
             let (gates, ghs): (&mut [T], &[T]) = if is_gru {
                 (self.act.part(r0 * g, (span - 1) * g + g), acc)
             } else {
@@ -517,7 +515,7 @@ impl<T: Float> Backward<T> for SequenceOp<T> {
             (true, false) => pool::take_any(tn * bn * g),
         };
         // W_hh [G·H, H] as the B of dh_prev = dG·W_hh, packed once.
-        let w_p = PackedB::rows(&w_hh, g, hn);
+        let w_p = PackedB::rows(&w_hh, g, hn).expect("W_hh holds G·H rows of H"); // ok: shapes checked by the op
         let n = row_chunks(spec);
         let run = BackwardRun {
             spec,
@@ -730,7 +728,7 @@ impl<T: Float> BackwardRun<'_, T> {
                 self.dgx.part(base, len)
             };
             tmp.iter_mut().for_each(|x| *x = T::ZERO);
-            gemm_strided(
+            gemm_packed(
                 nb,
                 dgh_t,
                 ss * g,
@@ -739,7 +737,8 @@ impl<T: Float> BackwardRun<'_, T> {
                 hn,
                 Start::Acc,
                 self.split,
-            );
+            )
+            .expect("sizes"); // ok: buffers sized from the spec
             for b in 0..nb {
                 if !spec.active(t, b0 + b) {
                     continue;

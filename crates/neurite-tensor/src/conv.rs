@@ -30,6 +30,7 @@ use rayon::prelude::*;
 use crate::error::{Result, TensorError};
 use crate::float::Float;
 use crate::parallel::PAR_THRESHOLD;
+use crate::simd;
 use crate::tensor::Tensor;
 
 /// A sliding window over `D` spatial axes: kernel size, stride, zero padding (before and after,
@@ -283,7 +284,12 @@ pub(crate) fn for_each_plane<S: Sync, D: Send>(
         return;
     }
     let planes = dst.len() / dst_len;
-    let one = |p: usize, d: &mut [D]| f(&src[p * src_len..(p + 1) * src_len], d);
+    // Each plane runs at the caller's SIMD level, on whichever thread (see `simd`).
+    let level = simd::level();
+    let one = |p: usize, d: &mut [D]| {
+        let _simd = simd::force_level(level);
+        simd::run(level, || f(&src[p * src_len..(p + 1) * src_len], d))
+    };
     if planes < 2 || planes.saturating_mul(work) < PAR_THRESHOLD || rayon::current_num_threads() < 2
     {
         dst.chunks_mut(dst_len)
@@ -302,8 +308,31 @@ pub(crate) fn for_each_plane<S: Sync, D: Send>(
     }
 }
 
-/// im2col of one plane: `plane` `[h, w]` → `cols` `[kh·kw, oh·ow]` (every entry written).
+/// im2col of one plane: `plane` `[h, w]` → `cols` `[kh·kw, oh·ow]` (every entry written),
+/// compiled for the current SIMD level.
 fn im2col_plane<T: Float>(g: &Plane, plane: &[T], cols: &mut [T]) {
+    simd::run(simd::level(), Im2colPlane { g, plane, cols });
+}
+
+/// The operands of [`im2col_plane`] (a [`simd::Kernel`]: its loop always compiles for the
+/// level).
+struct Im2colPlane<'a, T> {
+    g: &'a Plane,
+    plane: &'a [T],
+    cols: &'a mut [T],
+}
+
+impl<T: Float> simd::Kernel for Im2colPlane<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn call(self) {
+        let Im2colPlane { g, plane, cols } = self;
+        im2col_plane_body(g, plane, cols);
+    }
+}
+
+#[inline(always)]
+fn im2col_plane_body<T: Float>(g: &Plane, plane: &[T], cols: &mut [T]) {
     let ohw = g.out_len();
     for ki in 0..g.kh {
         let (y_lo, y_hi) = valid_range(g.oh, g.sh, ki * g.dh, g.ph, g.h);
@@ -339,8 +368,29 @@ fn im2col_plane<T: Float>(g: &Plane, plane: &[T], cols: &mut [T]) {
 }
 
 /// col2im of one plane: adds `cols` `[kh·kw, oh·ow]` onto `plane` `[h, w]` (the adjoint of
-/// [`im2col_plane`]).
+/// [`im2col_plane`]), compiled for the current SIMD level.
 fn col2im_plane<T: Float>(g: &Plane, cols: &[T], plane: &mut [T]) {
+    simd::run(simd::level(), Col2imPlane { g, cols, plane });
+}
+
+/// The operands of [`col2im_plane`] (a [`simd::Kernel`]).
+struct Col2imPlane<'a, T> {
+    g: &'a Plane,
+    cols: &'a [T],
+    plane: &'a mut [T],
+}
+
+impl<T: Float> simd::Kernel for Col2imPlane<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn call(self) {
+        let Col2imPlane { g, cols, plane } = self;
+        col2im_plane_body(g, cols, plane);
+    }
+}
+
+#[inline(always)]
+fn col2im_plane_body<T: Float>(g: &Plane, cols: &[T], plane: &mut [T]) {
     let ohw = g.out_len();
     for ki in 0..g.kh {
         let (y_lo, y_hi) = valid_range(g.oh, g.sh, ki * g.dh, g.ph, g.h);

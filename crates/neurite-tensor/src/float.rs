@@ -4,10 +4,41 @@ use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
+pub(crate) mod sealed {
+    /// Seals [`super::Float`] to f32 and f64, and holds what only neurite-tensor may call:
+    /// the raw GEMM behind [`crate::matmul`].
+    pub trait Sealed {
+        /// C ← α·A·B + β·C through the `gemm` crate (AVX-512 / AVX2+FMA kernels chosen at run
+        /// time). When β = 0, C is written without being read (NaN or garbage in C does not leak).
+        ///
+        /// `threads` ≤ 1 computes on the calling thread; a larger count lets the kernel split the
+        /// output tiles over up to that many threads of the *current* rayon pool. Each output
+        /// element is summed in the same order either way, so the result does not depend on
+        /// `threads`.
+        ///
+        /// # Safety
+        /// The pointers and strides (in elements) must describe valid `m×k`, `k×n` and `m×n`
+        /// matrices (any strides, negative or zero for A and B); `c` must not alias `a` or `b` and
+        /// must not have overlapping elements.
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn gemm(
+            m: usize,
+            k: usize,
+            n: usize,
+            alpha: Self,
+            a: *const Self,
+            rsa: isize,
+            csa: isize,
+            b: *const Self,
+            rsb: isize,
+            csb: isize,
+            beta: Self,
+            c: *mut Self,
+            rsc: isize,
+            csc: isize,
+            threads: usize,
+        );
+    }
 }
 
 /// A floating-point element type of a [`Tensor`](crate::Tensor): `f32` or `f64`.
@@ -108,37 +139,6 @@ pub trait Float:
         // ln(1 + eˣ) = max(x, 0) + ln(1 + e^(−|x|))
         self.max(Self::ZERO) + (-self.abs()).exp().ln_1p()
     }
-
-    /// C ← α·A·B + β·C through the `gemm` crate (AVX-512 / AVX2+FMA kernels chosen at run
-    /// time). When β = 0, C is written without being read (NaN or garbage in C does not leak).
-    ///
-    /// `threads` ≤ 1 computes on the calling thread; a larger count lets the kernel split the
-    /// output tiles over up to that many threads of the *current* rayon pool. Each output
-    /// element is summed in the same order either way, so the result does not depend on
-    /// `threads`.
-    ///
-    /// # Safety
-    /// The pointers and strides (in elements) must describe valid `m×k`, `k×n` and `m×n`
-    /// matrices (any strides, negative or zero for A and B); `c` must not alias `a` or `b` and
-    /// must not have overlapping elements.
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: Self,
-        a: *const Self,
-        rsa: isize,
-        csa: isize,
-        b: *const Self,
-        rsb: isize,
-        csb: isize,
-        beta: Self,
-        c: *mut Self,
-        rsc: isize,
-        csc: isize,
-        threads: usize,
-    );
 }
 
 macro_rules! impl_float {
@@ -198,6 +198,9 @@ macro_rules! impl_float {
             fn is_finite(self) -> bool {
                 <$t>::is_finite(self)
             }
+        }
+
+        impl sealed::Sealed for $t {
             #[inline]
             unsafe fn gemm(
                 m: usize,

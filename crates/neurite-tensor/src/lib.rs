@@ -13,7 +13,11 @@
 //! - reductions along axes with keep-dims, and stable softmax / log-softmax;
 //! - [`Tensor::matmul`], 2-D and batched, on the `gemm` crate's AVX-512 / AVX2 kernels with
 //!   transposes passed as strides, split over threads by a plan that depends only on the shape
-//!   (bit-identical results for any thread count);
+//!   (bit-identical results for any thread count); [`matmul`] is the one way into GEMM for the
+//!   other crates (views, row-major slices, and B packed once for many products);
+//! - runtime CPU dispatch ([`simd`]): the hot loops run compiled for AVX-512, AVX2+FMA or
+//!   baseline code, chosen when the program starts (`NEURITE_SIMD` caps it), never by build
+//!   flags; the optimisers' element-wise updates live in [`update`];
 //! - convolution helpers ([`conv`]: im2col / col2im in 1-D and 2-D over a [`Window`] with
 //!   stride, asymmetric padding and dilation; the column layout makes a convolution one GEMM
 //!   per image; `_into` variants fill caller buffers) and pooling kernels ([`pool`]: max with
@@ -44,14 +48,16 @@ pub mod conv;
 mod error;
 mod float;
 pub mod fs;
-mod matmul;
+pub mod matmul;
 pub mod memory;
 mod ops;
 pub mod parallel;
 pub mod pool;
 mod reduce;
 mod rng;
+pub mod simd;
 mod tensor;
+pub mod update;
 
 pub use conv::{Window, Window1d, Window2d};
 pub use error::{Result, TensorError};

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 use crate::error::{Result, TensorError};
 use crate::float::Float;
 use crate::parallel::PAR_THRESHOLD;
+use crate::simd;
 use crate::tensor::Tensor;
 
 /// The broadcast shape of two shapes under NumPy rules (align right; sizes equal or one is 1).
@@ -240,13 +241,19 @@ impl<T: Float> Tensor<T> {
     pub fn add_scaled_inplace(&mut self, alpha: T, other: &Tensor<T>) -> Result<()> {
         if self.shape() == other.shape() {
             if let Some(src) = other.as_slice() {
+                let level = simd::level();
                 let dst = self.as_slice_mut();
+                let axpy = |d: &mut [T], s: &[T]| {
+                    simd::run(level, || {
+                        d.iter_mut().zip(s).for_each(|(d, &s)| *d += alpha * s)
+                    })
+                };
                 if dst.len() >= PAR_THRESHOLD {
                     dst.par_chunks_mut(1 << 14)
                         .zip(src.par_chunks(1 << 14))
-                        .for_each(|(d, s)| d.iter_mut().zip(s).for_each(|(d, &s)| *d += alpha * s));
+                        .for_each(|(d, s)| axpy(d, s));
                 } else {
-                    dst.iter_mut().zip(src).for_each(|(d, &s)| *d += alpha * s);
+                    axpy(dst, src);
                 }
                 return Ok(());
             }
@@ -267,12 +274,13 @@ impl<T: Float> Tensor<T> {
 
     /// In place: self ← f(self).
     pub fn map_inplace(&mut self, f: impl Fn(T) -> T + Sync + Send) {
+        let level = simd::level();
+        let map = |c: &mut [T]| simd::run(level, || c.iter_mut().for_each(|x| *x = f(*x)));
         let dst = self.as_slice_mut();
         if dst.len() >= PAR_THRESHOLD {
-            dst.par_chunks_mut(1 << 14)
-                .for_each(|c| c.iter_mut().for_each(|x| *x = f(*x)));
+            dst.par_chunks_mut(1 << 14).for_each(map);
         } else {
-            dst.iter_mut().for_each(|x| *x = f(*x));
+            map(dst);
         }
     }
 

@@ -7,6 +7,7 @@
 use rayon::prelude::*;
 
 use crate::error::{Result, TensorError};
+use crate::simd;
 
 /// Element count above which element-wise kernels run in parallel.
 pub const PAR_THRESHOLD: usize = 1 << 16;
@@ -18,6 +19,9 @@ pub const PAR_THRESHOLD: usize = 1 << 16;
 /// from a heap that keeps freed memory is a `memset`) cost W3's CNN step 6% of its time at 2
 /// threads, all of it serial.
 ///
+/// `fill` runs compiled for the current [`simd::level`] (see [`simd::run`]): its loops are
+/// vectorised for the CPU the program runs on.
+///
 /// ```
 /// let v = neurite_tensor::parallel::fill_chunks(200_000, |chunk: &mut [f32], off| {
 ///     for (i, x) in chunk.iter_mut().enumerate() {
@@ -26,13 +30,15 @@ pub const PAR_THRESHOLD: usize = 1 << 16;
 /// });
 /// assert_eq!((v.len(), v[123_456]), (200_000, 123_456.0));
 /// ```
+#[inline]
 pub fn fill_chunks<T: Copy + Default + Send + Sync>(
     n: usize,
     fill: impl Fn(&mut [T], usize) + Sync + Send,
 ) -> Vec<T> {
+    let level = simd::level();
     if n < PAR_THRESHOLD {
         let mut out = vec![T::default(); n];
-        fill(&mut out, 0);
+        simd::run(level, || fill(&mut out, 0));
         return out;
     }
     const CHUNK: usize = 1 << 14;
@@ -49,7 +55,7 @@ pub fn fill_chunks<T: Copy + Default + Send + Sync>(
             let chunk = unsafe {
                 std::slice::from_raw_parts_mut(chunk.as_mut_ptr().cast::<T>(), chunk.len())
             };
-            fill(chunk, ci * CHUNK);
+            simd::run(level, || fill(chunk, ci * CHUNK));
         });
     // SAFETY: the chunks cover the first `n` elements, all initialised above (if a `fill`
     // panicked, the panic propagates before this line and the vector stays empty).
@@ -62,26 +68,6 @@ pub fn fill_chunks<T: Copy + Default + Send + Sync>(
 /// kernel fills or scatters into next.
 pub fn zeroed<T: Copy + Default + Send + Sync>(n: usize) -> Vec<T> {
     fill_chunks(n, |_, _| {})
-}
-
-/// Once per process, allocates and frees one 16 MiB block, so that the heap keeps the memory a
-/// training step frees for the next step.
-///
-/// glibc serves blocks above its mmap threshold (128 KiB at start) with fresh mappings; when
-/// such a block is freed it raises that threshold to the block's size and its heap trim
-/// threshold to twice that (mallopt(3), `M_MMAP_THRESHOLD`). A training step allocates its
-/// outputs and gradients (a few MiB), then frees them together when its graph drops; with the
-/// start-up thresholds the heap top is given back to the system at every step and faulted in
-/// again at the next (measured on W3: ~1,000 page faults and a fifth of the step time). After
-/// this call, blocks up to 16 MiB stay in the heap. Other allocators see one short-lived
-/// allocation. `neurite_autograd::Graph::new` calls it; it is cheap (one atomic load) after the
-/// first call.
-pub fn retain_freed_memory() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let block: Vec<u8> = vec![0; 16 << 20];
-        drop(std::hint::black_box(block));
-    });
 }
 
 /// Sets the number of worker threads once, before any parallel work.

@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use crate::error::{Result, TensorError};
 use crate::float::Float;
 use crate::parallel::PAR_THRESHOLD;
+use crate::simd;
 use crate::tensor::Tensor;
 
 /// The result of max pooling: the maxima and where they came from.
@@ -160,6 +161,28 @@ impl Plan {
 /// chain per window (the first maximum in row-major window order wins ties, as in the generic
 /// path); a plane holding a NaN takes the NaN-aware comparison (the first NaN wins and sticks).
 fn max_pairs<T: Float>(g: &Plane, xs: &[T], vs: &mut [T], args: &mut [usize]) {
+    simd::run(simd::level(), MaxPairs { g, xs, vs, args });
+}
+
+/// The operands of [`max_pairs`] (a [`simd::Kernel`]: its loop always compiles for the level).
+struct MaxPairs<'a, T> {
+    g: &'a Plane,
+    xs: &'a [T],
+    vs: &'a mut [T],
+    args: &'a mut [usize],
+}
+
+impl<T: Float> simd::Kernel for MaxPairs<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn call(self) {
+        let MaxPairs { g, xs, vs, args } = self;
+        max_pairs_body(g, xs, vs, args);
+    }
+}
+
+#[inline(always)]
+fn max_pairs_body<T: Float>(g: &Plane, xs: &[T], vs: &mut [T], args: &mut [usize]) {
     let (w, ow) = (g.w, g.ow);
     let has_nan = xs.iter().fold(false, |acc, v| acc | v.is_nan());
     for oy in 0..g.oh {
@@ -232,7 +255,7 @@ fn max_pool_run<T: Float>(input: &Tensor<T>, p: &Plan) -> Result<MaxPoolOutput<T
     }
     let pairs = p.is_pairs();
     // One plane: its maxima and their in-plane indices.
-    let plane = |(k, (vs, args)): (usize, (&mut [T], &mut [usize]))| {
+    let plane_body = |(k, (vs, args)): (usize, (&mut [T], &mut [usize]))| {
         let xs = &src[k * inp..(k + 1) * inp];
         if pairs {
             return max_pairs(g, xs, vs, args);
@@ -257,6 +280,12 @@ fn max_pool_run<T: Float>(input: &Tensor<T>, p: &Plan) -> Result<MaxPoolOutput<T
                 args[y * g.ow + x] = best;
             }
         }
+    };
+    // At the caller's SIMD level on every thread (`max_pairs` compiles for it).
+    let level = simd::level();
+    let plane = |a: (usize, (&mut [T], &mut [usize]))| {
+        let _simd = simd::force_level(level);
+        plane_body(a)
     };
     if split_planes(n_out / out, out * g.kh * g.kw) {
         values
@@ -344,12 +373,14 @@ fn max_pool_backward_run<T: Float>(
         return Tensor::from_vec(dx, input_shape);
     }
     // Each plane of dx receives its own plane's upstream gradients at their argmax.
-    let plane = |(k, dxp): (usize, &mut [T])| {
+    let plane_body = |(k, dxp): (usize, &mut [T])| {
         let range = k * plane_out..(k + 1) * plane_out;
         for (&gv, &i) in src[range.clone()].iter().zip(&argmax[range]) {
             dxp[i] += gv;
         }
     };
+    let level = simd::level();
+    let plane = |a: (usize, &mut [T])| simd::run(level, || plane_body(a));
     if split_planes(total / plane_in, plane_out) {
         dx.par_chunks_mut(plane_in).enumerate().for_each(plane);
     } else {

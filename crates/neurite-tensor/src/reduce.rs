@@ -5,6 +5,7 @@ use ndarray::Axis;
 
 use crate::error::{Result, TensorError};
 use crate::float::Float;
+use crate::simd;
 use crate::tensor::Tensor;
 
 fn reduced_shape(shape: &[usize], axes: &[usize], keepdim: bool) -> Vec<usize> {
@@ -57,9 +58,11 @@ impl<T: Float> Tensor<T> {
                 let cols: usize = self.shape()[k..].iter().product();
                 let mut acc = vec![T::ZERO; cols];
                 if cols > 0 {
-                    for row in src.chunks_exact(cols) {
-                        acc.iter_mut().zip(row).for_each(|(a, &x)| *a += x);
-                    }
+                    simd::run(simd::level(), || {
+                        for row in src.chunks_exact(cols) {
+                            acc.iter_mut().zip(row).for_each(|(a, &x)| *a += x);
+                        }
+                    });
                 }
                 return Tensor::from_vec(acc, &out_shape);
             }
@@ -205,7 +208,8 @@ impl<T: Float> Tensor<T> {
         if axis == self.ndim() - 1 {
             let n = self.shape()[axis];
             if n > 0 {
-                out.as_slice_mut().chunks_exact_mut(n).for_each(&f);
+                let rows = out.as_slice_mut();
+                simd::run(simd::level(), || rows.chunks_exact_mut(n).for_each(&f));
             }
             return Ok(out);
         }

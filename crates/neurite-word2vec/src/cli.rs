@@ -1,5 +1,6 @@
 //! The command line of `neurite-word2vec`: word2vec.c's flags (a drop-in replacement) plus the
-//! subcommands `similar`, `analogy`, `doesnt-match`, `evaluate`, `plot` and `phrase`
+//! subcommands `similar`, `analogy`, `doesnt-match`, `rank`, `closer-than`, `n-similarity`,
+//! `evaluate`, `plot`, `info` and `phrase`
 //! (word2phrase.c's command line). Parsing is here,
 //! in the library, so that it is tested; the binary only calls [`run_os`].
 //!
@@ -73,6 +74,9 @@ Using vectors (text or binary, detected; gzip-compressed too). Every command tak
                         <word> <topn>` also works
   neurite-word2vec analogy <vectors> <a> <b> <c> [<topn>=5] [--cosmul]  words nearest a − b + c
   neurite-word2vec doesnt-match <vectors> <word>...                 the word that does not fit
+  neurite-word2vec rank <vectors> <word> <other>      1 + the words closer to <word> than <other>
+  neurite-word2vec closer-than <vectors> <word> <other>             those words
+  neurite-word2vec n-similarity <vectors> <word>... -- <word>...    cosine of the two sets' means
   neurite-word2vec evaluate <vectors> [-questions <file>] [-pairs <file>] [-restrict <n>=30000]
                         defaults: the embedded questions-words.txt and wordsim353.tsv;
                         analogies are scored by 3CosAdd and 3CosMul
@@ -608,6 +612,34 @@ pub fn run_os(args: &[OsString], out: &mut dyn Write) -> Result<()> {
             writeln!(out, "{}", kv.doesnt_match(&words)?).map_err(io)?;
             Ok(())
         }
+        Some(Some(cmd @ ("rank" | "closer-than"))) => {
+            let (o, rest) = query_options(&args[1..], true)?;
+            need(&rest, 3, "rank|closer-than <vectors> <word> <other>")?;
+            let kv = load(rest[0], &o)?;
+            let (a, b) = (arg_bytes(rest[1]), arg_bytes(rest[2]));
+            if cmd == "rank" {
+                writeln!(out, "{}", kv.rank(&a, &b)?).map_err(io)?;
+            } else {
+                for w in kv.closer_than(&a, &b)? {
+                    writeln!(out, "{w}").map_err(io)?;
+                }
+            }
+            Ok(())
+        }
+        Some(Some("n-similarity")) => {
+            let (o, rest) = query_options(&args[1..], true)?;
+            let usage = "n-similarity <vectors> <word>... -- <word>...";
+            need(&rest, 4, usage)?;
+            let kv = load(rest[0], &o)?;
+            let split = rest
+                .iter()
+                .position(|a| a.to_str() == Some("--"))
+                .ok_or_else(|| Error::config("arguments", "no `--`", usage))?;
+            let first: Vec<Vec<u8>> = rest[1..split].iter().map(|w| arg_bytes(w)).collect();
+            let second: Vec<Vec<u8>> = rest[split + 1..].iter().map(|w| arg_bytes(w)).collect();
+            writeln!(out, "{:.6}", kv.n_similarity(&first, &second)?).map_err(io)?;
+            Ok(())
+        }
         Some(Some("evaluate")) => {
             let (o, rest) = query_options(&args[1..], true)?;
             let usage = "evaluate <vectors> [-questions <file>] [-pairs <file>] [-restrict <n>]";
@@ -946,6 +978,16 @@ mod tests {
         );
         let l = lines(format!("analogy {v} king man woman 1 --limit 5"));
         assert!(l[0].starts_with("queen"), "{l:?}");
+        let kv = crate::vectors::tests::sample();
+        let l = lines(format!("rank {v} king queen"));
+        assert_eq!(l, [kv.rank("king", "queen").unwrap().to_string()]);
+        let l = lines(format!("closer-than {v} king queen"));
+        assert_eq!(l, kv.closer_than("king", "queen").unwrap());
+        let l = lines(format!("n-similarity {v} king man -- queen woman"));
+        let want = kv
+            .n_similarity(&["king", "man"], &["queen", "woman"])
+            .unwrap();
+        assert_eq!(l, [format!("{want:.6}")]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

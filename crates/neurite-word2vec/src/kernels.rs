@@ -1,77 +1,47 @@
 //! The arithmetic of training: dot products and `y += a·x` over the vector dimension.
 //!
-//! The fast forms keep 16 independent partial sums, a shape LLVM turns into vector
-//! instructions (AVX2/AVX-512 with `target-cpu=native`) without reassociating anything it
-//! should not; the `sequential` forms add left to right in single precision exactly as
-//! word2vec.c compiled without `-ffast-math` does, for the reference-parity mode, and the
-//! `fused` forms do the same with one rounding per multiply-add, as GCC's default
-//! `-ffp-contract=fast` compiles word2vec.c for a processor with FMA (`-march=native`).
+//! Each kernel has a portable form and an AVX2+FMA form, chosen at run time by
+//! [`neurite_tensor::simd::level`] (the CPU's best level, capped by `NEURITE_SIMD`), so a
+//! dependent's plain build trains as fast as a `target-cpu=native` one. The AVX2 forms also
+//! serve AVX-512 processors: at word2vec's dimensions (≈100) 256-bit vectors are as fast.
+//!
+//! The fast dot product keeps 16 independent partial sums (fused multiply-adds on AVX2, a shape
+//! compilers vectorise on the portable path); `axpy`, `add` and `scale` do the same arithmetic
+//! on every path (no contraction), so only `dot` differs between levels in the last bits. The
+//! `sequential` forms add left to right in single precision exactly as word2vec.c compiled
+//! without `-ffast-math` does, for the reference-parity mode, and the `fused` forms do the same
+//! with one rounding per multiply-add, as GCC's default `-ffp-contract=fast` compiles word2vec.c
+//! for a processor with FMA (`-march=native`). A fused multiply-add is exactly rounded on every
+//! path (one instruction on AVX2, the C library's `fmaf` otherwise), so the reference mode
+//! writes the same bytes whatever the level.
+
+use neurite_tensor::simd::{self, Level};
 
 const LANES: usize = 8;
 
-/// Σ `a[i]·b[i]` over `min(a.len(), b.len())` elements: AVX2 fused multiply-adds with two
-/// 8-wide accumulators when the build targets them (`target-cpu=native` on a recent x86-64),
-/// the portable form otherwise.
-#[inline]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    #[cfg(all(
-        target_arch = "x86_64",
-        target_feature = "avx2",
-        target_feature = "fma"
-    ))]
-    {
-        dot_avx2(a, b)
-    }
-    #[cfg(not(all(
-        target_arch = "x86_64",
-        target_feature = "avx2",
-        target_feature = "fma"
-    )))]
-    {
-        dot_portable(a, b)
-    }
+/// True when the AVX2+FMA forms may run at `level` on this CPU.
+#[inline(always)]
+fn use_avx2(level: Level) -> bool {
+    cfg!(target_arch = "x86_64") && level >= Level::Avx2 && Level::Avx2.is_available()
 }
 
-#[cfg(all(
-    target_arch = "x86_64",
-    target_feature = "avx2",
-    target_feature = "fma"
-))]
+/// Σ `a[i]·b[i]` over `min(a.len(), b.len())` elements: AVX2 fused multiply-adds with two
+/// 8-wide accumulators when the CPU has them, the portable form otherwise.
 #[inline]
-fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
-    use std::arch::x86_64::*;
-    let n = a.len().min(b.len());
-    let (pa, pb) = (a.as_ptr(), b.as_ptr());
-    let mut i = 0;
-    // SAFETY: AVX2 and FMA are enabled at compile time (the cfg above); every load reads 8
-    // floats at offsets i..i + 8 ≤ n, inside both slices; unaligned loads are used.
-    let mut sum = unsafe {
-        let mut s0 = _mm256_setzero_ps();
-        let mut s1 = _mm256_setzero_ps();
-        while i + 16 <= n {
-            s0 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), s0);
-            s1 = _mm256_fmadd_ps(
-                _mm256_loadu_ps(pa.add(i + 8)),
-                _mm256_loadu_ps(pb.add(i + 8)),
-                s1,
-            );
-            i += 16;
-        }
-        if i + 8 <= n {
-            s0 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), s0);
-            i += 8;
-        }
-        let s = _mm256_add_ps(s0, s1);
-        let q = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps::<1>(s));
-        let q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-        let q = _mm_add_ss(q, _mm_shuffle_ps::<1>(q, q));
-        _mm_cvtss_f32(q)
-    };
-    while i < n {
-        sum += a[i] * b[i];
-        i += 1;
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    dot_at(simd::level(), a, b)
+}
+
+/// [`dot`] at a given level (capped to what the CPU has): for tests of each path.
+#[inline]
+pub fn dot_at(level: Level, a: &[f32], b: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if use_avx2(level) {
+        // SAFETY: AVX2 and FMA were detected on this CPU (`use_avx2`).
+        return unsafe { x86::dot_avx2(a, b) };
     }
-    sum
+    let _ = level;
+    dot_portable(a, b)
 }
 
 /// The portable dot product: 16 partial sums (two arrays of 8) that compilers vectorise.
@@ -139,26 +109,79 @@ pub fn prefetch(ptr: *const f32, len: usize) {
     }
 }
 
-/// `y[i] += a·x[i]` over `min(y.len(), x.len())` elements.
-#[inline]
-pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+/// Defines a kernel `$name` that runs `$body` (an `#[inline(always)]` portable function)
+/// compiled for AVX2+FMA when the current level allows, and `$at`, the same at a given level.
+macro_rules! dispatched {
+    ($(#[$doc:meta])* $name:ident, $at:ident, $body:ident, $avx2:ident,
+     ($($arg:ident: $ty:ty),*) $(-> $ret:ty)?) => {
+        $(#[$doc])*
+        #[inline]
+        pub fn $name($($arg: $ty),*) $(-> $ret)? {
+            $at(simd::level(), $($arg),*)
+        }
+
+        #[doc = concat!("[`", stringify!($name), "`] at a given level (capped to what the CPU has).")]
+        #[inline]
+        pub fn $at(level: Level, $($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            if use_avx2(level) {
+                // SAFETY: AVX2 and FMA were detected on this CPU (`use_avx2`).
+                return unsafe { x86::$avx2($($arg),*) };
+            }
+            let _ = level;
+            $body($($arg),*)
+        }
+    };
+}
+
+dispatched! {
+    /// `y[i] += a·x[i]` over `min(y.len(), x.len())` elements (a product, then a sum: the same
+    /// bits on every level).
+    axpy, axpy_at, axpy_body, axpy_avx2, (y: &mut [f32], a: f32, x: &[f32])
+}
+
+dispatched! {
+    /// `y[i] += x[i]`.
+    add, add_at, add_body, add_avx2, (y: &mut [f32], x: &[f32])
+}
+
+dispatched! {
+    /// `y[i] *= a`.
+    scale, scale_at, scale_body, scale_avx2, (y: &mut [f32], a: f32)
+}
+
+dispatched! {
+    /// Σ `a[i]·b[i]` left to right, each product rounded before it is added for `i < from` and
+    /// fused with the addition (`f = fma(a[i], b[i], f)`) from `from` on: word2vec.c's
+    /// `f += a[c] * b[c]` as GCC vectorises and contracts it (see `ReferenceFma`). `from = 0`
+    /// fuses every term. The same bits on every level.
+    dot_fused_from, dot_fused_from_at, dot_fused_from_body, dot_fused_from_avx2,
+    (a: &[f32], b: &[f32], from: usize) -> f32
+}
+
+dispatched! {
+    /// `y[i] = fma(a, x[i], y[i])` over `min(y.len(), x.len())` elements (one rounding each;
+    /// the same bits on every level).
+    axpy_fused, axpy_fused_at, axpy_fused_body, axpy_fused_avx2, (y: &mut [f32], a: f32, x: &[f32])
+}
+
+#[inline(always)]
+fn axpy_body(y: &mut [f32], a: f32, x: &[f32]) {
     let n = y.len().min(x.len());
     for (yi, xi) in y[..n].iter_mut().zip(&x[..n]) {
         *yi += a * xi;
     }
 }
 
-/// `y[i] += x[i]`.
-#[inline]
-pub fn add(y: &mut [f32], x: &[f32]) {
+#[inline(always)]
+fn add_body(y: &mut [f32], x: &[f32]) {
     for (yi, xi) in y.iter_mut().zip(x) {
         *yi += xi;
     }
 }
 
-/// `y[i] *= a`.
-#[inline]
-pub fn scale(y: &mut [f32], a: f32) {
+#[inline(always)]
+fn scale_body(y: &mut [f32], a: f32) {
     for yi in y {
         *yi *= a;
     }
@@ -174,12 +197,8 @@ pub fn dot_sequential(a: &[f32], b: &[f32]) -> f32 {
     f
 }
 
-/// Σ `a[i]·b[i]` left to right, each product rounded before it is added for `i < from` and
-/// fused with the addition (`f = fma(a[i], b[i], f)`) from `from` on: word2vec.c's
-/// `f += a[c] * b[c]` as GCC vectorises and contracts it (see `ReferenceFma`). `from = 0`
-/// fuses every term.
-#[inline]
-pub fn dot_fused_from(a: &[f32], b: &[f32], from: usize) -> f32 {
+#[inline(always)]
+fn dot_fused_from_body(a: &[f32], b: &[f32], from: usize) -> f32 {
     let n = a.len().min(b.len());
     let split = from.min(n);
     let mut f = dot_sequential(&a[..split], &b[..split]);
@@ -189,12 +208,79 @@ pub fn dot_fused_from(a: &[f32], b: &[f32], from: usize) -> f32 {
     f
 }
 
-/// `y[i] = fma(a, x[i], y[i])` over `min(y.len(), x.len())` elements (one rounding each).
-#[inline]
-pub fn axpy_fused(y: &mut [f32], a: f32, x: &[f32]) {
+#[inline(always)]
+fn axpy_fused_body(y: &mut [f32], a: f32, x: &[f32]) {
     let n = y.len().min(x.len());
     for (yi, xi) in y[..n].iter_mut().zip(&x[..n]) {
         *yi = a.mul_add(*xi, *yi);
+    }
+}
+
+/// The AVX2+FMA forms: the portable bodies compiled with the features enabled (the compiler
+/// vectorises them and turns `mul_add` into one instruction), and the dot product by hand.
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    /// Σ `a[i]·b[i]`: two 8-wide accumulators of fused multiply-adds.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut i = 0;
+        // SAFETY: every load reads 8 floats at offsets i..i + 8 ≤ n, inside both slices;
+        // unaligned loads are used; the features are the caller's promise.
+        let mut sum = unsafe {
+            let mut s0 = _mm256_setzero_ps();
+            let mut s1 = _mm256_setzero_ps();
+            while i + 16 <= n {
+                s0 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), s0);
+                s1 = _mm256_fmadd_ps(
+                    _mm256_loadu_ps(pa.add(i + 8)),
+                    _mm256_loadu_ps(pb.add(i + 8)),
+                    s1,
+                );
+                i += 16;
+            }
+            if i + 8 <= n {
+                s0 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), s0);
+                i += 8;
+            }
+            let s = _mm256_add_ps(s0, s1);
+            let q = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps::<1>(s));
+            let q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+            let q = _mm_add_ss(q, _mm_shuffle_ps::<1>(q, q));
+            _mm_cvtss_f32(q)
+        };
+        while i < n {
+            sum += a[i] * b[i];
+            i += 1;
+        }
+        sum
+    }
+
+    macro_rules! compiled_for_avx2 {
+        ($($name:ident => $body:ident ($($arg:ident: $ty:ty),*) $(-> $ret:ty)?;)*) => {$(
+            /// The portable body compiled for AVX2+FMA.
+            ///
+            /// # Safety
+            /// The CPU must support AVX2 and FMA.
+            #[target_feature(enable = "avx2,fma")]
+            pub(super) unsafe fn $name($($arg: $ty),*) $(-> $ret)? {
+                super::$body($($arg),*)
+            }
+        )*};
+    }
+
+    compiled_for_avx2! {
+        axpy_avx2 => axpy_body(y: &mut [f32], a: f32, x: &[f32]);
+        add_avx2 => add_body(y: &mut [f32], x: &[f32]);
+        scale_avx2 => scale_body(y: &mut [f32], a: f32);
+        dot_fused_from_avx2 => dot_fused_from_body(a: &[f32], b: &[f32], from: usize) -> f32;
+        axpy_fused_avx2 => axpy_fused_body(y: &mut [f32], a: f32, x: &[f32]);
     }
 }
 
@@ -208,6 +294,7 @@ mod tests {
     }
 
     proptest! {
+        // Every path this CPU has (NEURITE_SIMD aside), against naive references.
         #[test]
         fn dot_matches_naive(v in proptest::collection::vec((-1.0f32..1.0, -1.0f32..1.0), 0..300)) {
             let (a, b): (Vec<f32>, Vec<f32>) = v.into_iter().unzip();
@@ -216,9 +303,18 @@ mod tests {
             prop_assert!((dot(&a, &b) as f64 - exact).abs() < bound);
             prop_assert!((dot_sequential(&a, &b) as f64 - exact).abs() < bound);
             prop_assert!((dot_portable(&a, &b) as f64 - exact).abs() < bound);
-            prop_assert!((dot_fused_from(&a, &b, 0) as f64 - exact).abs() < bound);
-            prop_assert!((dot_fused_from(&a, &b, a.len() / 8 * 8) as f64 - exact).abs() < bound);
-            prop_assert_eq!(dot_fused_from(&a, &b, a.len()), dot_sequential(&a, &b));
+            for l in Level::available() {
+                prop_assert!((dot_at(l, &a, &b) as f64 - exact).abs() < bound, "{}", l);
+                let fused = dot_fused_from_at(l, &a, &b, 0);
+                prop_assert!((fused as f64 - exact).abs() < bound);
+                // A fused multiply-add rounds once on every path: the same bits.
+                prop_assert_eq!(fused.to_bits(), dot_fused_from_at(Level::Portable, &a, &b, 0).to_bits());
+                let from = a.len() / 8 * 8;
+                let part = dot_fused_from_at(l, &a, &b, from);
+                prop_assert!((part as f64 - exact).abs() < bound);
+                prop_assert_eq!(part.to_bits(), dot_fused_from_at(Level::Portable, &a, &b, from).to_bits());
+                prop_assert_eq!(dot_fused_from_at(l, &a, &b, a.len()), dot_sequential(&a, &b));
+            }
         }
 
         #[test]
@@ -227,25 +323,41 @@ mod tests {
             a in -2.0f32..2.0,
         ) {
             let (x, y0): (Vec<f32>, Vec<f32>) = v.into_iter().unzip();
+            for l in Level::available() {
+                let mut y = y0.clone();
+                axpy_at(l, &mut y, a, &x);
+                for i in 0..y.len() {
+                    prop_assert_eq!(y[i], y0[i] + a * x[i], "{}", l);
+                }
+                let mut f = y0.clone();
+                axpy_fused_at(l, &mut f, a, &x);
+                for i in 0..f.len() {
+                    // One rounding of the exact a·x + y: within half an ulp of it.
+                    let exact = a as f64 * x[i] as f64 + y0[i] as f64;
+                    let scale = exact.abs().max((f[i] as f64).abs()).max(f32::MIN_POSITIVE as f64);
+                    prop_assert!((f[i] as f64 - exact).abs() <= scale * f32::EPSILON as f64 / 2.0);
+                }
+                let mut z = y0.clone();
+                add_at(l, &mut z, &x);
+                scale_at(l, &mut z, a);
+                for i in 0..z.len() {
+                    prop_assert_eq!(z[i], (y0[i] + x[i]) * a);
+                }
+            }
+            // The default entry points are one of the paths.
             let mut y = y0.clone();
             axpy(&mut y, a, &x);
-            for i in 0..y.len() {
-                prop_assert_eq!(y[i], y0[i] + a * x[i]);
-            }
-            let mut f = y0.clone();
-            axpy_fused(&mut f, a, &x);
-            for i in 0..f.len() {
-                // One rounding of the exact a·x + y: within half an ulp of it.
-                let exact = a as f64 * x[i] as f64 + y0[i] as f64;
-                let scale = exact.abs().max((f[i] as f64).abs()).max(f32::MIN_POSITIVE as f64);
-                prop_assert!((f[i] as f64 - exact).abs() <= scale * f32::EPSILON as f64 / 2.0);
-            }
-            let mut z = y0.clone();
-            add(&mut z, &x);
-            scale(&mut z, a);
-            for i in 0..z.len() {
-                prop_assert_eq!(z[i], (y0[i] + x[i]) * a);
-            }
+            add(&mut y, &x);
+            scale(&mut y, a);
+            let mut w = y0.clone();
+            axpy_fused(&mut w, a, &x);
+            let mut yp = y0.clone();
+            axpy_at(Level::Portable, &mut yp, a, &x);
+            add_at(Level::Portable, &mut yp, &x);
+            scale_at(Level::Portable, &mut yp, a);
+            let mut wp = y0.clone();
+            axpy_fused_at(Level::Portable, &mut wp, a, &x);
+            prop_assert_eq!((y, w), (yp, wp));
         }
     }
 
@@ -260,14 +372,25 @@ mod tests {
         assert_eq!(dot_fused_from(&[-1.0, x], &[1.0, x], 2), sep);
         assert_eq!(sep, 2f32.powi(-11));
         assert_eq!(fused, 2f32.powi(-11) + 2f32.powi(-24));
-        let mut y = [-1.0f32];
-        axpy_fused(&mut y, x, &[x]);
-        assert_eq!(y[0], fused);
+        for l in Level::available() {
+            let mut y = [-1.0f32];
+            axpy_fused_at(l, &mut y, x, &[x]);
+            assert_eq!(y[0], fused, "{l}");
+            assert_eq!(dot_fused_from_at(l, &[-1.0, x], &[1.0, x], 0), fused, "{l}");
+        }
     }
 
     #[test]
     fn dot_of_unequal_lengths_uses_the_shorter() {
         assert_eq!(dot(&[1.0, 2.0, 3.0], &[1.0, 1.0]), 3.0);
         assert_eq!(dot(&[], &[1.0]), 0.0);
+        for l in Level::available() {
+            let a: Vec<f32> = (0..40).map(|i| i as f32).collect();
+            assert_eq!(
+                dot_at(l, &a, &a[..17]),
+                (0..17).map(|i| (i * i) as f32).sum(),
+                "{l}"
+            );
+        }
     }
 }

@@ -223,7 +223,7 @@ impl Captioner {
     }
 
     /// One decoding step for a set of hypotheses: their states (h, or h and c concatenated,
-    /// each [H] or [2H]) and last tokens → next states and log-probabilities over the vocabulary.
+    /// each `[H]` or `[2H]`) and last tokens → next states and log-probabilities over the vocabulary.
     #[allow(clippy::type_complexity)]
     pub fn step(
         &self,

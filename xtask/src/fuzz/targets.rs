@@ -206,7 +206,7 @@ pub(super) fn write_seeds(dir: &Path) -> Result<BTreeMap<&'static str, Vec<Vec<u
         &mut model as &mut dyn Module<f32>,
         &adam,
         &[("shuffle", &shuffle)],
-        &nn::Progress::default(),
+        &nn::TrainingState::default(),
     )
     .map_err(|e| err(&e))?;
     seeds.insert("checkpoint", vec![read(&p4)?]);

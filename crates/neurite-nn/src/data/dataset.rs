@@ -85,7 +85,7 @@ impl<T: Float> Dataset<T> {
         })
     }
 
-    /// A regression set: features [n, ..] and targets [n] or [n, k] (a 1-D target becomes [n, 1]).
+    /// A regression set: features \[n, ..\] and targets \[n\] or \[n, k\] (a 1-D target becomes \[n, 1\]).
     pub fn regression(features: Tensor<T>, targets: Tensor<T>) -> Result<Self> {
         let targets = if targets.ndim() == 1 {
             targets.reshape(&[targets.len(), 1])?

@@ -1,11 +1,19 @@
 //! Shared helpers: shape and tensor strategies, multi-index arithmetic, approximate equality.
 
+use neurite_tensor::simd::Level;
 use neurite_tensor::Tensor;
 use proptest::collection::vec;
 use proptest::prelude::*;
 
 /// Cases per property: enough to cover the corners, few enough for a debug build.
 pub const CASES: u32 = 48;
+
+/// One of the SIMD levels this CPU supports: a property that takes one and runs under
+/// `simd::force_level(level)` checks every kernel path (portable, AVX2, AVX-512) against its
+/// naive reference, a third of the cases each.
+pub fn level() -> impl Strategy<Value = Level> {
+    proptest::sample::select(Level::available())
+}
 
 /// Row-major strides of a shape.
 pub fn strides(shape: &[usize]) -> Vec<usize> {

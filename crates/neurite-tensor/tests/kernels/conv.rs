@@ -137,7 +137,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(CASES * 2))]
 
     #[test]
-    fn im2col_2d_matches_loops(c in case2d(), strided in any::<bool>()) {
+    fn im2col_2d_matches_loops(level in level(), c in case2d(), strided in any::<bool>()) {
+        let _simd = neurite_tensor::simd::force_level(level);
         let x = tensor(&c.x, &c.shape, strided);
         let got = im2col_2d(&x, &c.win);
         let Some(out) = out_hw(&c) else {
@@ -159,7 +160,8 @@ proptest! {
     }
 
     #[test]
-    fn col2im_2d_is_the_adjoint_of_im2col(c in case2d(), seed in any::<u64>()) {
+    fn col2im_2d_is_the_adjoint_of_im2col(level in level(), c in case2d(), seed in any::<u64>()) {
+        let _simd = neurite_tensor::simd::force_level(level);
         let Some(out) = out_hw(&c) else { return Ok(()); };
         let shape = cols_shape(&c, out);
         let y = Tensor::<f64>::rand_normal(&shape, 0.0, 1.0, &mut neurite_tensor::Rng::new(seed));
@@ -182,7 +184,8 @@ proptest! {
     }
 
     #[test]
-    fn conv_as_im2col_gemm_equals_direct_convolution(c in case2d(), oc in 0..4usize, seed in any::<u64>()) {
+    fn conv_as_im2col_gemm_equals_direct_convolution(level in level(), c in case2d(), oc in 0..4usize, seed in any::<u64>()) {
+        let _simd = neurite_tensor::simd::force_level(level);
         let Some([oh, ow]) = out_hw(&c) else { return Ok(()); };
         let [n, ch, h, w] = c.shape;
         let [kh, kw] = c.win.kernel;
@@ -215,7 +218,8 @@ proptest! {
     }
 
     #[test]
-    fn one_d_is_two_d_with_unit_height(c in case2d(), strided in any::<bool>(), seed in any::<u64>()) {
+    fn one_d_is_two_d_with_unit_height(level in level(), c in case2d(), strided in any::<bool>(), seed in any::<u64>()) {
+        let _simd = neurite_tensor::simd::force_level(level);
         // Reuse the 2-D case's width axis as the 1-D length.
         let [n, ch, _, l] = c.shape;
         let shape = [n, ch, l];
@@ -259,7 +263,8 @@ proptest! {
     }
 
     #[test]
-    fn f32_columns_equal_f64_columns(c in case2d()) {
+    fn f32_columns_equal_f64_columns(level in level(), c in case2d()) {
+        let _simd = neurite_tensor::simd::force_level(level);
         prop_assume!(out_hw(&c).is_some());
         let x = Tensor::from_slice(&c.x, &c.shape).unwrap();
         let a = im2col_2d(&x, &c.win).unwrap();

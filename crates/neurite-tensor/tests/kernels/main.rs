@@ -9,4 +9,5 @@ mod ops;
 mod pool;
 mod reduce;
 mod shape;
+mod simd;
 mod threads;

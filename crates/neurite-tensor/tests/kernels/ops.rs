@@ -67,7 +67,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(CASES))]
 
     #[test]
-    fn binary_ops_broadcast_like_numpy(((sa, va, ta), (sb, vb, tb)) in broadcast_pair()) {
+    fn binary_ops_broadcast_like_numpy(level in level(), ((sa, va, ta), (sb, vb, tb)) in broadcast_pair()) {
+        let _simd = neurite_tensor::simd::force_level(level);
         let a = tensor(&va, &sa, ta);
         let b = tensor(&vb, &sb, tb);
         let out = broadcast(&sa, &sb).unwrap();
@@ -89,7 +90,8 @@ proptest! {
     }
 
     #[test]
-    fn incompatible_shapes_are_errors(lead in shape(2, 2), x in 2..5usize, y in 2..5usize) {
+    fn incompatible_shapes_are_errors(level in level(), lead in shape(2, 2), x in 2..5usize, y in 2..5usize) {
+        let _simd = neurite_tensor::simd::force_level(level);
         prop_assume!(x != y);
         let mut sa = lead.clone();
         sa.push(x);
@@ -104,11 +106,12 @@ proptest! {
     }
 
     #[test]
-    fn unary_maths_match_std((s, v) in shape(3, 4).prop_flat_map(|s| {
+    fn unary_maths_match_std(level in level(), (s, v) in shape(3, 4).prop_flat_map(|s| {
                                  let n = s.iter().product();
                                  (Just(s), special_values(n))
                              }),
                              strided in any::<bool>()) {
+        let _simd = neurite_tensor::simd::force_level(level);
         let v = v.as_slice();
         let t = tensor(v, &s, strided);
         let cases: Vec<(&str, Tensor<f64>, Scalar1)> = vec![
@@ -149,7 +152,8 @@ proptest! {
     }
 
     #[test]
-    fn gelu_is_x_times_normal_cdf(v in proptest::collection::vec(-6.0..6.0f64, 0..20)) {
+    fn gelu_is_x_times_normal_cdf(level in level(), v in proptest::collection::vec(-6.0..6.0f64, 0..20)) {
+        let _simd = neurite_tensor::simd::force_level(level);
         // Zero is left out: erf(0) does not terminate (see `gelu_of_zero_terminates`).
         let v: Vec<f64> = v.into_iter().filter(|x| x.abs() > 1e-3).collect();
         let got = Tensor::from_slice(&v, &[v.len()]).unwrap().gelu();
@@ -159,7 +163,8 @@ proptest! {
     }
 
     #[test]
-    fn f32_unary_and_binary_agree_with_f64(((sa, va, _), (sb, vb, _)) in broadcast_pair()) {
+    fn f32_unary_and_binary_agree_with_f64(level in level(), ((sa, va, _), (sb, vb, _)) in broadcast_pair()) {
+        let _simd = neurite_tensor::simd::force_level(level);
         let a = Tensor::from_slice(&va, &sa).unwrap();
         let b = Tensor::from_slice(&vb, &sb).unwrap();
         let want = a.mul(&b.sigmoid()).unwrap().add(&a.tanh()).unwrap();
@@ -168,7 +173,8 @@ proptest! {
     }
 
     #[test]
-    fn sum_to_reverses_broadcasting(((big, vb, tb), (small, _, _)) in broadcast_pair()) {
+    fn sum_to_reverses_broadcasting(level in level(), ((big, vb, tb), (small, _, _)) in broadcast_pair()) {
+        let _simd = neurite_tensor::simd::force_level(level);
         // `small` broadcasts to broadcast(big, small); use that as the big shape.
         let out = broadcast(&big, &small).unwrap();
         prop_assume!(out == big);
@@ -188,7 +194,8 @@ proptest! {
     }
 
     #[test]
-    fn add_scaled_inplace_is_axpy(((big, vb, tb), (small, vs, ts)) in broadcast_pair(), alpha in -2.0..2.0f64) {
+    fn add_scaled_inplace_is_axpy(level in level(), ((big, vb, tb), (small, vs, ts)) in broadcast_pair(), alpha in -2.0..2.0f64) {
+        let _simd = neurite_tensor::simd::force_level(level);
         let out = broadcast(&big, &small).unwrap();
         let mut t = tensor(&vb, &big, tb);
         let o = tensor(&vs, &small, ts);
@@ -207,7 +214,8 @@ proptest! {
     }
 
     #[test]
-    fn zip_map_needs_equal_shapes(((sa, va, ta), (sb, vb, tb)) in broadcast_pair()) {
+    fn zip_map_needs_equal_shapes(level in level(), ((sa, va, ta), (sb, vb, tb)) in broadcast_pair()) {
+        let _simd = neurite_tensor::simd::force_level(level);
         let a = tensor(&va, &sa, ta);
         let b = tensor(&vb, &sb, tb);
         let r = a.zip_map(&b, |p, q| p * 2.0 - q);

@@ -64,7 +64,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(CASES * 2))]
 
     #[test]
-    fn max_pool2d_matches_loops(c in tied_case(), strided in any::<bool>(), seed in any::<u64>()) {
+    fn max_pool2d_matches_loops(level in level(), c in tied_case(), strided in any::<bool>(), seed in any::<u64>()) {
+        let _simd = neurite_tensor::simd::force_level(level);
         let x = tensor(&c.x, &c.shape, strided);
         let got = max_pool2d(&x, &c.win);
         let Some((out, ws)) = windows(&c) else {
@@ -108,8 +109,9 @@ proptest! {
     }
 
     #[test]
-    fn avg_pool2d_matches_loops(c in case2d(), strided in any::<bool>(), include in any::<bool>(),
+    fn avg_pool2d_matches_loops(level in level(), c in case2d(), strided in any::<bool>(), include in any::<bool>(),
                                 seed in any::<u64>()) {
+        let _simd = neurite_tensor::simd::force_level(level);
         let pad = if include { PadCount::Include } else { PadCount::Exclude };
         let x = tensor(&c.x, &c.shape, strided);
         let got = avg_pool2d(&x, &c.win, pad);
@@ -147,7 +149,8 @@ proptest! {
     }
 
     #[test]
-    fn adaptive_avg_pool2d_matches_loops(c in case2d(), oh in 0..5usize, ow in 0..5usize, seed in any::<u64>()) {
+    fn adaptive_avg_pool2d_matches_loops(level in level(), c in case2d(), oh in 0..5usize, ow in 0..5usize, seed in any::<u64>()) {
+        let _simd = neurite_tensor::simd::force_level(level);
         let x = Tensor::from_slice(&c.x, &c.shape).unwrap();
         let [n, ch, h, w] = c.shape;
         let got = adaptive_avg_pool2d(&x, [oh, ow]);
@@ -186,7 +189,8 @@ proptest! {
     }
 
     #[test]
-    fn adaptive_max_pool2d_matches_loops(c in tied_case(), oh in 0..5usize, ow in 0..5usize, seed in any::<u64>()) {
+    fn adaptive_max_pool2d_matches_loops(level in level(), c in tied_case(), oh in 0..5usize, ow in 0..5usize, seed in any::<u64>()) {
+        let _simd = neurite_tensor::simd::force_level(level);
         let x = Tensor::from_slice(&c.x, &c.shape).unwrap();
         let [n, ch, h, w] = c.shape;
         let got = adaptive_max_pool2d(&x, [oh, ow]);
@@ -227,8 +231,9 @@ proptest! {
     /// The 2×2 stride-2 fast path against naive loops: ties (integer values), odd sizes (the
     /// last row / column is never read), and NaN (the first NaN of a window wins).
     #[test]
-    fn max_pool2d_two_by_two_matches_loops(n in 1..3usize, ch in 1..4usize, h in 2..10usize, w in 2..10usize,
+    fn max_pool2d_two_by_two_matches_loops(level in level(), n in 1..3usize, ch in 1..4usize, h in 2..10usize, w in 2..10usize,
                                            nan_at in proptest::option::of(0..500usize), seed in any::<u64>()) {
+        let _simd = neurite_tensor::simd::force_level(level);
         let mut rng = neurite_tensor::Rng::new(seed);
         let mut xv: Vec<f64> = (0..n * ch * h * w).map(|_| (rng.normal() * 2.0).round()).collect();
         if let Some(i) = nan_at {
@@ -264,7 +269,8 @@ proptest! {
     }
 
     #[test]
-    fn one_d_pools_are_two_d_with_unit_height(c in tied_case(), include in any::<bool>(), seed in any::<u64>()) {
+    fn one_d_pools_are_two_d_with_unit_height(level in level(), c in tied_case(), include in any::<bool>(), seed in any::<u64>()) {
+        let _simd = neurite_tensor::simd::force_level(level);
         let pad = if include { PadCount::Include } else { PadCount::Exclude };
         let [n, ch, _, l] = c.shape;
         let mut rng = neurite_tensor::Rng::new(seed);

@@ -79,8 +79,9 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(CASES))]
 
     #[test]
-    fn sum_and_mean_over_any_axes((s, v, mask, keepdim, strided) in reduction_case(false),
+    fn sum_and_mean_over_any_axes(level in level(), (s, v, mask, keepdim, strided) in reduction_case(false),
                                   reverse in any::<bool>()) {
+        let _simd = neurite_tensor::simd::force_level(level);
         let t = tensor(&v, &s, strided);
         let mut axes: Vec<usize> = (0..s.len()).filter(|&d| mask[d]).collect();
         if reverse {
@@ -104,7 +105,8 @@ proptest! {
     }
 
     #[test]
-    fn bad_axes_are_errors(s in shape(3, 3), extra in 0..3usize) {
+    fn bad_axes_are_errors(level in level(), s in shape(3, 3), extra in 0..3usize) {
+        let _simd = neurite_tensor::simd::force_level(level);
         let t = Tensor::<f64>::zeros(&s);
         let r = s.len();
         prop_assert!(t.sum_axes(&[r + extra], false).is_err());
@@ -119,8 +121,9 @@ proptest! {
     }
 
     #[test]
-    fn max_min_argmax_argmin_along_an_axis((s, v, _, keepdim, strided) in reduction_case(true),
+    fn max_min_argmax_argmin_along_an_axis(level in level(), (s, v, _, keepdim, strided) in reduction_case(true),
                                            axis_pick in 0..4usize) {
+        let _simd = neurite_tensor::simd::force_level(level);
         prop_assume!(!s.is_empty());
         let axis = axis_pick % s.len();
         let t = tensor(&v, &s, strided);
@@ -154,8 +157,9 @@ proptest! {
     }
 
     #[test]
-    fn softmax_and_log_softmax((s, v, _, _, strided) in reduction_case(false), axis_pick in 0..4usize,
+    fn softmax_and_log_softmax(level in level(), (s, v, _, _, strided) in reduction_case(false), axis_pick in 0..4usize,
                                shift in prop_oneof![Just(0.0), Just(1e4), Just(-1e4), Just(3e300)]) {
+        let _simd = neurite_tensor::simd::force_level(level);
         prop_assume!(!s.is_empty());
         let axis = axis_pick % s.len();
         let t = tensor(&v, &s, strided);

@@ -1,6 +1,9 @@
-//! Matrix products on the `gemm` crate (AVX-512 / AVX2+FMA f32 and f64 kernels picked at run
-//! time): 2-D, and batched with broadcasting of the batch dimensions. Transposed and strided
-//! operands are passed as strides, never copied.
+//! Matrix products, the one way into GEMM for every neurite crate: on the `gemm` crate
+//! (AVX-512 / AVX2+FMA f32 and f64 kernels picked at run time) — [`Tensor::matmul`] (2-D, and
+//! batched with broadcasting of the batch dimensions), [`gemm`] on ndarray views and
+//! [`gemm_slices`] on row-major slices — and, for a B reused across many products (the weights
+//! of a recurrence), the packed kernels of [`packed`] ([`PackedB`], [`gemm_packed`]).
+//! Transposed and strided operands are passed as strides, never copied.
 //!
 //! Parallel work runs on the current rayon pool. How a product is cut into pieces depends on its
 //! shape alone, never on the thread count, so results are bitwise identical for any number of
@@ -12,6 +15,10 @@ use crate::error::{Result, TensorError};
 use crate::float::Float;
 use crate::ops::broadcast_shape;
 use crate::tensor::Tensor;
+
+pub mod packed;
+
+pub use packed::{gemm_packed, PackedB, Start};
 
 /// Products of fewer flops (2·m·n·k) than this run on the calling thread: about 20 µs of work,
 /// below which waking a second thread costs more than it brings.
@@ -188,6 +195,105 @@ unsafe fn gemm_planned<T: Float>(
             }
         }
     }
+}
+
+/// Where a slice product may run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Par {
+    /// On the calling thread only: for callers that already split their work over threads
+    /// (a convolution over the images of a batch).
+    Serial,
+    /// On the current rayon pool when the product is large enough, cut by a plan that depends
+    /// on the shape alone (the same bits for any thread count), as [`Tensor::matmul`].
+    Pool,
+}
+
+/// C ← A·B + β·C on row-major contiguous slices: A [m, k] (stored [k, m] when `ta`), B [k, n]
+/// (stored [n, k] when `tb`), C [m, n]; `mkn` = [m, k, n]. When β = 0, C is written without
+/// being read. Slices shorter than their shapes are a typed error.
+///
+/// ```
+/// use neurite_tensor::matmul::{gemm_slices, Par};
+/// let a = [1.0f32, 2.0, 3.0, 4.0];          // [2, 2]
+/// let bt = [5.0f32, 7.0, 6.0, 8.0];         // Bᵀ: B = [[5, 6], [7, 8]]
+/// let mut c = [1.0f32; 4];
+/// gemm_slices([2, 2, 2], &a, false, &bt, true, 2.0, &mut c, Par::Serial)?;
+/// assert_eq!(c, [21.0, 24.0, 45.0, 52.0]);
+/// # Ok::<(), neurite_tensor::TensorError>(())
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_slices<T: Float>(
+    mkn: [usize; 3],
+    a: &[T],
+    ta: bool,
+    b: &[T],
+    tb: bool,
+    beta: T,
+    c: &mut [T],
+    par: Par,
+) -> Result<()> {
+    let [m, k, n] = mkn;
+    let fits = |len: usize, r: usize, q: usize| r.checked_mul(q).is_some_and(|need| len >= need);
+    if !(fits(a.len(), m, k) && fits(b.len(), k, n) && fits(c.len(), m, n)) {
+        return Err(TensorError::invalid(
+            "gemm_slices",
+            format!(
+                "need A of {m}·{k}, B of {k}·{n} and C of {m}·{n} elements, got {}, {} and {}",
+                a.len(),
+                b.len(),
+                c.len()
+            ),
+        ));
+    }
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    // (row stride, column stride) of each operand, in elements.
+    let (a_rs, a_cs) = if ta { (1, m as isize) } else { (k as isize, 1) };
+    let (b_rs, b_cs) = if tb { (1, k as isize) } else { (n as isize, 1) };
+    let (a, b) = (
+        Mat {
+            ptr: a.as_ptr(),
+            rs: a_rs,
+            cs: a_cs,
+        },
+        Mat {
+            ptr: b.as_ptr(),
+            rs: b_rs,
+            cs: b_cs,
+        },
+    );
+    let c = MatMut {
+        ptr: c.as_mut_ptr(),
+        rs: n as isize,
+        cs: 1,
+    };
+    // SAFETY: the slices hold at least m·k, k·n and m·n elements (checked above), the strides
+    // describe those row-major layouts, and `c` is a distinct mutable borrow, so it aliases
+    // neither `a` nor `b` and has no overlapping elements.
+    unsafe {
+        match par {
+            Par::Serial => T::gemm(
+                m,
+                k,
+                n,
+                T::ONE,
+                a.ptr,
+                a.rs,
+                a.cs,
+                b.ptr,
+                b.rs,
+                b.cs,
+                beta,
+                c.ptr,
+                c.rs,
+                c.cs,
+                1,
+            ),
+            Par::Pool => gemm_planned(m, k, n, T::ONE, a, b, beta, c),
+        }
+    }
+    Ok(())
 }
 
 /// C ← α·A·B + β·C on ndarray views (any strides for A and B; transposes cost nothing).
