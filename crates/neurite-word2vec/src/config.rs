@@ -109,8 +109,8 @@ pub struct TrainConfig {
     pub hs: bool,
     /// Starting learning rate (`-alpha`); `None`: 0.05 for CBOW, 0.025 for skip-gram.
     pub alpha: Option<f32>,
-    /// Passes over the corpus (`-iter`, default 5). The learning rate falls linearly from
-    /// `alpha` to `alpha`·1e-4 over all of them.
+    /// Passes over the corpus (`-iter`, default 5; at most [`MAX_EPOCHS`]). The learning rate
+    /// falls linearly from `alpha` to `alpha`·1e-4 over all of them.
     pub epochs: usize,
     /// Training threads (`-threads`, default 1; at most [`MAX_THREADS`]).
     pub threads: usize,
@@ -210,6 +210,11 @@ pub const MAX_WINDOW: usize = 1 << 20;
 /// a thousand, a run does nothing but draw samples.
 pub const MAX_NEGATIVE: usize = 1000;
 
+/// Most passes over the corpus: published settings use 1–100 (word2vec.c 5, fastText up to a
+/// few hundred on small data); a million passes over even a tiny corpus is a run that never
+/// ends, not a setting.
+pub const MAX_EPOCHS: usize = 10_000;
+
 /// Most training threads: each holds a corpus reader and its buffers, and far more threads
 /// than cores only contend.
 pub const MAX_THREADS: usize = 1024;
@@ -300,8 +305,12 @@ impl TrainConfig {
         if !(alpha > 0.0 && alpha.is_finite()) {
             return Err(Error::config("alpha", alpha, "a finite number > 0"));
         }
-        if self.epochs == 0 {
-            return Err(Error::config("epochs", self.epochs, "at least 1"));
+        if self.epochs == 0 || self.epochs > MAX_EPOCHS {
+            return Err(Error::config(
+                "epochs",
+                self.epochs,
+                "in 1..=10000 (MAX_EPOCHS)",
+            ));
         }
         if self.threads == 0 {
             return Err(Error::config("threads", self.threads, "at least 1"));
@@ -436,6 +445,11 @@ mod tests {
             },
             TrainConfig {
                 epochs: 0,
+                ..Default::default()
+            },
+            // A million passes over a tiny corpus ran on for minutes under the fuzzer.
+            TrainConfig {
+                epochs: MAX_EPOCHS + 1,
                 ..Default::default()
             },
             TrainConfig {
