@@ -540,9 +540,11 @@ fn run_cli_once(bin: &Path, scratch: &Path, input: &[u8]) -> Result<Option<Strin
     let stderr = child.stderr.take();
     let collector = std::thread::spawn(move || {
         let mut s = Vec::new();
-        if let Some(e) = stderr {
+        if let Some(mut e) = stderr {
             use std::io::Read;
-            let _ = e.take(1 << 16).read_to_end(&mut s);
+            let _ = (&mut e).take(1 << 16).read_to_end(&mut s);
+            // Drain the rest: a closed pipe would make the child fail on its next message.
+            let _ = std::io::copy(&mut e, &mut std::io::sink());
         }
         String::from_utf8_lossy(&s).into_owned()
     });
