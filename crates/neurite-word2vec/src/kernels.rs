@@ -27,13 +27,13 @@ fn use_avx2(level: Level) -> bool {
 
 /// Σ `a[i]·b[i]` over `min(a.len(), b.len())` elements: AVX2 fused multiply-adds with two
 /// 8-wide accumulators when the CPU has them, the portable form otherwise.
-#[inline]
+#[inline(always)]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     dot_at(simd::level(), a, b)
 }
 
 /// [`dot`] at a given level (capped to what the CPU has): for tests of each path.
-#[inline]
+#[inline(always)]
 pub fn dot_at(level: Level, a: &[f32], b: &[f32]) -> f32 {
     #[cfg(target_arch = "x86_64")]
     if use_avx2(level) {
@@ -115,13 +115,13 @@ macro_rules! dispatched {
     ($(#[$doc:meta])* $name:ident, $at:ident, $body:ident, $avx2:ident,
      ($($arg:ident: $ty:ty),*) $(-> $ret:ty)?) => {
         $(#[$doc])*
-        #[inline]
+        #[inline(always)]
         pub fn $name($($arg: $ty),*) $(-> $ret)? {
             $at(simd::level(), $($arg),*)
         }
 
         #[doc = concat!("[`", stringify!($name), "`] at a given level (capped to what the CPU has).")]
-        #[inline]
+        #[inline(always)]
         pub fn $at(level: Level, $($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
             if use_avx2(level) {
