@@ -62,8 +62,10 @@ fn max_pool_backward_to_an_impossible_input_shape_is_an_error() {
 #[test]
 fn adaptive_pool_to_an_impossible_output_size_is_an_error() {
     let x = Tensor::<f32>::ones(&[1, 1, 8]);
+    // usize::MAX outputs fit the element count, not this machine: the memory check refuses
+    // them before anything is allocated.
     let e = adaptive_avg_pool1d(&x, usize::MAX).unwrap_err();
-    assert!(e.to_string().contains("too many elements"), "{e}");
+    assert!(e.to_string().contains("out of memory"), "{e}");
 }
 
 #[test]
