@@ -24,7 +24,7 @@ pub type CaseFn =
 pub struct GradCase {
     /// The op or layer checked (e.g. "matmul", "Linear").
     pub name: String,
-    /// The shapes, for the report (e.g. "[3,4]·[4,2]").
+    /// The shapes, for the report (e.g. `"[3,4]·[4,2]"`).
     pub shapes: String,
     /// Input values (each gets a gradient).
     pub inputs: Vec<Tensor<f64>>,

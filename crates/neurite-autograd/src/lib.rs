@@ -14,7 +14,7 @@
 //!   dropout). [`Graph::record`] adds a custom op with a hand-written [`Backward`] rule.
 //! - [`Var::backward`] returns [`Gradients`]; buffers are released as back-propagation
 //!   proceeds, and branches that lead to no parameter are never differentiated.
-//! - [`grad`], [`jacobian`], [`gradcheck`] (central differences in f64), and [`Graph::to_dot`].
+//! - [`grad`], [`jacobian`], [`gradcheck()`] (central differences in f64), and [`Graph::to_dot`].
 //!
 //! ```
 //! use neurite_autograd::{Graph, Parameter};

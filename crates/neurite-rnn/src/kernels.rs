@@ -187,7 +187,7 @@ pub fn rnn_backward_row<T: Float>(h: &[T], dh: &[T], dpre: &mut [T], nl: Nonline
     })
 }
 
-/// LSTM forward for one row. `gates` [4H] holds the pre-activations i, f, g, o (PyTorch order)
+/// LSTM forward for one row. `gates` \[4H\] holds the pre-activations i, f, g, o (PyTorch order)
 /// and is overwritten with the activations σ(i), σ(f), tanh(g), σ(o); then
 /// c = f⊙c_prev + i⊙g, `tc` = tanh(c), h = o⊙tanh(c).
 ///
@@ -274,10 +274,10 @@ fn lstm_fma_f32(
     }
 }
 
-/// LSTM backward for one row, from the activations `act` [4H], `c_prev`, `tc` = tanh(c),
+/// LSTM backward for one row, from the activations `act` \[4H\], `c_prev`, `tc` = tanh(c),
 /// the upstream `dh` and `dc` (the cell state's gradient from later steps and the output).
 ///
-/// dc_total = dc + dh⊙o⊙(1 − tanh²c); the pre-activation gradients go to `dgates` [4H]:
+/// dc_total = dc + dh⊙o⊙(1 − tanh²c); the pre-activation gradients go to `dgates` \[4H\]:
 /// di = dc_total⊙g⊙i(1−i), df = dc_total⊙c_prev⊙f(1−f), dg = dc_total⊙i⊙(1−g²),
 /// do = dh⊙tanh(c)⊙o(1−o); and `dc_prev` = dc_total⊙f.
 #[inline]
@@ -323,8 +323,8 @@ fn lstm_backward_body<T: Float>(
     }
 }
 
-/// GRU forward for one row (PyTorch's formulation). `gx` [3H] = W_i·x + b_i and `gh` [3H] =
-/// W_h·h_prev + b_h, both in the order r, z, n. Writes the activations r, z, n to `act` [3H]:
+/// GRU forward for one row (PyTorch's formulation). `gx` \[3H\] = W_i·x + b_i and `gh` \[3H\] =
+/// W_h·h_prev + b_h, both in the order r, z, n. Writes the activations r, z, n to `act` \[3H\]:
 /// r = σ(gx_r + gh_r), z = σ(gx_z + gh_z), n = tanh(gx_n + r⊙gh_n) — the reset gate applied
 /// to W_hn·h + b_hn — and h = (1 − z)⊙n + z⊙h_prev.
 ///
@@ -393,11 +393,11 @@ fn gru_fma_f32(gx: &[f32], gh: &[f32], h_prev: &[f32], act: &mut [f32], h: &mut 
     }
 }
 
-/// GRU backward for one row, from the activations `act` [3H], `gh_n` = W_hn·h_prev + b_hn,
+/// GRU backward for one row, from the activations `act` \[3H\], `gh_n` = W_hn·h_prev + b_hn,
 /// `h_prev` and the upstream `dh`.
 ///
-/// dn = dh⊙(1−z), dz = dh⊙(h_prev − n), dn_pre = dn⊙(1−n²), dr = dn_pre⊙gh_n; `dgx` [3H] gets
-/// (dr⊙r(1−r), dz⊙z(1−z), dn_pre), `dgh` [3H] the same with dn_pre⊙r for the n block, and
+/// dn = dh⊙(1−z), dz = dh⊙(h_prev − n), dn_pre = dn⊙(1−n²), dr = dn_pre⊙gh_n; `dgx` \[3H\] gets
+/// (dr⊙r(1−r), dz⊙z(1−z), dn_pre), `dgh` \[3H\] the same with dn_pre⊙r for the n block, and
 /// `dh_direct` = dh⊙z (the path that skips the gates).
 #[inline]
 pub fn gru_backward_row<T: Float>(

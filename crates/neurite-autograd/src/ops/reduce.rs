@@ -211,7 +211,7 @@ impl<T: Float> Backward<T> for LogSoftmax {
     }
 }
 
-/// Picks one entry per row of a 2-D tensor: out[i] = x[i, idx[i]] (the class score a loss
+/// Picks one entry per row of a 2-D tensor: `out[i] = x[i, idx[i]]` (the class score a loss
 /// needs). ∂/∂x: the upstream gradient scattered back to the picked entries.
 pub struct Gather {
     idx: Vec<usize>,
@@ -304,7 +304,7 @@ impl<'g, T: Float> Var<'g, T> {
         let out = self.value()?.log_softmax(axis)?;
         self.record(LogSoftmax { axis }, &[], out)
     }
-    /// out[i] = self[i, idx[i]] for a 2-D [rows, cols] variable.
+    /// `out[i] = self[i, idx[i]]` for a 2-D [rows, cols] variable.
     pub fn gather(self, idx: &[usize]) -> Result<Var<'g, T>> {
         let x = self.value()?;
         if x.ndim() != 2 || x.shape()[0] != idx.len() {

@@ -1,6 +1,6 @@
 //! Matrix products, the one way into GEMM for every neurite crate: on the `gemm` crate
 //! (AVX-512 / AVX2+FMA f32 and f64 kernels picked at run time) — [`Tensor::matmul`] (2-D, and
-//! batched with broadcasting of the batch dimensions), [`gemm`] on ndarray views and
+//! batched with broadcasting of the batch dimensions), [`gemm()`] on ndarray views and
 //! [`gemm_slices`] on row-major slices — and, for a B reused across many products (the weights
 //! of a recurrence), the packed kernels of [`packed`] ([`PackedB`], [`gemm_packed`]).
 //! Transposed and strided operands are passed as strides, never copied.
