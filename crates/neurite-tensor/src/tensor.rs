@@ -107,7 +107,7 @@ impl<T: Float> Tensor<T> {
         match Self::try_full(shape, value) {
             Ok(t) => t,
             // ok: the documented panicking form; user-given shapes go through try_full.
-            Err(e) => panic!("Tensor::full: {e} (use Tensor::try_full for shapes from input)"),
+            Err(e) => panic!("Tensor::full: {e} (use Tensor::try_full for shapes from input)"), // ok: documented panicking form
         }
     }
 

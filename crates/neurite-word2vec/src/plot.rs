@@ -121,7 +121,7 @@ pub fn pca_svg(kv: &KeyedVectors, words: &[&str]) -> Result<String> {
         );
     }
     svg.extend_from_slice(b"</svg>\n");
-    Ok(String::from_utf8(svg).expect("ASCII and escaped words"))
+    Ok(String::from_utf8(svg).expect("ASCII and escaped words")) // ok: ASCII and escaped words
 }
 
 /// Writes [`pca_svg`] to `path`.

@@ -245,10 +245,10 @@ impl KeyedVectors {
         let m = queries.len() / self.dim;
         let limit = limit.min(self.len());
         let mut out = vec![0.0f32; m * limit];
-        let a = ArrayView2::from_shape((m, self.dim), queries).expect("whole rows");
+        let a = ArrayView2::from_shape((m, self.dim), queries).expect("whole rows"); // ok: whole rows
         let b = ArrayView2::from_shape((limit, self.dim), &self.unit()[..limit * self.dim])
-            .expect("whole rows");
-        let mut c = ArrayViewMut2::from_shape((m, limit), &mut out).expect("sized above");
+            .expect("whole rows"); // ok: whole rows
+        let mut c = ArrayViewMut2::from_shape((m, limit), &mut out).expect("sized above"); // ok: sized above
         neurite_tensor::gemm(1.0, &a, &b.t(), 0.0, &mut c)?;
         Ok(out)
     }
