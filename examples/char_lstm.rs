@@ -124,21 +124,7 @@ impl Module<f32> for CharModel {
         let s = h.shape();
         self.head.forward(g, h.reshape(&[s[0] * s[1], s[2]])?)
     }
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<f32>)) {
-        self.embedding
-            .visit_params(&neurite::nn::join(prefix, "embedding"), f);
-        self.rnn.visit_params(&neurite::nn::join(prefix, "rnn"), f);
-        self.head
-            .visit_params(&neurite::nn::join(prefix, "head"), f);
-    }
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<f32>)) {
-        self.embedding
-            .visit_params_mut(&neurite::nn::join(prefix, "embedding"), f);
-        self.rnn
-            .visit_params_mut(&neurite::nn::join(prefix, "rnn"), f);
-        self.head
-            .visit_params_mut(&neurite::nn::join(prefix, "head"), f);
-    }
+    neurite::nn::walk!(f32; module embedding, module rnn, module head);
     fn set_training(&mut self, training: bool) {
         self.rnn.set_training(training);
     }

@@ -336,20 +336,7 @@ impl Module<f32> for Tagger {
             got: x.shape(),
         })
     }
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<f32>)) {
-        self.words.visit_params(&join(prefix, "words"), f);
-        self.suf3.visit_params(&join(prefix, "suf3"), f);
-        self.suf2.visit_params(&join(prefix, "suf2"), f);
-        self.lstm.visit_params(&join(prefix, "lstm"), f);
-        self.head.visit_params(&join(prefix, "head"), f);
-    }
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<f32>)) {
-        self.words.visit_params_mut(&join(prefix, "words"), f);
-        self.suf3.visit_params_mut(&join(prefix, "suf3"), f);
-        self.suf2.visit_params_mut(&join(prefix, "suf2"), f);
-        self.lstm.visit_params_mut(&join(prefix, "lstm"), f);
-        self.head.visit_params_mut(&join(prefix, "head"), f);
-    }
+    neurite::nn::walk!(f32; module words, module suf3, module suf2, module lstm, module head);
     fn set_training(&mut self, training: bool) {
         self.lstm.set_training(training);
     }

@@ -3,7 +3,6 @@
 //! of a CNN. Each call records ONE graph op whose backward gives the input, weight and bias
 //! gradients.
 
-use std::sync::Arc;
 
 use neurite_autograd::{Backward, BackwardContext, Graph, Parameter, Var};
 use neurite_nn::{init, Module};
@@ -11,7 +10,6 @@ use neurite_tensor::{Float, Rng, Tensor};
 
 use crate::conv_kernel::{self, ConvGeom};
 use crate::error::{CnnError, Result};
-use crate::scratch::Scratch;
 use neurite_tensor::conv::{Im2col, Window2d};
 
 /// Zero padding of a convolution along each spatial axis.
@@ -325,7 +323,6 @@ pub struct Conv<T: Float, const D: usize> {
     /// Bias \[out\], if any.
     pub bias: Option<Parameter<T>>,
     config: ConvConfig<D>,
-    scratch: Arc<Scratch<T>>,
 }
 
 /// 1-D convolution: [batch, in, length] → [batch, out, out_length] (text CNNs, signals).
@@ -351,7 +348,6 @@ impl<T: Float, const D: usize> Conv<T, D> {
             weight,
             bias,
             config,
-            scratch: Scratch::shared(),
         })
     }
 
@@ -368,7 +364,6 @@ impl<T: Float, const D: usize> Conv<T, D> {
             weight: Parameter::new(weight),
             bias: bias.map(Parameter::new),
             config,
-            scratch: Scratch::shared(),
         })
     }
 
@@ -381,7 +376,7 @@ impl<T: Float, const D: usize> Conv<T, D> {
     pub fn try_forward<'g>(&self, graph: &'g Graph<T>, x: Var<'g, T>) -> Result<Var<'g, T>> {
         let w = graph.param(&self.weight);
         let b = self.bias.as_ref().map(|b| graph.param(b));
-        conv_with(x, w, b, &self.config, &self.scratch)
+        conv(x, w, b, &self.config)
     }
 
     /// Forward on a tensor without a graph (inference).
@@ -395,7 +390,7 @@ impl<T: Float, const D: usize> Conv<T, D> {
         let x = x.contiguous();
         let w = self.weight.value().contiguous();
         let b = self.bias.as_ref().map(|b| b.value().contiguous());
-        run_forward(&self.config, &g, &x, &w, b.as_ref(), &self.scratch)
+        run_forward(&self.config, &g, &x, &w, b.as_ref())
     }
 }
 
@@ -439,11 +434,10 @@ fn run_forward<T: Float, const D: usize>(
     x: &Tensor<T>,
     w: &Tensor<T>,
     b: Option<&Tensor<T>>,
-    scratch: &Scratch<T>,
 ) -> Result<Tensor<T>> {
     // Zeroed in parallel: a serial memset of y showed in W3's profile at 2 threads.
     let mut y = neurite_tensor::parallel::zeroed(g.n * g.out_sample());
-    conv_kernel::forward(g, slice(x), slice(w), b.map(slice), &mut y, scratch);
+    conv_kernel::forward(g, slice(x), slice(w), b.map(slice), &mut y)?;
     let shape = config.output_shape(x.shape())?;
     Ok(Tensor::from_vec(y, &shape)?)
 }
@@ -456,16 +450,6 @@ pub fn conv<'g, T: Float, const D: usize>(
     bias: Option<Var<'g, T>>,
     config: &ConvConfig<D>,
 ) -> Result<Var<'g, T>> {
-    conv_with(x, weight, bias, config, &Scratch::shared())
-}
-
-fn conv_with<'g, T: Float, const D: usize>(
-    x: Var<'g, T>,
-    weight: Var<'g, T>,
-    bias: Option<Var<'g, T>>,
-    config: &ConvConfig<D>,
-    scratch: &Arc<Scratch<T>>,
-) -> Result<Var<'g, T>> {
     config.validate()?;
     let xs = x.shape();
     let g = config.geom(&xs)?;
@@ -476,11 +460,10 @@ fn conv_with<'g, T: Float, const D: usize>(
         Some(b) => Some(b.value()?.contiguous()),
         None => None,
     };
-    let y = run_forward(config, &g, &xv, &wv, bv.as_ref(), scratch)?;
+    let y = run_forward(config, &g, &xv, &wv, bv.as_ref())?;
     let op = ConvOp {
         name: if D == 1 { "conv1d" } else { "conv2d" },
         geom: g,
-        scratch: Arc::clone(scratch),
     };
     let mut others = vec![weight];
     others.extend(bias);
@@ -488,13 +471,12 @@ fn conv_with<'g, T: Float, const D: usize>(
 }
 
 /// The backward rule of a convolution: inputs (x, weight[, bias]).
-struct ConvOp<T> {
+struct ConvOp {
     name: &'static str,
     geom: ConvGeom,
-    scratch: Arc<Scratch<T>>,
 }
 
-impl<T: Float> Backward<T> for ConvOp<T> {
+impl<T: Float> Backward<T> for ConvOp {
     fn name(&self) -> &'static str {
         self.name
     }
@@ -517,8 +499,7 @@ impl<T: Float> Backward<T> for ConvOp<T> {
             ctx.needs_grad(0),
             ctx.needs_grad(1),
             has_bias && ctx.needs_grad(2),
-            &self.scratch,
-        );
+        )?;
         let mut out = vec![
             grads
                 .dx

@@ -8,10 +8,8 @@
 
 use neurite_tensor::conv::Im2col;
 use neurite_tensor::matmul::{gemm_slices, Par};
-use neurite_tensor::Float;
+use neurite_tensor::{scratch, Float, Result};
 use rayon::prelude::*;
-
-use crate::scratch::Scratch;
 
 /// The geometry of one convolution call (1-D inputs have `h = kh = 1`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,8 +92,7 @@ pub(crate) fn forward<T: Float>(
     w: &[T],
     b: Option<&[T]>,
     y: &mut [T],
-    scratch: &Scratch<T>,
-) {
+) -> Result<()> {
     let (k, l, og, cg) = (g.k(), g.l(), g.og(), g.cg());
     let plane = g.h * g.w;
     let direct = g.cols.is_identity();
@@ -125,17 +122,18 @@ pub(crate) fn forward<T: Float>(
             }
         };
         if direct {
-            run(&mut [])
+            run(&mut []);
+            Ok(())
         } else {
-            scratch.with(k * l, run)
+            scratch::with("convolution columns", k * l, run)
         }
     };
     if g.n > 1 {
         y.par_chunks_mut(g.out_sample())
             .enumerate()
-            .for_each(sample);
+            .try_for_each(sample)
     } else {
-        y.chunks_mut(g.out_sample()).enumerate().for_each(sample);
+        y.chunks_mut(g.out_sample()).enumerate().try_for_each(sample)
     }
 }
 
@@ -176,8 +174,7 @@ pub(crate) fn backward<T: Float>(
     need_dx: bool,
     need_dw: bool,
     need_db: bool,
-    scratch: &Scratch<T>,
-) -> ConvGrads<T> {
+) -> Result<ConvGrads<T>> {
     let (k, l, og, cg) = (g.k(), g.l(), g.og(), g.cg());
     let plane = g.h * g.w;
     let direct = g.cols.is_identity();
@@ -195,21 +192,21 @@ pub(crate) fn backward<T: Float>(
             .collect()
     });
     if !need_dx && !need_dw {
-        return ConvGrads {
+        return Ok(ConvGrads {
             dx: None,
             dw: None,
             db,
-        };
+        });
     }
     // Batch chunks: each accumulates its own dW, summed afterwards in chunk order.
     let chunks = rayon::current_num_threads().clamp(1, g.n.max(1));
     let per = g.n.div_ceil(chunks).max(1);
     let mut dx = vec![T::ZERO; if need_dx { g.n * g.in_sample() } else { 0 }];
     let dx_chunk = if need_dx { per * g.in_sample() } else { 0 };
-    let work = |(ci, dxc): (usize, &mut [T])| -> Vec<T> {
+    let work = |(ci, dxc): (usize, &mut [T])| -> Result<Vec<T>> {
         let mut dw = vec![T::ZERO; if need_dw { w.len() } else { 0 }];
         let cols_len = if direct { 0 } else { k * l };
-        scratch.with(2 * cols_len, |buf| {
+        scratch::with("convolution columns", 2 * cols_len, |buf| {
             let (cols, dcols) = buf.split_at_mut(cols_len);
             for s in ci * per..((ci + 1) * per).min(g.n) {
                 let xs = &x[s * g.in_sample()..(s + 1) * g.in_sample()];
@@ -243,10 +240,10 @@ pub(crate) fn backward<T: Float>(
                     }
                 }
             }
-        });
-        dw
+        })?;
+        Ok(dw)
     };
-    let partial: Vec<Vec<T>> = if need_dx {
+    let partial: Result<Vec<Vec<T>>> = if need_dx {
         dx.par_chunks_mut(dx_chunk).enumerate().map(work).collect()
     } else {
         (0..chunks)
@@ -254,6 +251,7 @@ pub(crate) fn backward<T: Float>(
             .map(|ci| work((ci, &mut [])))
             .collect()
     };
+    let partial = partial?;
     let dw = need_dw.then(|| {
         let mut it = partial.into_iter();
         let mut acc = it.next().unwrap_or_else(|| vec![T::ZERO; w.len()]);
@@ -264,11 +262,11 @@ pub(crate) fn backward<T: Float>(
         }
         acc
     });
-    ConvGrads {
+    Ok(ConvGrads {
         dx: need_dx.then_some(dx),
         dw,
         db,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -402,21 +400,20 @@ mod tests {
             spec(2, 3, (4, 4), 5, 1, (1, 1), (1, 1), (0, 0), (1, 1)),
             spec(1, 1, (7, 7), 1, 1, (3, 3), (3, 2), (2, 0), (2, 2)),
         ];
-        let scratch = Scratch::shared();
         for sp in cases {
             let g = sp.geom();
             let x: Vec<f64> = (0..g.n * g.in_sample()).map(|_| rng.normal()).collect();
             let w: Vec<f64> = (0..g.c_out * g.k()).map(|_| rng.normal()).collect();
             let b: Vec<f64> = (0..g.c_out).map(|_| rng.normal()).collect();
             let mut y = vec![0.0; g.n * g.out_sample()];
-            forward(&g, &x, &w, Some(&b), &mut y, &scratch);
+            forward(&g, &x, &w, Some(&b), &mut y).unwrap();
             let want = naive(&sp, &x, &w, &b);
             for (a, e) in y.iter().zip(&want) {
                 assert!((a - e).abs() < 1e-10, "{sp:?}: {a} vs {e}");
             }
             // ⟨dy, conv(x)⟩ is linear in x and in w: the adjoint identities check backward.
             let dy: Vec<f64> = (0..y.len()).map(|_| rng.normal()).collect();
-            let grads = backward(&g, &x, &w, &dy, true, true, true, &scratch);
+            let grads = backward(&g, &x, &w, &dy, true, true, true).unwrap();
             let zero_b = vec![0.0; g.c_out];
             let y0 = naive(&sp, &x, &w, &zero_b);
             let lhs: f64 = y0.iter().zip(&dy).map(|(a, b)| a * b).sum();

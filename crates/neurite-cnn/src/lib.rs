@@ -64,7 +64,6 @@ mod conv_kernel;
 mod error;
 pub mod gradcheck_cases;
 mod pool;
-mod scratch;
 
 pub use conv::{conv, Conv, Conv1d, Conv2d, ConvConfig, Padding};
 pub use error::{CnnError, Result};

@@ -3,7 +3,7 @@
 //! (global max over time is what a text CNN needs). Each records ONE graph op; max pooling
 //! keeps the position of each maximum for backward.
 
-use neurite_autograd::{Backward, BackwardContext, Graph, Parameter, Var};
+use neurite_autograd::{Backward, BackwardContext, Graph, Var};
 use neurite_nn::Module;
 use neurite_tensor::conv::Window2d;
 use neurite_tensor::pool::{
@@ -238,8 +238,7 @@ macro_rules! stateless_module {
             ) -> neurite_nn::Result<Var<'g, T>> {
                 Ok(self.try_forward(x)?)
             }
-            fn visit_params(&self, _: &str, _: &mut dyn FnMut(&str, &Parameter<T>)) {}
-            fn visit_params_mut(&mut self, _: &str, _: &mut dyn FnMut(&str, &mut Parameter<T>)) {}
+            neurite_nn::walk!(T;);
             fn describe(&self) -> String {
                 self.describe()
             }
@@ -486,8 +485,7 @@ macro_rules! unit_module {
             ) -> neurite_nn::Result<Var<'g, T>> {
                 Ok(self.try_forward(x)?)
             }
-            fn visit_params(&self, _: &str, _: &mut dyn FnMut(&str, &Parameter<T>)) {}
-            fn visit_params_mut(&mut self, _: &str, _: &mut dyn FnMut(&str, &mut Parameter<T>)) {}
+            neurite_nn::walk!(T;);
             fn describe(&self) -> String {
                 stringify!($ty).to_string()
             }

@@ -2,20 +2,11 @@
 //! and leaky ReLU, ELU, GELU, softplus, softmax and log-softmax, each as a parameter-free
 //! module and as a function on graph variables (module [`crate::functional`]).
 
-use neurite_autograd::{Graph, Parameter, Var};
+use neurite_autograd::{Graph, Var};
 use neurite_tensor::Float;
 
 use crate::error::{NnError, Result};
 use crate::module::Module;
-
-macro_rules! param_free {
-    () => {
-        fn visit_params(&self, _prefix: &str, _f: &mut dyn FnMut(&str, &Parameter<T>)) {}
-        fn visit_params_mut(&mut self, _prefix: &str, _f: &mut dyn FnMut(&str, &mut Parameter<T>)) {
-        }
-    };
-}
-pub(crate) use param_free;
 
 macro_rules! activation {
     ($(#[$doc:meta])* $Name:ident, |$x:ident| $body:expr) => {
@@ -26,7 +17,7 @@ macro_rules! activation {
             fn forward<'g>(&self, _graph: &'g Graph<T>, $x: Var<'g, T>) -> Result<Var<'g, T>> {
                 Ok($body?)
             }
-            param_free!();
+            crate::walk!(T;);
             fn describe(&self) -> String {
                 stringify!($Name).to_string()
             }
@@ -94,7 +85,7 @@ impl<T: Float> Module<T> for LeakyRelu {
     fn forward<'g>(&self, _graph: &'g Graph<T>, x: Var<'g, T>) -> Result<Var<'g, T>> {
         Ok(x.leaky_relu(T::from_f64(self.alpha))?)
     }
-    param_free!();
+    crate::walk!(T;);
     fn describe(&self) -> String {
         format!("LeakyRelu(α={})", self.alpha)
     }
@@ -128,7 +119,7 @@ impl<T: Float> Module<T> for Elu {
     fn forward<'g>(&self, _graph: &'g Graph<T>, x: Var<'g, T>) -> Result<Var<'g, T>> {
         Ok(x.elu(T::from_f64(self.alpha))?)
     }
-    param_free!();
+    crate::walk!(T;);
     fn describe(&self) -> String {
         format!("Elu(α={})", self.alpha)
     }
@@ -173,7 +164,7 @@ impl<T: Float> Module<T> for Softmax {
         let axis = resolve_axis("Softmax", self.axis, &x.shape())?;
         Ok(x.softmax(axis)?)
     }
-    param_free!();
+    crate::walk!(T;);
     fn describe(&self) -> String {
         match self.axis {
             Some(a) => format!("Softmax(axis={a})"),
@@ -200,7 +191,7 @@ impl<T: Float> Module<T> for LogSoftmax {
         let axis = resolve_axis("LogSoftmax", self.axis, &x.shape())?;
         Ok(x.log_softmax(axis)?)
     }
-    param_free!();
+    crate::walk!(T;);
     fn describe(&self) -> String {
         match self.axis {
             Some(a) => format!("LogSoftmax(axis={a})"),

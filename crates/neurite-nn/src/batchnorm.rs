@@ -18,7 +18,7 @@ use neurite_tensor::{Float, Tensor};
 use rayon::prelude::*;
 
 use crate::error::{NnError, Result};
-use crate::module::{join, Buffer, BufferMut, Module};
+use crate::module::Module;
 
 /// Hyper-parameters of [`BatchNorm`] (PyTorch's defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -52,6 +52,11 @@ struct Running<T: Float> {
     mean: Tensor<T>,
     var: Tensor<T>,
     batches: i64,
+}
+
+impl<T: Float> crate::walk::Walk<T> for Running<T> {
+    crate::walk!(T; buffer mean as running_mean, buffer var as running_var,
+        buffer batches as num_batches_tracked);
 }
 
 /// Batch normalisation over channel axis 1 (see the module doc). `D` = 1: input [N, C] or
@@ -203,38 +208,8 @@ impl<T: Float, const D: usize> Module<T> for BatchNorm<T, D> {
             }
         }
     }
-    // The buffers live behind a RefCell (forward updates them through &self), so they are
-    // walked by hand below; the parameters through the shared walk.
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<T>)) {
-        crate::walk::param::params(&self.weight, prefix, "weight", f);
-        crate::walk::param::params(&self.bias, prefix, "bias", f);
-    }
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<T>)) {
-        crate::walk::param::params_mut(&mut self.weight, prefix, "weight", f);
-        crate::walk::param::params_mut(&mut self.bias, prefix, "bias", f);
-    }
-    fn visit_buffers(&self, prefix: &str, f: &mut dyn FnMut(&str, Buffer<'_, T>)) {
-        if let Some(r) = &self.running {
-            let r = r.borrow();
-            f(&join(prefix, "running_mean"), Buffer::Float(&r.mean));
-            f(&join(prefix, "running_var"), Buffer::Float(&r.var));
-            f(
-                &join(prefix, "num_batches_tracked"),
-                Buffer::Count(&r.batches),
-            );
-        }
-    }
-    fn visit_buffers_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {
-        if let Some(r) = &mut self.running {
-            let r = r.get_mut();
-            f(&join(prefix, "running_mean"), BufferMut::Float(&mut r.mean));
-            f(&join(prefix, "running_var"), BufferMut::Float(&mut r.var));
-            f(
-                &join(prefix, "num_batches_tracked"),
-                BufferMut::Count(&mut r.batches),
-            );
-        }
-    }
+    // The running statistics are a `Walk` part behind a RefCell (forward updates them).
+    crate::walk!(T; param weight, param bias, part running);
     fn set_training(&mut self, training: bool) {
         self.training = training;
     }

@@ -2,10 +2,9 @@
 
 use std::cell::RefCell;
 
-use neurite_autograd::{Graph, Parameter, Var};
+use neurite_autograd::{Graph, Var};
 use neurite_tensor::{Float, Rng};
 
-use crate::activation::param_free;
 use crate::error::{NnError, Result};
 use crate::module::Module;
 
@@ -52,10 +51,7 @@ impl<T: Float> Module<T> for Dropout {
         }
         Ok(x.dropout(self.p, &mut self.rng.borrow_mut())?)
     }
-    param_free!();
-    fn visit_rngs(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Rng)) {
-        f(&crate::module::join(prefix, "rng"), self.rng.get_mut());
-    }
+    crate::walk!(T; rng rng);
     fn set_training(&mut self, training: bool) {
         self.training = training;
     }
@@ -96,7 +92,7 @@ impl<T: Float> Module<T> for Flatten {
         }
         Ok(x.flatten_from(self.start_axis)?)
     }
-    param_free!();
+    crate::walk!(T;);
     fn describe(&self) -> String {
         format!("Flatten(from axis {})", self.start_axis)
     }

@@ -107,6 +107,7 @@ pub use loss::{
     nll_with, BceOp, BceWithLogitsOp, CrossEntropyOp, CrossEntropyOptions, HuberOp, Reduction,
 };
 pub use module::{join, num_params, param_shapes, Buffer, BufferMut, Module, Sequential};
+pub use walk::Walk;
 pub use norm::{layer_norm, LayerNorm};
 pub use optim::{
     clip_grad_norm, clip_grad_value, Adagrad, AdagradConfig, Adam, AdamConfig, Optimizer, RmsProp,

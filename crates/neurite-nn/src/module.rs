@@ -153,31 +153,7 @@ impl<T: Float> Module<T> for Sequential<T> {
     fn forward<'g>(&self, graph: &'g Graph<T>, x: Var<'g, T>) -> Result<Var<'g, T>> {
         self.layers.iter().try_fold(x, |h, l| l.forward(graph, h))
     }
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<T>)) {
-        for (i, l) in self.layers.iter().enumerate() {
-            l.visit_params(&join(prefix, &i.to_string()), f);
-        }
-    }
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<T>)) {
-        for (i, l) in self.layers.iter_mut().enumerate() {
-            l.visit_params_mut(&join(prefix, &i.to_string()), f);
-        }
-    }
-    fn visit_buffers(&self, prefix: &str, f: &mut dyn FnMut(&str, Buffer<'_, T>)) {
-        for (i, l) in self.layers.iter().enumerate() {
-            l.visit_buffers(&join(prefix, &i.to_string()), f);
-        }
-    }
-    fn visit_buffers_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, BufferMut<'_, T>)) {
-        for (i, l) in self.layers.iter_mut().enumerate() {
-            l.visit_buffers_mut(&join(prefix, &i.to_string()), f);
-        }
-    }
-    fn visit_rngs(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Rng)) {
-        for (i, l) in self.layers.iter_mut().enumerate() {
-            l.visit_rngs(&join(prefix, &i.to_string()), f);
-        }
-    }
+    crate::walk!(T; modules layers);
     fn set_training(&mut self, training: bool) {
         self.layers
             .iter_mut()

@@ -6,7 +6,7 @@
 //! state update, with a hand-written backward ([`crate::kernels`]).
 
 use neurite_autograd::{Backward, BackwardContext, Graph, Parameter, Var};
-use neurite_nn::{join, Module};
+use neurite_nn::Module;
 use neurite_tensor::{Float, Rng, Tensor};
 
 use crate::error::{Result, RnnError};
@@ -117,42 +117,11 @@ impl<T: Float> CellParams<T> {
         self.check(layer, gates, input, hidden)?;
         Ok((input, hidden))
     }
+}
 
-    pub(crate) fn visit(&self, prefix: &str, suffix: &str, f: &mut dyn FnMut(&str, &Parameter<T>)) {
-        f(
-            &join(prefix, &format!("weight_ih{suffix}")),
-            &self.weight_ih,
-        );
-        f(
-            &join(prefix, &format!("weight_hh{suffix}")),
-            &self.weight_hh,
-        );
-        f(&join(prefix, &format!("bias_ih{suffix}")), &self.bias_ih);
-        f(&join(prefix, &format!("bias_hh{suffix}")), &self.bias_hh);
-    }
-    pub(crate) fn visit_mut(
-        &mut self,
-        prefix: &str,
-        suffix: &str,
-        f: &mut dyn FnMut(&str, &mut Parameter<T>),
-    ) {
-        f(
-            &join(prefix, &format!("weight_ih{suffix}")),
-            &mut self.weight_ih,
-        );
-        f(
-            &join(prefix, &format!("weight_hh{suffix}")),
-            &mut self.weight_hh,
-        );
-        f(
-            &join(prefix, &format!("bias_ih{suffix}")),
-            &mut self.bias_ih,
-        );
-        f(
-            &join(prefix, &format!("bias_hh{suffix}")),
-            &mut self.bias_hh,
-        );
-    }
+/// The four weights, named as PyTorch names them (`weight_ih`, …; a layer suffixes them).
+impl<T: Float> neurite_nn::Walk<T> for CellParams<T> {
+    neurite_nn::walk!(T; param weight_ih, param weight_hh, param bias_ih, param bias_hh);
 }
 
 /// The four parameters of a cell bound into a graph (or any variables of the same shapes: the
@@ -436,12 +405,7 @@ impl<T: Float> Module<T> for RnnCell<T> {
     fn forward<'g>(&self, graph: &'g Graph<T>, x: Var<'g, T>) -> neurite_nn::Result<Var<'g, T>> {
         Ok(self.step(graph, x, None)?)
     }
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<T>)) {
-        self.params.visit(prefix, "", f)
-    }
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<T>)) {
-        self.params.visit_mut(prefix, "", f)
-    }
+    neurite_nn::walk!(T; part params);
     fn describe(&self) -> String {
         format!(
             "RnnCell({} → {})",
@@ -591,12 +555,7 @@ impl<T: Float> Module<T> for GruCell<T> {
     fn forward<'g>(&self, graph: &'g Graph<T>, x: Var<'g, T>) -> neurite_nn::Result<Var<'g, T>> {
         Ok(self.step(graph, x, None)?)
     }
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<T>)) {
-        self.params.visit(prefix, "", f)
-    }
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<T>)) {
-        self.params.visit_mut(prefix, "", f)
-    }
+    neurite_nn::walk!(T; part params);
     fn describe(&self) -> String {
         format!(
             "GruCell({} → {})",
@@ -773,12 +732,7 @@ impl<T: Float> Module<T> for LstmCell<T> {
     fn forward<'g>(&self, graph: &'g Graph<T>, x: Var<'g, T>) -> neurite_nn::Result<Var<'g, T>> {
         Ok(self.step(graph, x, None)?.h)
     }
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<T>)) {
-        self.params.visit(prefix, "", f)
-    }
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<T>)) {
-        self.params.visit_mut(prefix, "", f)
-    }
+    neurite_nn::walk!(T; part params);
     fn describe(&self) -> String {
         format!(
             "LstmCell({} → {})",

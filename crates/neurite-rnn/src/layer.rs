@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 use std::ops::{Deref, DerefMut};
 
-use neurite_autograd::{concat, Graph, Parameter, Var};
+use neurite_autograd::{concat, Graph, Var};
 use neurite_nn::Module;
 use neurite_tensor::{Float, Rng, Tensor};
 
@@ -623,18 +623,10 @@ impl<T: Float> Recurrent<T> {
         Ok((layer_in, RecurrentState { h, c }))
     }
 
-    fn visit(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<T>)) {
+    /// The name suffix of `cells[i]`'s parameters (`_l0`, `_l0_reverse`, …).
+    fn cell_suffix(&self, i: usize) -> String {
         let d = self.config.directions();
-        for (i, p) in self.cells.iter().enumerate() {
-            p.visit(prefix, &suffix(i / d, i % d), f);
-        }
-    }
-
-    fn visit_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<T>)) {
-        let d = self.config.directions();
-        for (i, p) in self.cells.iter_mut().enumerate() {
-            p.visit_mut(prefix, &suffix(i / d, i % d), f);
-        }
+        suffix(i / d, i % d)
     }
 }
 
@@ -682,7 +674,7 @@ fn run_sequence<'g, T: Float>(
         &data(&h0v),
         c0d.as_deref(),
         save,
-    );
+    )?;
     let shape = [spec.steps + spec.kind.extra_rows(), spec.batch, spec.hidden];
     let out = Tensor::from_vec(out, &shape)?;
     match saved {
@@ -696,18 +688,7 @@ impl<T: Float> Module<T> for Recurrent<T> {
     fn forward<'g>(&self, graph: &'g Graph<T>, x: Var<'g, T>) -> neurite_nn::Result<Var<'g, T>> {
         Ok(self.forward_seq(graph, x, None, None)?.output)
     }
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<T>)) {
-        self.visit(prefix, f)
-    }
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<T>)) {
-        self.visit_mut(prefix, f)
-    }
-    fn visit_rngs(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Rng)) {
-        f(
-            &neurite_nn::join(prefix, "dropout_rng"),
-            self.dropout_rng.get_mut(),
-        );
-    }
+    neurite_nn::walk!(T; parts cells by cell_suffix, rng dropout_rng);
     fn set_training(&mut self, training: bool) {
         self.training = training;
     }
@@ -755,19 +736,7 @@ macro_rules! layer {
             ) -> neurite_nn::Result<Var<'g, T>> {
                 self.0.forward(graph, x)
             }
-            fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<T>)) {
-                self.0.visit_params(prefix, f)
-            }
-            fn visit_params_mut(
-                &mut self,
-                prefix: &str,
-                f: &mut dyn FnMut(&str, &mut Parameter<T>),
-            ) {
-                self.0.visit_params_mut(prefix, f)
-            }
-            fn visit_rngs(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Rng)) {
-                self.0.visit_rngs(prefix, f)
-            }
+            neurite_nn::walk!(T; inner 0);
             fn set_training(&mut self, training: bool) {
                 self.0.set_training(training)
             }

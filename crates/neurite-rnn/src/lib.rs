@@ -69,7 +69,6 @@ mod error;
 pub mod gradcheck_cases;
 pub mod kernels;
 mod layer;
-mod pool;
 mod sequence;
 
 pub use cell::{CellConfig, CellParams, CellVars, GruCell, LstmCell, LstmState, RnnCell};

@@ -8,7 +8,7 @@
 //! step, then the final hidden state, then the final cell state.
 //!
 //! Forward: the input projection of all time steps is one GEMM x·W_ihᵀ onto the biases, into
-//! a pooled buffer (∂J/∂b is a column sum of the gate gradients, so the graph needs no
+//! a scratch buffer (∂J/∂b is a column sum of the gate gradients, so the graph needs no
 //! broadcast add over [T·B, G·H]); on several threads, one GEMM per block of batch rows, or
 //! one per step and block when the rows are time-major and so not contiguous per block. Then each step is one GEMM for all gates (h_prev·W_hhᵀ,
 //! started from that projection) and one fused gate kernel per batch row
@@ -31,13 +31,12 @@
 use std::borrow::Cow;
 
 use neurite_autograd::{AutogradError, Backward, BackwardContext};
-use neurite_tensor::{Float, Tensor};
+use neurite_tensor::{scratch, Float, Tensor};
 
 use crate::kernels::{
     gru_backward_row, gru_forward_row, lstm_backward_row, lstm_forward_row, rnn_backward_row,
     rnn_forward_row, Nonlinearity,
 };
-use crate::pool;
 use neurite_tensor::matmul::{gemm_packed, gemm_slices, PackedB, Par, Start};
 use neurite_tensor::simd;
 
@@ -259,7 +258,7 @@ pub(crate) fn forward<T: Float>(
     h0: &[T],
     c0: Option<&[T]>,
     save: bool,
-) -> (Vec<T>, Option<Saved<T>>) {
+) -> neurite_tensor::Result<(Vec<T>, Option<Saved<T>>)> {
     let (tn, bn, hn) = (spec.steps, spec.batch, spec.hidden);
     let g = spec.kind.gates() * hn;
     let slots = if save { tn } else { 1 };
@@ -268,11 +267,12 @@ pub(crate) fn forward<T: Float>(
     // Padded steps leave their output rows at zero, so only `out` needs clearing; the saved
     // buffers are written before they are read (backward reads only active rows).
     let mut out = vec![T::ZERO; (tn + spec.kind.extra_rows()) * bn * hn];
-    let mut act = pool::take_any(slots * bn * g);
-    let mut hprev = pool::take_any(slots * bn * hn);
-    let mut cprev = pool::take_any(if is_lstm { slots * bn * hn } else { 0 });
-    let mut tc = pool::take_any(if is_lstm { slots * bn * hn } else { 0 });
-    let mut gh = pool::take_any(if is_gru { slots * bn * g } else { 0 });
+    let what = spec.kind.op_name();
+    let mut act = scratch::take_any(what, slots * bn * g)?;
+    let mut hprev = scratch::take_any(what, slots * bn * hn)?;
+    let mut cprev = scratch::take_any(what, if is_lstm { slots * bn * hn } else { 0 })?;
+    let mut tc = scratch::take_any(what, if is_lstm { slots * bn * hn } else { 0 })?;
+    let mut gh = scratch::take_any(what, if is_gru { slots * bn * g } else { 0 })?;
     // W_ihᵀ [F, G·H] and W_hhᵀ [H, G·H], packed once for the per-step kernel.
     let feat = w_ih.len() / g.max(1);
     // Packed here, once per forward, and dropped with it.
@@ -285,7 +285,7 @@ pub(crate) fn forward<T: Float>(
         b_ih.iter().zip(b_hh).map(|(&a, &b)| a + b).collect()
     };
     // The input projection of all time steps [T·B, G·H], made by the row blocks themselves.
-    let mut gx = pool::take_any(tn * bn * g);
+    let mut gx = scratch::take_any(what, tn * bn * g)?;
     let x_bias = if is_gru { b_ih } else { &bias[..] };
     let n = row_chunks(spec);
     let run = ForwardRun {
@@ -313,7 +313,7 @@ pub(crate) fn forward<T: Float>(
         // SAFETY: chunk c touches only the batch rows b0..b1 of every buffer.
         unsafe { run.rows(b0, b1) }
     });
-    pool::give(gx);
+    scratch::give(gx);
     let saved = Saved {
         act,
         hprev,
@@ -322,10 +322,10 @@ pub(crate) fn forward<T: Float>(
         gh,
     };
     if save {
-        (out, Some(saved))
+        Ok((out, Some(saved)))
     } else {
-        drop(saved); // back to the pool
-        (out, None)
+        drop(saved); // back to the scratch buffers
+        Ok((out, None))
     }
 }
 
@@ -472,7 +472,7 @@ impl<T: Float> Drop for Saved<T> {
             &mut self.tc,
             &mut self.gh,
         ] {
-            pool::give(std::mem::take(v));
+            scratch::give(std::mem::take(v));
         }
     }
 }
@@ -505,14 +505,14 @@ impl<T: Float> Backward<T> for SequenceOp<T> {
         let feat = w_ih.len() / g.max(1);
         // Gate gradients of padded steps stay zero; without padding every row is written.
         let mut dgx = if spec.lengths.is_some() {
-            pool::take(tn * bn * g)
+            scratch::take(spec.kind.op_name(), tn * bn * g)?
         } else {
-            pool::take_any(tn * bn * g)
+            scratch::take_any(spec.kind.op_name(), tn * bn * g)?
         };
         let mut dgh_buf = match (is_gru, spec.lengths.is_some()) {
             (false, _) => Vec::new(),
-            (true, true) => pool::take(tn * bn * g),
-            (true, false) => pool::take_any(tn * bn * g),
+            (true, true) => scratch::take(spec.kind.op_name(), tn * bn * g)?,
+            (true, false) => scratch::take_any(spec.kind.op_name(), tn * bn * g)?,
         };
         // W_hh [G·H, H] as the B of dh_prev = dG·W_hh, packed once.
         let w_p = PackedB::rows(&w_hh, g, hn).expect("W_hh holds G·H rows of H"); // ok: shapes checked by the op
@@ -615,8 +615,8 @@ impl<T: Float> Backward<T> for SequenceOp<T> {
                 None
             });
         }
-        pool::give(dgx);
-        pool::give(dgh_buf);
+        scratch::give(dgx);
+        scratch::give(dgh_buf);
         if grads.len() != ctx.num_inputs() {
             return Err(AutogradError::invalid(
                 spec.kind.op_name(),

@@ -23,7 +23,9 @@
 //!   per image; `_into` variants fill caller buffers) and pooling kernels ([`pool`]: max with
 //!   argmax, average with [`PadCount`], adaptive average, and their backward kernels);
 //! - process settings: the thread count ([`set_num_threads`]) and [`keep_freed_memory`], which
-//!   stops glibc from handing training's large buffers back to the system after every step.
+//!   stops glibc from handing training's large buffers back to the system after every step;
+//!   [`scratch`]: per-thread temporary buffers kernels reuse from step to step, under the
+//!   checked sizes of [`alloc`].
 //!
 //! Errors are typed ([`TensorError`]) and say what was expected and what came; user input never
 //! makes this crate panic. neurite-tensor knows nothing of gradients: autograd lives one layer up.
@@ -55,6 +57,7 @@ pub mod parallel;
 pub mod pool;
 mod reduce;
 mod rng;
+pub mod scratch;
 pub mod simd;
 mod tensor;
 pub mod update;

@@ -311,25 +311,7 @@ impl Module<f32> for Captioner {
     ) -> neurite::nn::Result<Var<'g, f32>> {
         self.encoder.forward(graph, x)
     }
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<f32>)) {
-        self.encoder
-            .visit_params(&neurite::nn::join(prefix, "encoder"), f);
-        self.embed
-            .visit_params(&neurite::nn::join(prefix, "embed"), f);
-        self.decoder
-            .visit_params(&neurite::nn::join(prefix, "decoder"), f);
-        self.out.visit_params(&neurite::nn::join(prefix, "out"), f);
-    }
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<f32>)) {
-        self.encoder
-            .visit_params_mut(&neurite::nn::join(prefix, "encoder"), f);
-        self.embed
-            .visit_params_mut(&neurite::nn::join(prefix, "embed"), f);
-        self.decoder
-            .visit_params_mut(&neurite::nn::join(prefix, "decoder"), f);
-        self.out
-            .visit_params_mut(&neurite::nn::join(prefix, "out"), f);
-    }
+    neurite::nn::walk!(f32; module encoder, module embed, module decoder, module out);
     fn set_training(&mut self, training: bool) {
         self.encoder.set_training(training);
         self.decoder.set_training(training);

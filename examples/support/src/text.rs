@@ -67,6 +67,11 @@ impl TextCnn {
         })
     }
 
+    /// The name of `convs[i]`'s parameters: `conv3` for width 3.
+    fn conv_name(&self, i: usize) -> String {
+        format!("conv{}", self.widths[i])
+    }
+
     /// The widest filter: the shortest sentence the model can read (pad to it).
     pub fn min_len(&self) -> usize {
         self.widths.iter().copied().max().unwrap_or(1)
@@ -99,21 +104,7 @@ impl Module<f32> for TextCnn {
     fn forward<'g>(&self, graph: &'g Graph<f32>, x: Var<'g, f32>) -> Result<Var<'g, f32>> {
         self.logits(graph, &batch_from_ids(&x.value()?)?)
     }
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<f32>)) {
-        self.embedding.visit_params(&join(prefix, "embedding"), f);
-        for (c, w) in self.convs.iter().zip(&self.widths) {
-            c.visit_params(&join(prefix, &format!("conv{w}")), f);
-        }
-        self.output.visit_params(&join(prefix, "output"), f);
-    }
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<f32>)) {
-        self.embedding
-            .visit_params_mut(&join(prefix, "embedding"), f);
-        for (c, w) in self.convs.iter_mut().zip(&self.widths) {
-            c.visit_params_mut(&join(prefix, &format!("conv{w}")), f);
-        }
-        self.output.visit_params_mut(&join(prefix, "output"), f);
-    }
+    neurite::nn::walk!(f32; module embedding, modules convs by conv_name, module dropout, module output);
     fn set_training(&mut self, training: bool) {
         Module::<f32>::set_training(&mut self.dropout, training);
     }
@@ -198,17 +189,7 @@ impl Module<f32> for BiRnnClassifier {
     fn forward<'g>(&self, graph: &'g Graph<f32>, x: Var<'g, f32>) -> Result<Var<'g, f32>> {
         self.logits(graph, &batch_from_ids(&x.value()?)?)
     }
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<f32>)) {
-        self.embedding.visit_params(&join(prefix, "embedding"), f);
-        self.rnn.visit_params(&join(prefix, "rnn"), f);
-        self.output.visit_params(&join(prefix, "output"), f);
-    }
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<f32>)) {
-        self.embedding
-            .visit_params_mut(&join(prefix, "embedding"), f);
-        self.rnn.visit_params_mut(&join(prefix, "rnn"), f);
-        self.output.visit_params_mut(&join(prefix, "output"), f);
-    }
+    neurite::nn::walk!(f32; module embedding, module rnn, module dropout, module output);
     fn set_training(&mut self, training: bool) {
         self.rnn.set_training(training);
         Module::<f32>::set_training(&mut self.dropout, training);

@@ -7,7 +7,7 @@
 //!   into preallocated buffers, the SGD update fused into the weight-gradient GEMM): the floor
 //!   the graph's overhead is measured against.
 
-use neurite::autograd::{Graph, Parameter, Var};
+use neurite::autograd::{Graph, Var};
 use neurite::nn::{cross_entropy, Linear, Module, Optimizer, Relu, Sgd};
 use neurite::tensor::ndarray::{ArrayView2, ArrayViewMut2};
 use neurite::tensor::{gemm, Rng, Tensor};
@@ -42,16 +42,7 @@ impl Module<f32> for W2Net {
         let h = Relu.forward(g, self.l2.forward(g, h)?)?;
         self.l3.forward(g, h)
     }
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<f32>)) {
-        self.l1.visit_params(&format!("{prefix}0"), f);
-        self.l2.visit_params(&format!("{prefix}2"), f);
-        self.l3.visit_params(&format!("{prefix}4"), f);
-    }
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<f32>)) {
-        self.l1.visit_params_mut(&format!("{prefix}0"), f);
-        self.l2.visit_params_mut(&format!("{prefix}2"), f);
-        self.l3.visit_params_mut(&format!("{prefix}4"), f);
-    }
+    neurite::nn::walk!(f32; module l1 as 0, module l2 as 2, module l3 as 4);
 }
 
 /// Seeded inputs in [0, 1) (never all zeros) and labels.

@@ -3,7 +3,7 @@
 //! softmax cross-entropy. W3-cnn-train: one full SGD step (lr 0.01); W3-cnn-infer: forward
 //! only, no graph recorded. Metric: images per second.
 
-use neurite::autograd::{Graph, Parameter, Var};
+use neurite::autograd::{Graph, Var};
 use neurite::cnn::{Conv2d, ConvConfig, Flatten, MaxPool2d};
 use neurite::nn::{cross_entropy, Linear, Module, Optimizer, Relu, Sgd};
 use neurite::tensor::{Rng, Tensor};
@@ -44,18 +44,7 @@ impl Module<f32> for W3Net {
         let x = Relu.forward(g, self.fc1.forward(g, x)?)?;
         self.fc2.forward(g, x)
     }
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<f32>)) {
-        self.conv1.visit_params(&format!("{prefix}conv1"), f);
-        self.conv2.visit_params(&format!("{prefix}conv2"), f);
-        self.fc1.visit_params(&format!("{prefix}fc1"), f);
-        self.fc2.visit_params(&format!("{prefix}fc2"), f);
-    }
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<f32>)) {
-        self.conv1.visit_params_mut(&format!("{prefix}conv1"), f);
-        self.conv2.visit_params_mut(&format!("{prefix}conv2"), f);
-        self.fc1.visit_params_mut(&format!("{prefix}fc1"), f);
-        self.fc2.visit_params_mut(&format!("{prefix}fc2"), f);
-    }
+    neurite::nn::walk!(f32; module conv1, module conv2, module fc1, module fc2);
 }
 
 /// Seeded inputs in [0, 1) (never all zeros) and labels.

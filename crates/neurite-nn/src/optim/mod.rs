@@ -321,12 +321,7 @@ mod tests {
         ) -> Result<neurite_autograd::Var<'g, f64>> {
             Ok(graph.param(&self.0))
         }
-        fn visit_params(&self, p: &str, f: &mut dyn FnMut(&str, &Parameter<f64>)) {
-            f(p, &self.0)
-        }
-        fn visit_params_mut(&mut self, p: &str, f: &mut dyn FnMut(&str, &mut Parameter<f64>)) {
-            f(p, &mut self.0)
-        }
+        crate::walk!(f64; param 0);
     }
 
     /// Runs `steps` of `opt` on J(θ) = Σ c·θ² / 2 (gradient c·θ) and returns the θ trajectory.
