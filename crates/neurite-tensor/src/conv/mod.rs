@@ -34,16 +34,23 @@ use crate::simd;
 use crate::tensor::Tensor;
 
 /// A sliding window over `D` spatial axes: kernel size, stride, zero padding (before and after,
-/// per axis) and dilation. Shared by convolution ([`im2col_2d`]) and pooling
-/// ([`crate::pool`]).
+/// per axis), dilation and, for pooling, ceil mode. Shared by convolution ([`im2col_2d`]) and
+/// pooling ([`crate::pool`]).
 ///
 /// Along an axis of input size `n`, the window has `(n + pad_before + pad_after −
-/// dilation·(kernel − 1) − 1) / stride + 1` positions (floor division; no ceil mode).
+/// dilation·(kernel − 1) − 1) / stride + 1` positions, the division rounding down — or, in
+/// ceil mode (pooling only), up, as PyTorch's `ceil_mode=True`: a last, partial window then
+/// covers the remainder, provided it starts inside the input or the leading padding (PyTorch
+/// drops it otherwise), and the kernel may even overhang the padded input by less than a stride.
 ///
 /// ```
 /// use neurite_tensor::conv::Window2d;
 /// let w = Window2d::new([3, 3]).with_stride([2, 2]).with_padding([1, 1]);
 /// assert_eq!(w.output_size([28, 28])?, [14, 14]);
+/// // Ceil mode: 3×3 windows, stride 2 over 6×6 leave a partial last window (3, not 2).
+/// let pool = Window2d::pool([3, 3]).with_stride([2, 2]);
+/// assert_eq!(pool.output_size([6, 6])?, [2, 2]);
+/// assert_eq!(pool.with_ceil_mode(true).output_size([6, 6])?, [3, 3]);
 /// // A kernel larger than the padded input is a typed error, not a panic.
 /// assert!(Window2d::new([5, 5]).output_size([4, 4]).is_err());
 /// # Ok::<(), neurite_tensor::TensorError>(())
@@ -60,6 +67,9 @@ pub struct Window<const D: usize> {
     pub pad_after: [usize; D],
     /// Spacing between taps per axis (≥ 1; 1 is a dense kernel).
     pub dilation: [usize; D],
+    /// Round the number of window positions up instead of down (pooling only; the im2col
+    /// kernels refuse it, as PyTorch's convolutions have no ceil mode).
+    pub ceil_mode: bool,
 }
 
 /// A window over one spatial axis (`[N, C, L]` inputs).
@@ -76,6 +86,7 @@ impl<const D: usize> Window<D> {
             pad_before: [0; D],
             pad_after: [0; D],
             dilation: [1; D],
+            ceil_mode: false,
         }
     }
 
@@ -110,10 +121,18 @@ impl<const D: usize> Window<D> {
         self
     }
 
+    /// Sets ceil mode: the number of positions rounds up (see the [type docs](Window)).
+    pub fn with_ceil_mode(mut self, ceil_mode: bool) -> Self {
+        self.ceil_mode = ceil_mode;
+        self
+    }
+
     /// The number of window positions along each axis for a spatial input size.
     ///
     /// Errors: a zero kernel, stride or dilation (`InvalidArgument`), or a dilated kernel that
-    /// does not fit in the padded input (`ShapeMismatch` naming the input and kernel shapes).
+    /// does not fit in the padded input — in ceil mode, that overhangs it by a stride or more,
+    /// or an axis with no window starting inside it — (`ShapeMismatch` naming the input and
+    /// kernel shapes).
     pub fn output_size(&self, input: [usize; D]) -> Result<[usize; D]> {
         self.output_size_for("output_size", &input)
     }
@@ -153,29 +172,65 @@ impl<const D: usize> Window<D> {
             let extent = self.dilation[a]
                 .checked_mul(self.kernel[a] - 1)
                 .and_then(|e| e.checked_add(1));
-            match (padded, extent) {
-                (Some(padded), Some(extent)) if extent <= padded => {
-                    out[a] = (padded - extent) / self.stride[a] + 1;
-                }
-                _ => {
+            let positions = padded
+                .zip(extent)
+                .and_then(|(padded, extent)| self.positions(a, spatial[a], padded, extent));
+            match positions {
+                Some(o) => out[a] = o,
+                None => {
                     return Err(TensorError::shape_detail(
                         op,
                         input_shape,
                         &self.kernel,
                         format!(
                             "on spatial axis {a} the kernel spans {} (kernel {}, dilation {}) but \
-                             the padded input has only {} (size {} + padding {pb} + {pa})",
+                             the padded input has only {} (size {} + padding {pb} + {pa}){}",
                             extent.map_or("too much".to_string(), |e| e.to_string()),
                             self.kernel[a],
                             self.dilation[a],
                             padded.map_or("too much".to_string(), |p| p.to_string()),
                             spatial[a],
+                            if self.ceil_mode {
+                                format!(
+                                    " (ceil mode: a last window may overhang it by less than \
+                                     the stride {}, and must start inside the input or the \
+                                     leading padding)",
+                                    self.stride[a]
+                                )
+                            } else {
+                                String::new()
+                            },
                         ),
                     ))
                 }
             }
         }
         Ok(out)
+    }
+}
+
+impl<const D: usize> Window<D> {
+    /// Window positions along axis `a` of size `n` (padded size `padded`, dilated kernel
+    /// `extent`), as PyTorch's `pooling_output_shape`; None when there are none.
+    fn positions(&self, a: usize, n: usize, padded: usize, extent: usize) -> Option<usize> {
+        let s = self.stride[a];
+        if !self.ceil_mode {
+            return (extent <= padded).then(|| (padded - extent) / s + 1);
+        }
+        // ⌈(padded − extent)/s⌉ + 1, where a negative numerator −m gives 1 − ⌊m/s⌋.
+        let out = if extent <= padded {
+            (padded - extent).div_ceil(s) + 1
+        } else if extent - padded < s {
+            1
+        } else {
+            return None;
+        };
+        // The last window must start inside the input or the leading padding, else PyTorch
+        // drops it: (out − 1)·s ≥ n + pad_before ⇔ out − 1 ≥ ⌈(n + pad_before)/s⌉ (without
+        // the product's overflow).
+        let starts = (n + self.pad_before[a]).div_ceil(s); // n + pad_before ≤ padded
+        let out = if out - 1 >= starts { out - 1 } else { out };
+        (out > 0).then_some(out)
     }
 }
 
@@ -255,6 +310,7 @@ pub(crate) fn lift(win: &Window1d) -> Window2d {
         pad_before: [0, win.pad_before[0]],
         pad_after: [0, win.pad_after[0]],
         dilation: [1, win.dilation[0]],
+        ceil_mode: win.ceil_mode,
     }
 }
 
@@ -550,9 +606,22 @@ pub(crate) fn rank<const R: usize>(
     })
 }
 
+/// Ceil mode is a pooling option: convolution windows (im2col) always round down.
+fn refuse_ceil_mode(op: &'static str, ceil_mode: bool) -> Result<()> {
+    if ceil_mode {
+        return Err(TensorError::invalid(
+            op,
+            "ceil mode is a pooling option; im2col windows round down (PyTorch's convolutions \
+             have no ceil mode)",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a 4-D input shape against a 2-D window: the plane geometry and the column shape
 /// `[N, C·kh·kw, OH·OW]`.
 fn plan_2d(op: &'static str, shape: [usize; 4], win: &Window2d) -> Result<(Plane, [usize; 3])> {
+    refuse_ceil_mode(op, win.ceil_mode)?;
     let [n, c, h, w] = shape;
     let out = win.output_size_for(op, &shape)?;
     // The input's own size: a plan (e.g. `Im2col::new_2d`) may be made from dimensions alone.
@@ -565,6 +634,7 @@ fn plan_2d(op: &'static str, shape: [usize; 4], win: &Window2d) -> Result<(Plane
 
 /// Checks a 3-D input shape against a 1-D window, lifted to the 2-D geometry.
 fn plan_1d(op: &'static str, shape: [usize; 3], win: &Window1d) -> Result<(Plane, [usize; 3])> {
+    refuse_ceil_mode(op, win.ceil_mode)?;
     let [n, c, l] = shape;
     let out = win.output_size_for(op, &shape)?;
     checked_len(op, &shape)?;
