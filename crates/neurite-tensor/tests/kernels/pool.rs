@@ -439,12 +439,21 @@ fn ceil_mode_windows_follow_pytorch() {
     // second would start in the trailing padding and is dropped; the first counts its padding.
     let x1 = Tensor::<f64>::from_vec(vec![7.0], &[1, 1, 1]).unwrap();
     let win = Window1d::pool([2]).with_padding([1]).with_ceil_mode(true);
-    assert_eq!(avg_pool1d(&x1, &win, PadCount::Include).unwrap().to_vec(), vec![3.5]);
-    assert_eq!(avg_pool1d(&x1, &win, PadCount::Exclude).unwrap().to_vec(), vec![7.0]);
+    assert_eq!(
+        avg_pool1d(&x1, &win, PadCount::Include).unwrap().to_vec(),
+        vec![3.5]
+    );
+    assert_eq!(
+        avg_pool1d(&x1, &win, PadCount::Exclude).unwrap().to_vec(),
+        vec![7.0]
+    );
     // 1..=5, kernel 3, stride 2, padding 1: windows [-1, 2), [1, 4), [3, 6), the last one
     // reaching exactly to the end of the padded input [-1, 6): padding counts.
     let x = Tensor::<f64>::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0], &[1, 1, 5]).unwrap();
-    let win = Window1d::pool([3]).with_stride([2]).with_padding([1]).with_ceil_mode(true);
+    let win = Window1d::pool([3])
+        .with_stride([2])
+        .with_padding([1])
+        .with_ceil_mode(true);
     assert_eq!(
         avg_pool1d(&x, &win, PadCount::Include).unwrap().to_vec(),
         vec![1.0, 3.0, 3.0]
@@ -458,13 +467,20 @@ fn ceil_mode_windows_follow_pytorch() {
         vec![2.0, 4.0, 5.5]
     );
     let m = max_pool1d(&x6, &win).unwrap();
-    assert_eq!((m.values.to_vec(), m.argmax), (vec![3.0, 5.0, 6.0], vec![2, 4, 5]));
+    assert_eq!(
+        (m.values.to_vec(), m.argmax),
+        (vec![3.0, 5.0, 6.0], vec![2, 4, 5])
+    );
     // A kernel overhanging the whole input by less than a stride: one window.
     let x3 = Tensor::<f64>::from_vec(vec![0.0, 1.0, 2.0], &[1, 1, 3]).unwrap();
     let win = Window1d::pool([4]).with_stride([2]).with_ceil_mode(true);
-    assert_eq!(avg_pool1d(&x3, &win, PadCount::Include).unwrap().to_vec(), vec![1.0]);
+    assert_eq!(
+        avg_pool1d(&x3, &win, PadCount::Include).unwrap().to_vec(),
+        vec![1.0]
+    );
     assert!(max_pool1d(&x3, &win.with_ceil_mode(false)).is_err());
     // Convolutions have no ceil mode.
-    let e = neurite_tensor::conv::im2col_1d(&x3, &Window1d::new([2]).with_ceil_mode(true)).unwrap_err();
+    let e =
+        neurite_tensor::conv::im2col_1d(&x3, &Window1d::new([2]).with_ceil_mode(true)).unwrap_err();
     assert!(e.to_string().contains("ceil mode"), "{e}");
 }
