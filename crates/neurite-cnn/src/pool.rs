@@ -608,6 +608,56 @@ unit_module!(GlobalAvgPool);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// PyTorch's pooling output size (`pooling_output_shape` with its `div_rtn`, after
+    /// `pool2d_shape_check`'s "pad at most half the kernel"), or None where PyTorch refuses.
+    fn torch_size(n: usize, k: usize, s: usize, p: usize, d: usize, ceil: bool) -> Option<usize> {
+        if p > k / 2 {
+            return None;
+        }
+        let [n, k, s, p, d] = [n, k, s, p, d].map(|v| v as i64);
+        let num = n + 2 * p - d * (k - 1) - 1 + if ceil { s - 1 } else { 0 };
+        let mut out = num.div_euclid(s) + 1;
+        if ceil && (out - 1) * s >= n + p {
+            out -= 1;
+        }
+        (out >= 1).then_some(out as usize)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Output sizes of the layers against PyTorch's formula on random configurations
+        /// (2-D: the height axis fixed, the width axis random).
+        #[test]
+        fn output_sizes_follow_pytorchs_formula(n in 0..50usize, k in 1..9usize, s in 1..7usize, p in 0..5usize,
+                                                d in 1..5usize, ceil in any::<bool>(), max in any::<bool>()) {
+            let c1 = PoolConfig::new([k]).with_stride([s]).with_padding([p]).with_dilation([d]).with_ceil_mode(ceil);
+            let want = torch_size(n, k, s, p, d, ceil);
+            prop_assert_eq!(c1.output_size([n]).ok(), want.map(|o| [o]));
+            let c2 = PoolConfig::new([3, k]).with_stride([2, s]).with_padding([1, p]).with_dilation([1, d])
+                .with_ceil_mode(ceil);
+            let want2 = torch_size(6, 3, 2, 1, 1, ceil).zip(want);
+            prop_assert_eq!(c2.output_size([6, n]).ok(), want2.map(|(a, b)| [a, b]));
+            let g = Graph::<f64>::new();
+            let x = g.constant(Tensor::zeros(&[1, 2, 6, n]));
+            let y = if max {
+                MaxPool2d::with_config(c2).try_forward(x)
+            } else {
+                AvgPool2d::with_config(c2).try_forward(x)
+            };
+            match (y, want2) {
+                // PyTorch refuses empty inputs; every window of an empty axis is padding.
+                (y, _) if n == 0 => prop_assert!(y.is_err()),
+                (Ok(y), Some((a, b))) => prop_assert_eq!(y.shape(), vec![1, 2, a, b]),
+                (Err(_), None) => {}
+                // A dilated window wholly in the padding: PyTorch gives −∞, neurite refuses.
+                (Err(e), Some(_)) => prop_assert!(d > 1 && e.to_string().contains("wholly in the padding"), "{}", e),
+                (Ok(y), None) => prop_assert!(false, "{:?}: {:?}, PyTorch refuses", c2, y.shape()),
+            }
+        }
+    }
 
     #[test]
     fn adaptive_pooling_beyond_memory_is_a_typed_error() {
@@ -682,6 +732,38 @@ mod tests {
             Err(CnnError::InvalidConfig { .. })
         ));
         assert!(AdaptiveAvgPool1d::new([0]).try_forward(x).is_err());
+        for bad in [
+            PoolConfig::new([2]).with_dilation([0]),
+            PoolConfig::new([3]).with_dilation([usize::MAX]),
+        ] {
+            assert!(matches!(
+                MaxPool1d::with_config(bad).try_forward(x),
+                Err(CnnError::InvalidConfig { .. })
+            ));
+            assert!(bad.output_size([4]).is_err());
+        }
+        // A dilated window wholly in the padding (PyTorch: −∞ at an index outside the input).
+        let e = MaxPool1d::with_config(PoolConfig::new([2]).with_padding([1]).with_dilation([2]))
+            .try_forward(g.constant(Tensor::zeros(&[1, 1, 1])))
+            .unwrap_err();
+        assert!(e.to_string().contains("wholly in the padding"), "{e}");
+        // Ceil mode: a kernel may overhang the input by less than a stride, not more.
+        let c = PoolConfig::new([4]).with_stride([2]).with_ceil_mode(true);
+        assert_eq!(c.output_size([3]).unwrap(), [1]);
+        let e = MaxPool1d::with_config(c)
+            .try_forward(g.constant(Tensor::zeros(&[1, 1, 2])))
+            .unwrap_err();
+        assert!(matches!(e, CnnError::KernelTooLarge { .. }), "{e}");
+        // The default descriptions are unchanged; options appear when set.
+        assert_eq!(
+            MaxPool2d::new([2, 2]).describe(),
+            "MaxPool2d(kernel [2, 2], stride [2, 2], padding [0, 0])"
+        );
+        let c = PoolConfig::new([3]).with_dilation([2]).with_ceil_mode(true);
+        assert_eq!(
+            AvgPool1d::with_config(c).with_pad_count(PadCount::Exclude).describe(),
+            "AvgPool1d(kernel [3], stride [3], padding [0], dilation [2], ceil mode, padding not counted)"
+        );
         // Padding of usize::MAX: 2·padding overflowed before the "half the kernel" check.
         let bad = MaxPool1d::with_config(PoolConfig::new([2]).with_padding([usize::MAX]));
         assert!(matches!(
