@@ -26,6 +26,7 @@ const SETTINGS_KEY: &str = "settings";
 pub struct Checkpoints {
     example: String,
     settings: String,
+    lr: f64,
     save: Option<PathBuf>,
     resume: Option<PathBuf>,
 }
@@ -46,6 +47,7 @@ impl Checkpoints {
             )
             .trim_end()
             .to_string(),
+            lr: t.lr,
             save: t.checkpoint.clone(),
             resume: t.resume.clone(),
         })
@@ -58,7 +60,8 @@ impl Checkpoints {
 
     /// Restores `--resume` into the model, the optimiser and the loop's generators `rngs` (the
     /// names the run saves them under) and returns the position; without `--resume`, the start.
-    /// A run of `epochs` epochs must have epochs left to do.
+    /// The optimiser then takes this run's `--lr` (the same as the checkpoint's unless the flag
+    /// changed). A run of `epochs` epochs must have epochs left to do.
     pub fn restore<T: Float>(
         &self,
         model: &mut dyn Module<T>,
@@ -85,15 +88,19 @@ impl Checkpoints {
             }
             None => {}
         }
-        let progress = restore(&sd, model, optimizer, rngs).map_err(|e| fail(e.to_string()))?;
-        if progress.epoch >= epochs as u64 {
-            return Err(fail(format!(
-                "the run is at epoch {} already; --epochs {epochs} leaves nothing to train \
-                 (--epochs counts the epochs done)",
-                progress.epoch
-            ))
-            .into());
+        // Checked before anything changes; restore() checks the rest.
+        let done = sd.get("progress.counters").and_then(|t| t.to_u64().ok());
+        if let Some(&done) = done.as_ref().and_then(|c| c.first()) {
+            if done >= epochs as u64 {
+                return Err(fail(format!(
+                    "the run is at epoch {done} already; --epochs {epochs} leaves nothing to \
+                     train (--epochs counts the epochs done)"
+                ))
+                .into());
+            }
         }
+        let progress = restore(&sd, model, optimizer, rngs).map_err(|e| fail(e.to_string()))?;
+        optimizer.set_learning_rate(self.lr);
         match sd.metadata().get(SETTINGS_KEY) {
             Some(s) if *s != self.settings => eprintln!(
                 "note: {} was written with {s}; this run has {}: it continues, but will not \
