@@ -112,6 +112,18 @@ impl TrainFlags {
     }
 }
 
+impl Training {
+    /// For an example whose loop does not checkpoint: `--checkpoint` / `--resume` are an error
+    /// saying why, not silently ignored.
+    pub fn refuse_checkpoints(&self, why: &str) -> Result<(), String> {
+        match (&self.checkpoint, &self.resume) {
+            (None, None) => Ok(()),
+            (Some(_), _) => Err(format!("--checkpoint is not supported here: {why}")),
+            (None, Some(_)) => Err(format!("--resume is not supported here: {why}")),
+        }
+    }
+}
+
 /// `C`'s command with `d` written into the help of the shared flags.
 pub fn command<C: CommandFactory>(d: &Defaults) -> Command {
     C::command()

@@ -45,6 +45,8 @@ pub struct Evaluation {
     pub accuracy: f64,
     /// The predicted class of every sample, in order.
     pub predicted: Vec<usize>,
+    /// The logits, row-major [samples, classes], as f64.
+    pub logits: Vec<f64>,
 }
 
 impl Evaluation {
@@ -59,11 +61,13 @@ impl Evaluation {
 pub fn evaluate<T: Float>(model: &mut dyn Module<T>, data: &Dataset<T>) -> Result<Evaluation> {
     model.set_training(false);
     let labels = data.labels().unwrap_or_default();
-    let (mut loss, mut predicted) = (0.0, Vec::with_capacity(data.len()));
+    let (mut loss, mut predicted, mut all) = (0.0, Vec::with_capacity(data.len()), Vec::new());
     for b in data.batches(500, None, false)? {
         let g = Graph::inference();
         let logits = model.forward(&g, g.constant(b.features))?;
-        predicted.extend(predict_classes(&logits.value()?)?);
+        let values = logits.value()?;
+        predicted.extend(predict_classes(&values)?);
+        all.extend(values.to_vec().into_iter().map(Float::to_f64));
         loss += cross_entropy(logits, &b.labels)?.item()?.to_f64() * b.labels.len() as f64;
     }
     let correct = predicted.iter().zip(labels).filter(|(p, l)| p == l).count();
@@ -72,6 +76,7 @@ pub fn evaluate<T: Float>(model: &mut dyn Module<T>, data: &Dataset<T>) -> Resul
         loss: loss / n,
         accuracy: correct as f64 / n,
         predicted,
+        logits: all,
     })
 }
 
