@@ -18,6 +18,9 @@
 //! batch order, neurite lands where PyTorch does (seeds 0–5: 88.63, 88.54, 88.79, 88.12, 88.64,
 //! 87.78%): the difference is in the draws, not the arithmetic — `crates/neurite-cnn/tests/
 //! pytorch.rs` checks the step-by-step agreement. `--epochs 10` reaches 91.2%.
+//!
+//! With `--batchnorm` (seed 1, 5 Dec 2026): 88.87% after 2 epochs and 91.46% after 10, against
+//! 87.77% and 91.23% for the plain network in the same runs (README, "Larger data").
 
 use std::error::Error;
 use std::path::PathBuf;
