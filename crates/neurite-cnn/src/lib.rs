@@ -75,7 +75,7 @@ pub use neurite_nn::Flatten;
 pub use pool::{
     AdaptiveAvgPool, AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool, AdaptiveMaxPool1d,
     AdaptiveMaxPool2d, AvgPool, AvgPool1d, AvgPool2d, GlobalAvgPool, GlobalMaxPool, MaxPool,
-    MaxPool1d, MaxPool2d, PoolConfig,
+    MaxPool1d, MaxPool2d, PadCount, PoolConfig,
 };
 
 /// The README's examples, compiled and run as doc tests so that they stay true.
