@@ -70,18 +70,7 @@ impl Module<f32> for CharLm {
     fn forward<'g>(&self, g: &'g Graph<f32>, x: Var<'g, f32>) -> neurite::nn::Result<Var<'g, f32>> {
         self.lstm.forward(g, self.embedding.forward(g, x)?)
     }
-    fn visit_params(&self, p: &str, f: &mut dyn FnMut(&str, &Parameter<f32>)) {
-        self.embedding
-            .visit_params(&neurite::nn::join(p, "embedding"), f);
-        self.lstm.visit_params(&neurite::nn::join(p, "lstm"), f);
-        self.head.visit_params(&neurite::nn::join(p, "head"), f);
-    }
-    fn visit_params_mut(&mut self, p: &str, f: &mut dyn FnMut(&str, &mut Parameter<f32>)) {
-        self.embedding
-            .visit_params_mut(&neurite::nn::join(p, "embedding"), f);
-        self.lstm.visit_params_mut(&neurite::nn::join(p, "lstm"), f);
-        self.head.visit_params_mut(&neurite::nn::join(p, "head"), f);
-    }
+    neurite::nn::walk!(f32; module embedding, module lstm, module head);
 }
 
 /// (inputs, next-character targets) of `steps` steps from `start` in each of `batch` streams.
