@@ -5,7 +5,7 @@
 
 use std::io::Read;
 
-use neurite::autograd::{Graph, Parameter, Var};
+use neurite::autograd::{Graph, Var};
 use neurite::nn::{clip_grad_norm, cross_entropy, Adam, Embedding, Linear, Module, Optimizer};
 use neurite::rnn::decode::{beam_search, greedy, DecodeConfig};
 use neurite::rnn::{Gru, Lstm, RecurrentConfig, RnnError, StateTensors};

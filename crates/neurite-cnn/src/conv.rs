@@ -3,7 +3,6 @@
 //! of a CNN. Each call records ONE graph op whose backward gives the input, weight and bias
 //! gradients.
 
-
 use neurite_autograd::{Backward, BackwardContext, Graph, Parameter, Var};
 use neurite_nn::{init, Module};
 use neurite_tensor::{Float, Rng, Tensor};

@@ -133,7 +133,9 @@ pub(crate) fn forward<T: Float>(
             .enumerate()
             .try_for_each(sample)
     } else {
-        y.chunks_mut(g.out_sample()).enumerate().try_for_each(sample)
+        y.chunks_mut(g.out_sample())
+            .enumerate()
+            .try_for_each(sample)
     }
 }
 

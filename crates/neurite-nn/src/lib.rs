@@ -108,7 +108,6 @@ pub use loss::{
     nll_with, BceOp, BceWithLogitsOp, CrossEntropyOp, CrossEntropyOptions, HuberOp, Reduction,
 };
 pub use module::{join, num_params, param_shapes, Buffer, BufferMut, Module, Sequential};
-pub use walk::Walk;
 pub use norm::{layer_norm, LayerNorm};
 pub use optim::{
     clip_grad_norm, clip_grad_value, Adagrad, AdagradConfig, Adam, AdamConfig, Optimizer, RmsProp,
@@ -120,6 +119,7 @@ pub use serialize::{
     write_atomic, Conversion, LoadMode, LoadReport, Mismatch,
 };
 pub use tensor_file::{Dtype, StateDict, StoredTensor};
+pub use walk::Walk;
 
 /// The README's examples, compiled and run as doc tests so that they stay true.
 #[cfg(doctest)]

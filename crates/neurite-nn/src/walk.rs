@@ -413,7 +413,12 @@ macro_rules! walks {
             }
         }
         /// The buffers.
-        pub fn buffers<T: Float, M: $bound>($field: &$F, $prefix: &str, $name: &Name, f: Bf<'_, T>) {
+        pub fn buffers<T: Float, M: $bound>(
+            $field: &$F,
+            $prefix: &str,
+            $name: &Name,
+            f: Bf<'_, T>,
+        ) {
             for (p, sfx, m) in $each {
                 if sfx.is_empty() {
                     m.visit_buffers(&p, f);
@@ -478,10 +483,11 @@ pub mod modules {
     walks!(
         Module<T>,
         Vec<M>,
-        |v, prefix, name| v
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (join(prefix, &name.each(i)), String::new(), m)),
+        |v, prefix, name| v.iter().enumerate().map(|(i, m)| (
+            join(prefix, &name.each(i)),
+            String::new(),
+            m
+        )),
         v.iter_mut()
             .enumerate()
             .map(|(i, m)| (join(prefix, &name.each(i)), String::new(), m))
