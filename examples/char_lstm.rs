@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
 
-use neurite::autograd::{Graph, Parameter, Var};
+use neurite::autograd::{Graph, Var};
 use neurite::nn::train::{Metrics, Trainer};
 use neurite::nn::{clip_grad_norm, cross_entropy, Adam, Embedding, Linear, Module, Optimizer};
 use neurite::rnn::{CellKind, Nonlinearity, Recurrent, RecurrentConfig, StateTensors};

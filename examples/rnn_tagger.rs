@@ -16,11 +16,9 @@ use std::time::Instant;
 
 use clap::Parser;
 
-use neurite::autograd::{concat, Graph, Parameter, Var};
+use neurite::autograd::{concat, Graph, Var};
 use neurite::nn::train::{Metrics, Trainer};
-use neurite::nn::{
-    clip_grad_norm, cross_entropy, join, Adam, Embedding, Linear, Module, Optimizer,
-};
+use neurite::nn::{clip_grad_norm, cross_entropy, Adam, Embedding, Linear, Module, Optimizer};
 use neurite::rnn::{Lstm, RecurrentConfig};
 use neurite::tensor::{Rng, Tensor};
 use neurite_examples::{data, flags, Checkpoints, Defaults, TrainFlags};

@@ -40,10 +40,10 @@
 //! | `buffer` | `Tensor`, `Option<Tensor>` (saved, not trained) or an `i64` counter | the field's |
 //! | `rng` | `Rng` or `RefCell<Rng>` (a generator the forward pass draws from) | the field's |
 //! | `module` | any [`Module`] | the child's, under the field's name |
-//! | `modules` | `Vec` of modules (`Box<dyn Module>` too) | element i's under `i` |
+//! | `modules` | `Vec` (or slice) of modules (`Box<dyn Module>` too) | element i's under `i` |
 //! | `inner` | a [`Module`] this one wraps (a newtype) | the child's, unprefixed |
 //! | `part` | a [`Walk`] part, or `Option` / `RefCell` of one | the part's, unprefixed |
-//! | `parts` | `Vec` of [`Walk`] parts | element i's, each name suffixed |
+//! | `parts` | `Vec` (or slice) of [`Walk`] parts | element i's, each name suffixed |
 //!
 //! Names are the field names, as PyTorch names attributes; `field as name` names the entry
 //! otherwise (`buffer mean as running_mean`, `module l1 as 0`), and `modules field by method`
@@ -482,7 +482,7 @@ pub mod modules {
     use super::*;
     walks!(
         Module<T>,
-        Vec<M>,
+        [M],
         |v, prefix, name| v.iter().enumerate().map(|(i, m)| (
             join(prefix, &name.each(i)),
             String::new(),
@@ -511,7 +511,7 @@ pub mod parts {
     use super::*;
     walks!(
         Walk<T>,
-        Vec<M>,
+        [M],
         |v, prefix, name| v
             .iter()
             .enumerate()

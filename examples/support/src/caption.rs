@@ -14,7 +14,7 @@
 use std::error::Error;
 use std::time::Instant;
 
-use neurite::autograd::{Graph, Parameter, Var};
+use neurite::autograd::{Graph, Var};
 use neurite::cnn::{Conv2d, ConvConfig, Flatten, MaxPool2d};
 use neurite::nn::data::Dataset;
 use neurite::nn::{cross_entropy, Adam, Embedding, Linear, Module, Optimizer, Relu, Sequential};

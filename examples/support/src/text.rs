@@ -8,10 +8,10 @@
 //!           true lengths) → final states of both directions [B, 2H] → dropout → linear
 //! ```
 
-use neurite::autograd::{concat, Graph, Parameter, Var};
+use neurite::autograd::{concat, Graph, Var};
 use neurite::cnn::{Conv1d, ConvConfig, GlobalMaxPool};
 use neurite::nn::text::{self, PaddedBatch, Padding, TextExample};
-use neurite::nn::{join, num_params, Dropout, Embedding, Linear, Module, NnError, Result};
+use neurite::nn::{num_params, Dropout, Embedding, Linear, Module, NnError, Result};
 use neurite::rnn::{CellKind, Recurrent, RecurrentConfig};
 use neurite::tensor::{Rng, Tensor};
 
