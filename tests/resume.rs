@@ -180,14 +180,12 @@ fn cnn_digits_resumes_bit_for_bit() {
 }
 
 #[test]
-#[ignore = "the dropout generator of examples/support/text.rs's models is not visited (no visit_rngs) until their walks are written with walk!"]
 fn text_cnn_with_dropout_resumes_bit_for_bit() {
     let d = resumes_bit_for_bit("text_cnn", &["--quick"], 2);
     let _ = std::fs::remove_dir_all(d);
 }
 
 #[test]
-#[ignore = "the dropout generator of examples/support/text.rs's models is not visited (no visit_rngs) until their walks are written with walk!"]
 fn rnn_classifier_with_word_dropout_resumes_bit_for_bit() {
     let d = resumes_bit_for_bit("rnn_classifier", &["--quick"], 2);
     let _ = std::fs::remove_dir_all(d);
