@@ -58,18 +58,20 @@ mod tests;
 use std::time::Instant;
 
 use neurite_tensor::memory::huge_page_vec;
+use neurite_tensor::simd::{self, Level};
 use neurite_tensor::Rng;
 
 use crate::config::{ThreadMode, TrainConfig};
 use crate::corpus::Corpus;
 use crate::error::{Error, Result};
+use crate::kernels::{Fma, Portable};
 use crate::sampling::Lcg;
 use crate::vectors::KeyedVectors;
 use crate::vocab::Vocabulary;
 use deterministic::train_deterministic;
 use hogwild::{Stage, Weights};
 use shared::Shared;
-use worker::Worker;
+use worker::{TrainChunk, Worker};
 
 /// A trained model: the vocabulary, the input vectors (the word vectors) and the output
 /// vectors of each objective.
@@ -466,11 +468,19 @@ fn join(h: std::thread::ScopedJoinHandle<'_, Result<()>>) -> Result<()> {
 /// # Safety
 /// `weights` must point to live matrices of the model's shapes that no other code reads or
 /// writes during the call, except other `run_worker` calls in Hogwild mode (the documented race).
+///
+/// The training loop is dispatched here, once per call: `simd::run` compiles it for the run's
+/// SIMD level with the level's kernels inlined into it (see [`TrainChunk`]).
 unsafe fn run_worker(w: &mut Worker, shared: &Shared, weights: Weights, budget: u64) -> Result<()> {
-    if shared.config.reference_parity {
-        w.run::<true>(shared, weights, budget)
-    } else {
-        w.run::<false>(shared, weights, budget)
+    let level = shared.level;
+    match Fma::at(level) {
+        // SAFETY (both): forwarded from this function's contract.
+        Some(fma) => simd::run(level, unsafe {
+            TrainChunk::new(w, shared, weights, budget, fma)
+        }),
+        None => simd::run(Level::Portable, unsafe {
+            TrainChunk::new(w, shared, weights, budget, Portable)
+        }),
     }
 }
 
