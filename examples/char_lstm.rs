@@ -17,7 +17,7 @@ use neurite::nn::train::{Metrics, Trainer};
 use neurite::nn::{clip_grad_norm, cross_entropy, Adam, Embedding, Linear, Module, Optimizer};
 use neurite::rnn::{CellKind, Nonlinearity, Recurrent, RecurrentConfig, StateTensors};
 use neurite::tensor::{Rng, Tensor};
-use neurite_examples::{data, flags, Defaults, TrainFlags};
+use neurite_examples::{data, flags, Checkpoints, Defaults, TrainFlags};
 
 const DEFAULTS: Defaults = Defaults {
     epochs: 4,
@@ -324,17 +324,30 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     );
     let mut opt = Adam::new(t.lr)?;
     let chunks = train.chunks(cli.bptt);
+    let settings = format!(
+        "cell={} hidden={hidden} embed={} layers={} bptt={} clip={} chars={}",
+        kind.name(),
+        cli.embed,
+        cli.layers,
+        cli.bptt,
+        cli.clip,
+        ids.len()
+    );
+    let checkpoints = Checkpoints::new("char_lstm", &t, &settings)?;
+    let progress = checkpoints.restore(&mut model, &mut opt, &mut [], t.epochs)?;
+    let mut trained = (model, opt);
     let lr = t.lr;
     let history = Trainer::new(t.epochs, chunks.len())
+        .resume_from(&progress)
         .metric_name("val_bpc")
         .plot(
             t.plot.clone(),
             &format!("char_lstm ({}): loss and validation bits/char", kind.name()),
         )
         .learning_rate(move |_| lr)
-        .fit(
-            &mut model,
-            |m, _, tick| {
+        .fit_checkpointed(
+            &mut trained,
+            |(m, opt), _, tick| {
                 let mut state = m.zero_state(train.batch);
                 let (mut sum, mut n) = (0.0, 0usize);
                 for &(s, steps) in &chunks {
@@ -358,12 +371,14 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     None,
                 ))
             },
-            |m, _| {
+            |(m, _), _| {
                 let bpc = bits_per_char(m, &val, 128)
                     .map_err(|e| neurite::nn::NnError::config("char_lstm", e.to_string()))?;
                 Ok(Some(Metrics::new(bpc, Some(bpc))))
             },
+            |(m, opt), p| checkpoints.save(m, opt, &[], p),
         )?;
+    let model = trained.0;
     for (i, e) in history.epochs.iter().enumerate() {
         println!(
             "epoch {}: train {:.3} bits/char, validation {:.3} bits/char",

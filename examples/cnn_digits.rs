@@ -18,7 +18,7 @@ use neurite::nn::metrics::{accuracy, predict_classes};
 use neurite::nn::train::{Metrics, Trainer};
 use neurite::nn::{cross_entropy, Linear, Module, Optimizer, Relu, Sequential, Sgd};
 use neurite::tensor::{Rng, Tensor};
-use neurite_examples::{data, flags, Defaults, TrainFlags};
+use neurite_examples::{data, flags, Checkpoints, Defaults, TrainFlags};
 
 const DEFAULTS: Defaults = Defaults {
     epochs: 20,
@@ -107,19 +107,27 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
         .add(Linear::new(64, classes, &mut rng)?);
     let mut opt = Sgd::with_options(o.lr, 0.9, false, 0.0)?;
     let mut shuffle = Rng::new(o.seed ^ 0x5eed);
-    let mut state = (&mut model, &mut opt);
+    let checkpoints = Checkpoints::new("cnn_digits", &o, "")?;
+    let progress = checkpoints.restore(
+        &mut model,
+        &mut opt,
+        &mut [("shuffle", &mut shuffle)],
+        o.epochs,
+    )?;
+    let mut state = (&mut model, &mut opt, &mut shuffle);
     let history = Trainer::new(o.epochs, train.len().div_ceil(o.batch))
+        .resume_from(&progress)
         .metric_name("accuracy")
         .plot(
             o.plot.clone(),
             "cnn_digits: conv, max-pool, fully connected",
         )
-        .fit(
+        .fit_checkpointed(
             &mut state,
-            |(model, opt), _, tick| {
+            |(model, opt, shuffle), _, tick| {
                 model.set_training(true);
                 let (mut sum, mut n) = (0.0, 0usize);
-                for b in train.batches(o.batch, Some(&mut shuffle), false)? {
+                for b in train.batches(o.batch, Some(&mut **shuffle), false)? {
                     let g = Graph::new();
                     let logits = model.forward(&g, g.constant(b.features))?;
                     let loss = cross_entropy(logits, &b.labels)?;
@@ -132,9 +140,12 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
                 }
                 Ok(Metrics::new(sum / n as f64, None))
             },
-            |(model, _), _| {
+            |(model, _, _), _| {
                 model.set_training(false);
                 Ok(Some(evaluate(&**model, &test)?))
+            },
+            |(model, opt, shuffle), p| {
+                checkpoints.save(&mut **model, &**opt, &[("shuffle", &**shuffle)], p)
             },
         )?;
     let last = history.last().ok_or("no epoch ran")?;

@@ -83,6 +83,7 @@ fn main() {
 
 fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
     let t = cli.train.resolve(&DEFAULTS)?;
+    t.refuse_checkpoints("it trains two models side by side to compare them")?;
     let path = cli
         .data
         .unwrap_or_else(|| data::vendored("movie_snippets.tsv"));

@@ -115,6 +115,7 @@ fn main() {
 
 fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
     let t = cli.train.resolve(&DEFAULTS)?;
+    t.refuse_checkpoints("its loop counts steps, not epochs, and saves no checkpoint yet")?;
     let mut config = CaptionConfig {
         cell: match cli.cell {
             Cell::Gru => CellKind::Gru,

@@ -17,7 +17,7 @@ use neurite::nn::{
     cross_entropy, Adam, Linear, Module, Optimizer, Relu, Result as NnResult, Sequential,
 };
 use neurite::tensor::Rng;
-use neurite_examples::{data, flags, Defaults, TrainFlags};
+use neurite_examples::{data, flags, Checkpoints, Defaults, TrainFlags};
 
 const CLASS_NAMES: [&str; 10] = [
     "T-shirt/top",
@@ -114,8 +114,16 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         opt: Adam::new(t.lr)?,
         rng,
     };
+    let checkpoints = Checkpoints::new("mlp_fashion_mnist", &t, &format!("hidden={}", cli.hidden))?;
+    let progress = checkpoints.restore(
+        &mut state.model,
+        &mut state.opt,
+        &mut [("shuffle", &mut state.rng)],
+        t.epochs,
+    )?;
     let lr = t.lr;
     let history = Trainer::new(t.epochs, train.len().div_ceil(t.batch))
+        .resume_from(&progress)
         .metric_name("accuracy")
         .csv(cli.csv.clone())
         .plot(
@@ -123,7 +131,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             "mlp_fashion_mnist: MLP 784-256-128-10, softmax + cross-entropy",
         )
         .learning_rate(move |_| lr)
-        .fit(
+        .fit_checkpointed(
             &mut state,
             |st, _, tick| {
                 let (mut sum, mut right, mut n) = (0.0, 0usize, 0usize);
@@ -147,6 +155,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 Ok(Metrics::new(sum / n as f64, Some(right as f64 / n as f64)))
             },
             |st, _| Ok(Some(evaluate(&st.model, &test)?.0)),
+            |st, p| checkpoints.save(&mut st.model, &st.opt, &[("shuffle", &st.rng)], p),
         )?;
     let model = state.model;
     let (final_test, pred) = evaluate(&model, &test)?;

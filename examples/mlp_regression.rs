@@ -15,7 +15,7 @@ use neurite::nn::metrics::{mean_absolute_error, mean_squared_error, r2_score};
 use neurite::nn::train::{Metrics, Trainer};
 use neurite::nn::{mse, Adam, Linear, Module, Optimizer, Result as NnResult, Sequential, Tanh};
 use neurite::tensor::{Rng, Tensor};
-use neurite_examples::{data, flags, Defaults, TrainFlags};
+use neurite_examples::{data, flags, Checkpoints, Defaults, TrainFlags};
 
 const DEFAULTS: Defaults = Defaults {
     epochs: 150,
@@ -134,8 +134,20 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         opt: Adam::with_options(t.lr, (0.9, 0.999), 1e-8, cli.weight_decay)?,
         rng,
     };
+    let checkpoints = Checkpoints::new(
+        "mlp_regression",
+        &t,
+        &format!("hidden={} weight_decay={}", cli.hidden, cli.weight_decay),
+    )?;
+    let progress = checkpoints.restore(
+        &mut state.model,
+        &mut state.opt,
+        &mut [("shuffle", &mut state.rng)],
+        t.epochs,
+    )?;
     let lr = t.lr;
     let history = Trainer::new(t.epochs, train.len().div_ceil(t.batch))
+        .resume_from(&progress)
         .metric_name("r2")
         .csv(cli.csv.clone())
         .plot(
@@ -143,7 +155,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             "mlp_regression: diabetes, linear output + MSE",
         )
         .learning_rate(move |_| lr)
-        .fit(
+        .fit_checkpointed(
             &mut state,
             |st, _, tick| {
                 let (mut sum, mut n) = (0.0, 0usize);
@@ -163,6 +175,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 Ok(Metrics::new(sum / n as f64, train_r2))
             },
             |st, _| Ok(Some(evaluate(&st.model, &test)?)),
+            |st, p| checkpoints.save(&mut st.model, &st.opt, &[("shuffle", &st.rng)], p),
         )?;
     let model = state.model;
     // Held-out figures in the original units.

@@ -19,7 +19,7 @@ use neurite::nn::{clip_grad_norm, cross_entropy, Adam, Module, Optimizer};
 use neurite::rnn::CellKind;
 use neurite::tensor::Rng;
 use neurite_examples::text::{bucketed, BiRnnClassifier, BiRnnConfig, SentenceClassifier};
-use neurite_examples::{data, flags, Defaults, TrainFlags};
+use neurite_examples::{data, flags, Checkpoints, Defaults, TrainFlags};
 
 /// The recurrent cell of `--cell`.
 #[derive(Clone, Copy, ValueEnum)]
@@ -141,19 +141,36 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let mut opt = Adam::new(t.lr)?;
     let lr = t.lr;
     let mut wd_rng = Rng::new(t.seed ^ 0x3d);
+    let settings = format!(
+        "cell={} embed={} hidden={} dropout={} word_dropout={}",
+        config.cell.name(),
+        cli.embed,
+        cli.hidden,
+        cli.dropout,
+        cli.word_dropout
+    );
+    let checkpoints = Checkpoints::new("rnn_classifier", &t, &settings)?;
+    let progress = checkpoints.restore(
+        &mut model,
+        &mut opt,
+        &mut [("shuffle", &mut rng), ("word_dropout", &mut wd_rng)],
+        t.epochs,
+    )?;
+    let mut state = (model, opt, rng, wd_rng);
     let history = Trainer::new(t.epochs, train_idx.len().div_ceil(t.batch))
+        .resume_from(&progress)
         .metric_name("accuracy")
         .plot(
             t.plot.clone(),
             &format!("rnn_classifier: bidirectional {}", config.cell.name()),
         )
         .learning_rate(move |_| lr)
-        .fit(
-            &mut model,
-            |m, _, tick| {
+        .fit_checkpointed(
+            &mut state,
+            |(m, opt, rng, wd_rng), _, tick| {
                 m.set_training(true);
                 let (mut sum, mut right, mut n) = (0.0, 0usize, 0usize);
-                for mut b in bucketed(&examples, &train_idx, t.batch, &mut rng)? {
+                for mut b in bucketed(&examples, &train_idx, t.batch, rng)? {
                     // Word dropout: the model learns to use <unk> like an unseen word.
                     for (row, &l) in b.lengths.iter().enumerate() {
                         for id in &mut b.ids[row * b.len..row * b.len + l] {
@@ -177,9 +194,13 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 }
                 Ok(Metrics::new(sum / n as f64, Some(right as f64 / n as f64)))
             },
-            |m, _| {
+            |(m, _, _, _), _| {
                 m.set_training(false);
                 Ok(Some(evaluate(m, &test_batches)?))
+            },
+            |(m, opt, rng, wd_rng), p| {
+                let rngs = [("shuffle", &*rng), ("word_dropout", &*wd_rng)];
+                checkpoints.save(m, opt, &rngs, p)
             },
         )?;
     let last = history.last().ok_or("no epoch ran")?;

@@ -23,7 +23,7 @@ use neurite::nn::{
 };
 use neurite::rnn::{Lstm, RecurrentConfig};
 use neurite::tensor::{Rng, Tensor};
-use neurite_examples::{data, flags, Defaults, TrainFlags};
+use neurite_examples::{data, flags, Checkpoints, Defaults, TrainFlags};
 
 const DEFAULTS: Defaults = Defaults {
     epochs: 3,
@@ -469,19 +469,34 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let lr = t.lr;
     let mut shuffle_rng = Rng::new(t.seed ^ 0x7a9);
     let mut wd_rng = Rng::new(t.seed ^ 0xd40);
+    let settings = format!(
+        "hidden={} embed={} train={} sentences",
+        cli.hidden,
+        cli.embed,
+        train.len()
+    );
+    let checkpoints = Checkpoints::new("rnn_tagger", &t, &settings)?;
+    let progress = checkpoints.restore(
+        &mut model,
+        &mut opt,
+        &mut [("shuffle", &mut shuffle_rng), ("word_dropout", &mut wd_rng)],
+        t.epochs,
+    )?;
+    let mut state = (model, opt, shuffle_rng, wd_rng);
     let history = Trainer::new(t.epochs, train.len().div_ceil(t.batch))
+        .resume_from(&progress)
         .metric_name("accuracy")
         .plot(
             t.plot.clone(),
             "rnn_tagger: bidirectional LSTM, UD English EWT UPOS",
         )
         .learning_rate(move |_| lr)
-        .fit(
-            &mut model,
-            |m, _, tick| {
+        .fit_checkpointed(
+            &mut state,
+            |(m, opt, shuffle_rng, wd_rng), _, tick| {
                 let (mut sum, mut right, mut n) = (0.0, 0usize, 0usize);
-                for idx in batch_order(&train, t.batch, Some(&mut shuffle_rng)) {
-                    let b = make_batch(&train, &idx, Some((&lex.words, &mut wd_rng)));
+                for idx in batch_order(&train, t.batch, Some(shuffle_rng)) {
+                    let b = make_batch(&train, &idx, Some((&lex.words, wd_rng)));
                     let g = Graph::new();
                     let logits = m.logits(&g, &b)?;
                     let loss = cross_entropy(logits, &b.tags)?;
@@ -497,11 +512,16 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 }
                 Ok(Metrics::new(sum / n as f64, Some(right as f64 / n as f64)))
             },
-            |m, _| {
+            |(m, _, _, _), _| {
                 let (loss, acc, _, _) = evaluate(m, &dev)?;
                 Ok(Some(Metrics::new(loss, Some(acc))))
             },
+            |(m, opt, shuffle_rng, wd_rng), p| {
+                let rngs = [("shuffle", &*shuffle_rng), ("word_dropout", &*wd_rng)];
+                checkpoints.save(m, opt, &rngs, p)
+            },
         )?;
+    let model = state.0;
     let (_, dev_acc, dev_oov, dev_oov_n) = evaluate(&model, &dev)?;
     println!(
         "dev: accuracy {dev_acc:.4}, on the {dev_oov_n} words unseen in training {dev_oov:.4}"

@@ -21,7 +21,7 @@ use neurite::nn::train::{Metrics, Trainer};
 use neurite::nn::{cross_entropy, Adam, Linear, Module, Optimizer};
 use neurite::tensor::{Float, Rng, Tensor};
 use neurite_examples::text::{SentenceClassifier, TextCnn, TextCnnConfig};
-use neurite_examples::{data, flags, Defaults, TrainFlags};
+use neurite_examples::{data, flags, Checkpoints, Defaults, TrainFlags};
 
 const DEFAULTS: Defaults = Defaults {
     epochs: 3,
@@ -175,13 +175,25 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
         cli.dropout,
         labels.len()
     );
-    let mut state = (&mut model, &mut opt);
+    let settings = format!(
+        "embed={} filters={filters} dropout={} min_count={} max_len={} bow_epochs={}",
+        cli.embed, cli.dropout, cli.min_count, cli.max_len, cli.bow_epochs
+    );
+    let checkpoints = Checkpoints::new("text_cnn", &o, &settings)?;
+    let progress = checkpoints.restore(
+        &mut model,
+        &mut opt,
+        &mut [("shuffle", &mut shuffle)],
+        o.epochs,
+    )?;
+    let mut state = (&mut model, &mut opt, &mut shuffle);
     let history = Trainer::new(o.epochs, train_idx.len().div_ceil(o.batch))
+        .resume_from(&progress)
         .metric_name("accuracy")
         .plot(o.plot.clone(), "text_cnn: Kim's CNN, widths 3/4/5")
-        .fit(
+        .fit_checkpointed(
             &mut state,
-            |(model, opt), _, tick| {
+            |(model, opt, shuffle), _, tick| {
                 let mut order = train_idx.clone();
                 shuffle.shuffle(&mut order);
                 let (mut sum, mut n) = (0.0, 0usize);
@@ -198,7 +210,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
                 }
                 Ok(Metrics::new(sum / n as f64, None))
             },
-            |(model, _), _| {
+            |(model, _, _), _| {
                 model.set_training(false);
                 let (mut predicted, mut loss) = (Vec::new(), 0.0);
                 for b in &test_batches {
@@ -213,6 +225,9 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
                     loss / predicted.len().max(1) as f64,
                     Some(acc),
                 )))
+            },
+            |(model, opt, shuffle), p| {
+                checkpoints.save(&mut **model, &**opt, &[("shuffle", &**shuffle)], p)
             },
         )?;
     let last = history.last().ok_or("no epoch ran")?;

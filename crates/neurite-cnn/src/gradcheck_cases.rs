@@ -1,5 +1,6 @@
 //! The gradient-check cases of neurite-cnn: every convolution and pooling op on several seeded
-//! random shapes (strides, paddings, dilations, group counts, odd and size-1 sizes), through the
+//! random shapes (strides, paddings, dilations, group counts, pooling's ceil mode and padding
+//! counts, odd and size-1 sizes), through the
 //! functional op (input, weight and bias gradients) and through the layers. `cargo xtask
 //! gradcheck` runs them.
 
@@ -8,7 +9,8 @@ use neurite_tensor::{Rng, Tensor};
 
 use crate::{
     conv, AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
-    AvgPool2d, ConvConfig, GlobalAvgPool, GlobalMaxPool, MaxPool1d, MaxPool2d, PoolConfig,
+    AvgPool2d, ConvConfig, GlobalAvgPool, GlobalMaxPool, MaxPool1d, MaxPool2d, PadCount,
+    PoolConfig,
 };
 
 /// Every op name neurite-cnn records with its own backward rule.
@@ -155,6 +157,94 @@ pub fn cases() -> Vec<GradCase> {
         ("AvgPool1d 2 pad 1", vec![2, 2, 5], |x| {
             Ok(AvgPool1d::with_config(PoolConfig::new([2]).with_padding([1])).try_forward(x)?)
         }),
+        // Dilation and ceil mode (PyTorch's ceil_mode): partial last windows, a window
+        // overhanging the padded input, and the average's divisor with and without padding.
+        (
+            "MaxPool2d 3×2 stride 2 dilation 2,1 ceil",
+            vec![2, 2, 8, 5],
+            |x| {
+                Ok(MaxPool2d::with_config(
+                    PoolConfig::new([3, 2])
+                        .with_stride([2, 2])
+                        .with_dilation([2, 1])
+                        .with_ceil_mode(true),
+                )
+                .try_forward(x)?)
+            },
+        ),
+        (
+            "MaxPool2d 2×2 ceil pad 1 (odd sizes)",
+            vec![1, 3, 5, 7],
+            |x| {
+                Ok(MaxPool2d::with_config(
+                    PoolConfig::new([2, 2])
+                        .with_padding([1, 0])
+                        .with_ceil_mode(true),
+                )
+                .try_forward(x)?)
+            },
+        ),
+        (
+            "MaxPool1d 3 stride 2 pad 1 dilation 3 ceil",
+            vec![2, 2, 10],
+            |x| {
+                Ok(MaxPool1d::with_config(
+                    PoolConfig::new([3])
+                        .with_stride([2])
+                        .with_padding([1])
+                        .with_dilation([3])
+                        .with_ceil_mode(true),
+                )
+                .try_forward(x)?)
+            },
+        ),
+        (
+            "AvgPool2d 3×3 stride 2 pad 1 ceil",
+            vec![2, 2, 6, 5],
+            |x| {
+                Ok(AvgPool2d::with_config(
+                    PoolConfig::new([3, 3])
+                        .with_stride([2, 2])
+                        .with_padding([1, 1])
+                        .with_ceil_mode(true),
+                )
+                .try_forward(x)?)
+            },
+        ),
+        (
+            "AvgPool2d 3×2 stride 2 pad 1,0 ceil, padding not counted",
+            vec![1, 2, 6, 5],
+            |x| {
+                Ok(AvgPool2d::with_config(
+                    PoolConfig::new([3, 2])
+                        .with_stride([2, 2])
+                        .with_padding([1, 0])
+                        .with_ceil_mode(true),
+                )
+                .with_pad_count(PadCount::Exclude)
+                .try_forward(x)?)
+            },
+        ),
+        (
+            "AvgPool1d 4 stride 3 ceil (kernel overhangs the input)",
+            vec![2, 3, 3],
+            |x| {
+                Ok(AvgPool1d::with_config(
+                    PoolConfig::new([4]).with_stride([3]).with_ceil_mode(true),
+                )
+                .try_forward(x)?)
+            },
+        ),
+        (
+            "AvgPool1d 2 stride 2 pad 1 dilation 2",
+            vec![2, 2, 7],
+            |x| {
+                Ok(AvgPool1d::with_config(
+                    PoolConfig::new([2]).with_padding([1]).with_dilation([2]),
+                )
+                .try_forward(x)?)
+            },
+        ),
         ("AdaptiveMaxPool2d 2×3", vec![2, 2, 5, 7], |x| {
             Ok(AdaptiveMaxPool2d::new([2, 3]).try_forward(x)?)
         }),

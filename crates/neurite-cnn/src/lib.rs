@@ -7,7 +7,8 @@
 //!   (explicit or [`Padding::Same`]), dilation, groups, optional bias; weights
 //!   [out, in/groups, k…] as in PyTorch, initialised as PyTorch does (uniform ±1/√fan_in).
 //! - [`MaxPool1d`]/[`MaxPool2d`] (the position of each maximum is kept for backward),
-//!   [`AvgPool1d`]/[`AvgPool2d`], adaptive pooling ([`AdaptiveMaxPool1d`], [`AdaptiveAvgPool2d`],
+//!   [`AvgPool1d`]/[`AvgPool2d`] — PyTorch's stride, padding, dilation and `ceil_mode` in
+//!   [`PoolConfig`], `count_include_pad` as [`PadCount`], PyTorch's output sizes — adaptive pooling ([`AdaptiveMaxPool1d`], [`AdaptiveAvgPool2d`],
 //!   …), global pooling over all positions ([`GlobalMaxPool`] — max over time for text CNNs —
 //!   and [`GlobalAvgPool`]), and [`Flatten`] (neurite-nn's, re-exported).
 //!
@@ -75,7 +76,7 @@ pub use neurite_nn::Flatten;
 pub use pool::{
     AdaptiveAvgPool, AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool, AdaptiveMaxPool1d,
     AdaptiveMaxPool2d, AvgPool, AvgPool1d, AvgPool2d, GlobalAvgPool, GlobalMaxPool, MaxPool,
-    MaxPool1d, MaxPool2d, PoolConfig,
+    MaxPool1d, MaxPool2d, PadCount, PoolConfig,
 };
 
 /// The README's examples, compiled and run as doc tests so that they stay true.

@@ -1,7 +1,9 @@
 //! Pooling layers: max and average pooling over windows (`MaxPool1d/2d`, `AvgPool1d/2d`),
 //! adaptive pooling to a fixed output size, and global pooling over every spatial position
 //! (global max over time is what a text CNN needs). Each records ONE graph op; max pooling
-//! keeps the position of each maximum for backward.
+//! keeps the position of each maximum for backward. Windowed pooling takes PyTorch's options:
+//! stride, padding, dilation, `ceil_mode` and, for the average, `count_include_pad`
+//! ([`PadCount`]), with PyTorch's output sizes and divisors.
 
 use neurite_autograd::{Backward, BackwardContext, Graph, Parameter, Var};
 use neurite_nn::Module;
@@ -10,29 +12,52 @@ use neurite_tensor::pool::{
     adaptive_avg_pool2d, adaptive_avg_pool2d_backward, adaptive_max_pool2d, avg_pool2d,
     avg_pool2d_backward, max_pool2d, max_pool2d_backward,
 };
-use neurite_tensor::{Float, PadCount, Tensor};
+use neurite_tensor::{Float, Tensor};
+
+pub use neurite_tensor::PadCount;
 
 use crate::error::{CnnError, Result};
 
-/// The hyper-parameters of a windowed pooling with `D` spatial axes.
+/// The hyper-parameters of a windowed pooling with `D` spatial axes (PyTorch's `MaxPool`/
+/// `AvgPool` arguments, with the same defaults).
+///
+/// Along an axis of size `n` there are `(n + 2·padding − dilation·(kernel − 1) − 1)/stride + 1`
+/// windows, the division rounding down — or up with `ceil_mode`, where the last window may be
+/// partial (it must start inside the input or the leading padding, else it is dropped, as in
+/// PyTorch).
+///
+/// ```
+/// use neurite_cnn::PoolConfig;
+/// let c = PoolConfig::new([3, 3]).with_stride([2, 2]).with_ceil_mode(true);
+/// assert_eq!(c.output_size([6, 7])?, [3, 3]);                       // floor mode: [2, 3]
+/// assert_eq!(PoolConfig::new([2]).with_dilation([2]).output_size([7])?, [3]);   // taps 2 apart
+/// # Ok::<(), neurite_cnn::CnnError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolConfig<const D: usize> {
     /// Window size per axis.
     pub kernel: [usize; D],
     /// Step between windows (default: the kernel size, non-overlapping windows).
     pub stride: [usize; D],
-    /// Implicit padding on both sides (−∞ for max, zeros counted in the mean for average, as
-    /// PyTorch's defaults); at most half the kernel.
+    /// Implicit padding on both sides (−∞ for max, zeros for average, whose divisor counts them
+    /// unless [`AvgPool::pad_count`] says not to); at most half the kernel, as PyTorch requires.
     pub padding: [usize; D],
+    /// Spacing between window taps (default 1). PyTorch's `AvgPool` has no dilation; neurite's
+    /// average pooling takes it (a uniform dilated kernel), and with 1 agrees with PyTorch.
+    pub dilation: [usize; D],
+    /// Round the number of windows up instead of down (default false).
+    pub ceil_mode: bool,
 }
 
 impl<const D: usize> PoolConfig<D> {
-    /// Windows of `kernel`, stride = kernel, no padding.
+    /// Windows of `kernel`, stride = kernel, no padding, no dilation, floor mode.
     pub fn new(kernel: [usize; D]) -> Self {
         PoolConfig {
             kernel,
             stride: kernel,
             padding: [0; D],
+            dilation: [1; D],
+            ceil_mode: false,
         }
     }
     /// Sets the stride.
@@ -45,14 +70,64 @@ impl<const D: usize> PoolConfig<D> {
         self.padding = padding;
         self
     }
+    /// Sets the dilation.
+    pub fn with_dilation(mut self, dilation: [usize; D]) -> Self {
+        self.dilation = dilation;
+        self
+    }
+    /// Sets ceil mode (PyTorch's `ceil_mode`).
+    pub fn with_ceil_mode(mut self, ceil_mode: bool) -> Self {
+        self.ceil_mode = ceil_mode;
+        self
+    }
+
+    /// The number of windows along each spatial axis of an input of spatial size `input`
+    /// (PyTorch's output size). Errors: an invalid configuration, or a kernel that does not fit
+    /// the padded input (in ceil mode: that overhangs it by a stride or more).
+    pub fn output_size(&self, input: [usize; D]) -> Result<[usize; D]> {
+        let mut shape = vec![1, 1];
+        shape.extend_from_slice(&input);
+        let layer = format!("Pool{D}d({})", self.describe_args());
+        let (_, out) = windowed_plan(layer, self, &shape)?;
+        let mut size = [0; D];
+        size.copy_from_slice(&out[2..]);
+        Ok(size)
+    }
+
+    /// "kernel [2, 2], stride [2, 2], padding [0, 0]", then dilation and ceil mode when they
+    /// are not the defaults.
+    fn describe_args(&self) -> String {
+        let mut s = format!(
+            "kernel {:?}, stride {:?}, padding {:?}",
+            self.kernel, self.stride, self.padding
+        );
+        if self.dilation.iter().any(|&d| d != 1) {
+            s += &format!(", dilation {:?}", self.dilation);
+        }
+        if self.ceil_mode {
+            s += ", ceil mode";
+        }
+        s
+    }
+
     fn validate(&self, layer: &str) -> Result<()> {
         check_axes::<D>(layer)?;
-        if self.kernel.contains(&0) || self.stride.contains(&0) {
+        if self.kernel.contains(&0) || self.stride.contains(&0) || self.dilation.contains(&0) {
             return Err(CnnError::config(
                 layer,
                 format!(
-                    "kernel and stride must be positive, got kernel {:?}, stride {:?}",
-                    self.kernel, self.stride
+                    "kernel, stride and dilation must be positive, got kernel {:?}, stride {:?}, \
+                     dilation {:?}",
+                    self.kernel, self.stride, self.dilation
+                ),
+            ));
+        }
+        if (0..D).any(|i| extent(self.kernel[i], self.dilation[i]).is_none()) {
+            return Err(CnnError::config(
+                layer,
+                format!(
+                    "the dilated kernel extent overflows (kernel {:?}, dilation {:?})",
+                    self.kernel, self.dilation
                 ),
             ));
         }
@@ -68,6 +143,13 @@ impl<const D: usize> PoolConfig<D> {
         }
         Ok(())
     }
+}
+
+/// The dilated extent of a kernel, dilation·(kernel − 1) + 1, if it is representable.
+fn extent(kernel: usize, dilation: usize) -> Option<usize> {
+    dilation
+        .checked_mul(kernel.saturating_sub(1))
+        .and_then(|e| e.checked_add(1))
 }
 
 /// Pooling runs on 1-D and 2-D inputs only (`D` is a public const parameter of the configs).
@@ -112,29 +194,30 @@ fn windowed_plan<const D: usize>(
     if shape.len() != D + 2 {
         return Err(rank_error::<D>(layer, shape));
     }
-    let mut out = [0usize; D];
-    // Saturating: padding ≤ kernel/2, so a sum beyond usize needs an input no tensor has; the
-    // kernel then fits and the tensor-level plan reports the impossible geometry.
-    let padded_len = |j: usize| shape[2 + j].saturating_add(c.padding[j].saturating_mul(2));
-    for (i, o) in out.iter_mut().enumerate() {
-        let padded = padded_len(i);
-        if c.kernel[i] > padded {
-            return Err(CnnError::KernelTooLarge {
-                layer,
-                kernel: c.kernel.to_vec(),
-                extent: c.kernel.to_vec(),
-                padded: (0..D).map(padded_len).collect(),
-                input: shape.to_vec(),
-            });
-        }
-        *o = (padded - c.kernel[i]) / c.stride[i] + 1;
-    }
     let lift = |a: [usize; D], one: usize| if D == 1 { [one, a[0]] } else { [a[0], a[1]] };
     let window = Window2d::new(lift(c.kernel, 1))
         .with_stride(lift(c.stride, 1))
-        .with_padding(lift(c.padding, 0));
+        .with_padding(lift(c.padding, 0))
+        .with_dilation(lift(c.dilation, 1))
+        .with_ceil_mode(c.ceil_mode);
+    let in4 = lifted::<D>(shape);
+    // PyTorch's output size (neurite-tensor's `Window`); it fails only when a dilated kernel
+    // does not fit the padded input (overhangs it by a stride or more in ceil mode).
+    let out = window.output_size([in4[2], in4[3]]).map_err(|_| {
+        // Saturating: padding ≤ kernel/2, so a sum beyond usize needs an input no tensor has.
+        let padded = |j: usize| shape[2 + j].saturating_add(c.padding[j].saturating_mul(2));
+        CnnError::KernelTooLarge {
+            layer: layer.clone(),
+            kernel: c.kernel.to_vec(),
+            extent: (0..D)
+                .map(|j| extent(c.kernel[j], c.dilation[j]).unwrap_or(usize::MAX))
+                .collect(),
+            padded: (0..D).map(padded).collect(),
+            input: shape.to_vec(),
+        }
+    })?;
     let mut out_shape = shape[..2].to_vec();
-    out_shape.extend_from_slice(&out);
+    out_shape.extend_from_slice(if D == 1 { &out[1..] } else { &out[..] });
     Ok((window, out_shape))
 }
 
@@ -142,8 +225,8 @@ fn windowed_plan<const D: usize>(
 enum Rule {
     /// Max pooling (windowed, adaptive or global): the plane-local index of each maximum.
     Max(Vec<usize>),
-    /// Average pooling over this window (zero padding counted).
-    Avg(Window2d),
+    /// Average pooling over this window, padding counted or not.
+    Avg(Window2d, PadCount),
     /// Adaptive (or global) average pooling.
     AdaptiveAvg,
 }
@@ -151,7 +234,7 @@ enum Rule {
 /// How a pooling reduces its windows.
 enum Reduce {
     Max(Window2d),
-    Avg(Window2d),
+    Avg(Window2d, PadCount),
     AdaptiveMax([usize; 2]),
     AdaptiveAvg([usize; 2]),
 }
@@ -175,7 +258,7 @@ fn pool_op<'g, T: Float>(
             let m = adaptive_max_pool2d(&x4, out)?;
             (m.values, Rule::Max(m.argmax))
         }
-        Reduce::Avg(win) => (avg_pool2d(&x4, &win, PadCount::Include)?, Rule::Avg(win)),
+        Reduce::Avg(win, pad) => (avg_pool2d(&x4, &win, pad)?, Rule::Avg(win, pad)),
         Reduce::AdaptiveAvg(out) => (adaptive_avg_pool2d(&x4, out)?, Rule::AdaptiveAvg),
     };
     let out4: [usize; 4] = y
@@ -221,7 +304,7 @@ impl<T: Float> Backward<T> for PoolOp {
         let dy = upstream.reshape(&self.out4)?;
         let dx = match &self.rule {
             Rule::Max(argmax) => max_pool2d_backward(&dy, argmax, self.in4)?,
-            Rule::Avg(win) => avg_pool2d_backward(&dy, self.in4, win, PadCount::Include)?,
+            Rule::Avg(win, pad) => avg_pool2d_backward(&dy, self.in4, win, *pad)?,
             Rule::AdaptiveAvg => adaptive_avg_pool2d_backward(&dy, self.in4)?,
         };
         Ok(vec![Some(dx.reshape(&self.in_shape)?)])
@@ -251,7 +334,7 @@ macro_rules! stateless_module {
 /// [batch, c, (h,) w] → [batch, c, (oh,) ow].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MaxPool<const D: usize> {
-    /// Kernel, stride and padding.
+    /// Kernel, stride, padding, dilation and ceil mode.
     pub config: PoolConfig<D>,
 }
 
@@ -271,13 +354,10 @@ impl<const D: usize> MaxPool<D> {
     pub fn with_config(config: PoolConfig<D>) -> Self {
         MaxPool { config }
     }
-    /// E.g. "MaxPool2d(kernel [2, 2], stride [2, 2], padding [0, 0])".
+    /// E.g. "MaxPool2d(kernel [2, 2], stride [2, 2], padding [0, 0])" (dilation and ceil
+    /// mode follow when they are not the defaults).
     pub fn describe(&self) -> String {
-        let c = &self.config;
-        format!(
-            "MaxPool{D}d(kernel {:?}, stride {:?}, padding {:?})",
-            c.kernel, c.stride, c.padding
-        )
+        format!("MaxPool{D}d({})", self.config.describe_args())
     }
     /// The forward pass (op "max_pool1d" / "max_pool2d").
     pub fn try_forward<'g, T: Float>(&self, x: Var<'g, T>) -> Result<Var<'g, T>> {
@@ -289,12 +369,31 @@ impl<const D: usize> MaxPool<D> {
 }
 stateless_module!(MaxPool);
 
-/// Average pooling: each output is the mean of its window (zero padding counted, as PyTorch's
-/// default). [batch, c, (h,) w] → [batch, c, (oh,) ow].
+/// Average pooling: each output is the mean of its window (zero padding counted in the divisor
+/// by default, as PyTorch's `count_include_pad=True`; the overhang of a ceil-mode window beyond
+/// the padded input never counts). [batch, c, (h,) w] → [batch, c, (oh,) ow].
+///
+/// ```
+/// use neurite_autograd::Graph;
+/// use neurite_cnn::{AvgPool1d, PadCount, PoolConfig};
+/// use neurite_tensor::Tensor;
+/// let g = Graph::<f64>::new();
+/// let x = g.constant(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[1, 1, 6])?);
+/// let ceil = PoolConfig::new([3]).with_stride([2]).with_ceil_mode(true);
+/// let y = AvgPool1d::with_config(ceil).try_forward(x)?;             // last window: (5 + 6)/2
+/// assert_eq!(y.value()?.to_vec(), vec![2.0, 4.0, 5.5]);
+/// let pad = PoolConfig::new([2]).with_padding([1]);
+/// let y = AvgPool1d::with_config(pad).with_pad_count(PadCount::Exclude).try_forward(x)?;
+/// assert_eq!(y.value()?.to_vec(), vec![1.0, 2.5, 4.5, 6.0]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AvgPool<const D: usize> {
-    /// Kernel, stride and padding.
+    /// Kernel, stride, padding, dilation and ceil mode.
     pub config: PoolConfig<D>,
+    /// Whether the padding counts in the divisor (default [`PadCount::Include`], PyTorch's
+    /// `count_include_pad=True`).
+    pub pad_count: PadCount,
 }
 
 /// Average pooling over [batch, c, length].
@@ -305,28 +404,37 @@ pub type AvgPool2d = AvgPool<2>;
 impl<const D: usize> AvgPool<D> {
     /// Non-overlapping windows of `kernel` (stride = kernel).
     pub fn new(kernel: [usize; D]) -> Self {
+        Self::with_config(PoolConfig::new(kernel))
+    }
+    /// A pooling with the given configuration (padding counted in the divisor).
+    pub fn with_config(config: PoolConfig<D>) -> Self {
         AvgPool {
-            config: PoolConfig::new(kernel),
+            config,
+            pad_count: PadCount::Include,
         }
     }
-    /// A pooling with the given configuration.
-    pub fn with_config(config: PoolConfig<D>) -> Self {
-        AvgPool { config }
+    /// Sets whether the padding counts in the divisor ([`PadCount::Exclude`] is PyTorch's
+    /// `count_include_pad=False`).
+    pub fn with_pad_count(mut self, pad_count: PadCount) -> Self {
+        self.pad_count = pad_count;
+        self
     }
-    /// E.g. "AvgPool2d(kernel [2, 2], stride [2, 2], padding [0, 0])".
+    /// E.g. "AvgPool2d(kernel [2, 2], stride [2, 2], padding [0, 0])" (dilation, ceil mode and
+    /// an uncounted padding follow when they are not the defaults).
     pub fn describe(&self) -> String {
-        let c = &self.config;
-        format!(
-            "AvgPool{D}d(kernel {:?}, stride {:?}, padding {:?})",
-            c.kernel, c.stride, c.padding
-        )
+        let mut args = self.config.describe_args();
+        if self.pad_count == PadCount::Exclude {
+            args += ", padding not counted";
+        }
+        format!("AvgPool{D}d({args})")
     }
     /// The forward pass (op "avg_pool1d" / "avg_pool2d").
     pub fn try_forward<'g, T: Float>(&self, x: Var<'g, T>) -> Result<Var<'g, T>> {
         let shape = x.shape();
         let (win, out) = windowed_plan(self.describe(), &self.config, &shape)?;
         let name = if D == 1 { "avg_pool1d" } else { "avg_pool2d" };
-        pool_op(x, name, Reduce::Avg(win), lifted::<D>(&shape), out)
+        let reduce = Reduce::Avg(win, self.pad_count);
+        pool_op(x, name, reduce, lifted::<D>(&shape), out)
     }
 }
 stateless_module!(AvgPool);
@@ -500,6 +608,56 @@ unit_module!(GlobalAvgPool);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// PyTorch's pooling output size (`pooling_output_shape` with its `div_rtn`, after
+    /// `pool2d_shape_check`'s "pad at most half the kernel"), or None where PyTorch refuses.
+    fn torch_size(n: usize, k: usize, s: usize, p: usize, d: usize, ceil: bool) -> Option<usize> {
+        if p > k / 2 {
+            return None;
+        }
+        let [n, k, s, p, d] = [n, k, s, p, d].map(|v| v as i64);
+        let num = n + 2 * p - d * (k - 1) - 1 + if ceil { s - 1 } else { 0 };
+        let mut out = num.div_euclid(s) + 1;
+        if ceil && (out - 1) * s >= n + p {
+            out -= 1;
+        }
+        (out >= 1).then_some(out as usize)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Output sizes of the layers against PyTorch's formula on random configurations
+        /// (2-D: the height axis fixed, the width axis random).
+        #[test]
+        fn output_sizes_follow_pytorchs_formula(n in 0..50usize, k in 1..9usize, s in 1..7usize, p in 0..5usize,
+                                                d in 1..5usize, ceil in any::<bool>(), max in any::<bool>()) {
+            let c1 = PoolConfig::new([k]).with_stride([s]).with_padding([p]).with_dilation([d]).with_ceil_mode(ceil);
+            let want = torch_size(n, k, s, p, d, ceil);
+            prop_assert_eq!(c1.output_size([n]).ok(), want.map(|o| [o]));
+            let c2 = PoolConfig::new([3, k]).with_stride([2, s]).with_padding([1, p]).with_dilation([1, d])
+                .with_ceil_mode(ceil);
+            let want2 = torch_size(6, 3, 2, 1, 1, ceil).zip(want);
+            prop_assert_eq!(c2.output_size([6, n]).ok(), want2.map(|(a, b)| [a, b]));
+            let g = Graph::<f64>::new();
+            let x = g.constant(Tensor::zeros(&[1, 2, 6, n]));
+            let y = if max {
+                MaxPool2d::with_config(c2).try_forward(x)
+            } else {
+                AvgPool2d::with_config(c2).try_forward(x)
+            };
+            match (y, want2) {
+                // PyTorch refuses empty inputs; every window of an empty axis is padding.
+                (y, _) if n == 0 => prop_assert!(y.is_err()),
+                (Ok(y), Some((a, b))) => prop_assert_eq!(y.shape(), vec![1, 2, a, b]),
+                (Err(_), None) => {}
+                // A dilated window wholly in the padding: PyTorch gives −∞, neurite refuses.
+                (Err(e), Some(_)) => prop_assert!(d > 1 && e.to_string().contains("wholly in the padding"), "{}", e),
+                (Ok(y), None) => prop_assert!(false, "{:?}: {:?}, PyTorch refuses", c2, y.shape()),
+            }
+        }
+    }
 
     #[test]
     fn adaptive_pooling_beyond_memory_is_a_typed_error() {
@@ -574,6 +732,38 @@ mod tests {
             Err(CnnError::InvalidConfig { .. })
         ));
         assert!(AdaptiveAvgPool1d::new([0]).try_forward(x).is_err());
+        for bad in [
+            PoolConfig::new([2]).with_dilation([0]),
+            PoolConfig::new([3]).with_dilation([usize::MAX]),
+        ] {
+            assert!(matches!(
+                MaxPool1d::with_config(bad).try_forward(x),
+                Err(CnnError::InvalidConfig { .. })
+            ));
+            assert!(bad.output_size([4]).is_err());
+        }
+        // A dilated window wholly in the padding (PyTorch: −∞ at an index outside the input).
+        let e = MaxPool1d::with_config(PoolConfig::new([2]).with_padding([1]).with_dilation([2]))
+            .try_forward(g.constant(Tensor::zeros(&[1, 1, 1])))
+            .unwrap_err();
+        assert!(e.to_string().contains("wholly in the padding"), "{e}");
+        // Ceil mode: a kernel may overhang the input by less than a stride, not more.
+        let c = PoolConfig::new([4]).with_stride([2]).with_ceil_mode(true);
+        assert_eq!(c.output_size([3]).unwrap(), [1]);
+        let e = MaxPool1d::with_config(c)
+            .try_forward(g.constant(Tensor::zeros(&[1, 1, 2])))
+            .unwrap_err();
+        assert!(matches!(e, CnnError::KernelTooLarge { .. }), "{e}");
+        // The default descriptions are unchanged; options appear when set.
+        assert_eq!(
+            MaxPool2d::new([2, 2]).describe(),
+            "MaxPool2d(kernel [2, 2], stride [2, 2], padding [0, 0])"
+        );
+        let c = PoolConfig::new([3]).with_dilation([2]).with_ceil_mode(true);
+        assert_eq!(
+            AvgPool1d::with_config(c).with_pad_count(PadCount::Exclude).describe(),
+            "AvgPool1d(kernel [3], stride [3], padding [0], dilation [2], ceil mode, padding not counted)"
+        );
         // Padding of usize::MAX: 2·padding overflowed before the "half the kernel" check.
         let bad = MaxPool1d::with_config(PoolConfig::new([2]).with_padding([usize::MAX]));
         assert!(matches!(

@@ -15,6 +15,7 @@ use std::time::Instant;
 #[cfg(feature = "plot")]
 use plotters::prelude::*;
 
+use crate::checkpoint::TrainingState;
 use crate::error::{NnError, Result};
 use crate::serialize::write_atomic;
 
@@ -274,6 +275,7 @@ pub struct Trainer {
     monitor: Option<Monitor>,
     patience: Option<usize>,
     start_epoch: usize,
+    steps: u64,
     best: Option<f64>,
     since_best: usize,
 }
@@ -294,6 +296,7 @@ impl Trainer {
             monitor: None,
             patience: None,
             start_epoch: 0,
+            steps: 0,
             best: None,
             since_best: 0,
         }
@@ -322,6 +325,29 @@ impl Trainer {
         self.best = best;
         self.since_best = epochs_since_best;
         self
+    }
+    /// Continues a run from where a checkpoint left it ([`TrainingState`], e.g. returned by
+    /// [`crate::load_checkpoint`]): epochs done, steps taken (counted on from there), the best
+    /// value so far and the epochs since it.
+    pub fn resume_from(mut self, progress: &TrainingState) -> Self {
+        self.start_epoch = usize::try_from(progress.epoch).unwrap_or(usize::MAX);
+        self.steps = progress.step;
+        self.best = progress.best_metric;
+        self.since_best = usize::try_from(progress.epochs_since_best).unwrap_or(usize::MAX);
+        self
+    }
+    /// Where the run stands after `epochs_done` epochs: the steps counted so far (one per
+    /// `tick`), the best monitored value and the epochs since it. `schedule_step` is the step
+    /// count (what a per-step schedule is called with); a loop whose schedule moves otherwise
+    /// sets it before saving.
+    pub fn position(&self, epochs_done: usize) -> TrainingState {
+        TrainingState {
+            epoch: epochs_done as u64,
+            step: self.steps,
+            schedule_step: self.steps,
+            best_metric: self.best,
+            epochs_since_best: self.since_best as u64,
+        }
     }
     /// The best monitored value so far, and the epochs since it (after or during a fit).
     pub fn best(&self) -> (Option<f64>, usize) {
@@ -388,9 +414,34 @@ impl Trainer {
     pub fn fit_keep_best<S: ?Sized>(
         &mut self,
         state: &mut S,
+        train_epoch: impl FnMut(&mut S, usize, &mut dyn FnMut(f64)) -> Result<Metrics>,
+        evaluate: impl FnMut(&mut S, usize) -> Result<Option<Metrics>>,
+        on_best: impl FnMut(&mut S, usize, f64) -> Result<()>,
+    ) -> Result<History> {
+        self.run(state, train_epoch, evaluate, on_best, |_, _| Ok(()))
+    }
+
+    /// [`Trainer::fit`] that calls `on_epoch_end(state, progress)` after every epoch — after the
+    /// evaluation and the monitor's update, before an early stop — with where the run stands
+    /// ([`Trainer::position`]): the place to save a checkpoint ([`crate::save_checkpoint`])
+    /// that a later run continues from with [`Trainer::resume_from`].
+    pub fn fit_checkpointed<S: ?Sized>(
+        &mut self,
+        state: &mut S,
+        train_epoch: impl FnMut(&mut S, usize, &mut dyn FnMut(f64)) -> Result<Metrics>,
+        evaluate: impl FnMut(&mut S, usize) -> Result<Option<Metrics>>,
+        on_epoch_end: impl FnMut(&mut S, &TrainingState) -> Result<()>,
+    ) -> Result<History> {
+        self.run(state, train_epoch, evaluate, |_, _, _| Ok(()), on_epoch_end)
+    }
+
+    fn run<S: ?Sized>(
+        &mut self,
+        state: &mut S,
         mut train_epoch: impl FnMut(&mut S, usize, &mut dyn FnMut(f64)) -> Result<Metrics>,
         mut evaluate: impl FnMut(&mut S, usize) -> Result<Option<Metrics>>,
         mut on_best: impl FnMut(&mut S, usize, f64) -> Result<()>,
+        mut on_epoch_end: impl FnMut(&mut S, &TrainingState) -> Result<()>,
     ) -> Result<History> {
         let show_bar = self.progress == Progress::Auto && std::io::stdout().is_terminal();
         let mut history = History {
@@ -408,6 +459,7 @@ impl Trainer {
                 bar.tick(count, sum);
             })?;
             bar.finish();
+            self.steps += count as u64;
             if !train.loss.is_finite() {
                 return Err(NnError::NonFinite {
                     what: "training loss".into(),
@@ -454,6 +506,9 @@ impl Trainer {
                 } else {
                     self.since_best += 1;
                 }
+            }
+            on_epoch_end(state, &self.position(epoch + 1))?;
+            if let Some((m, _)) = watched {
                 if self.patience.is_some_and(|p| self.since_best >= p) && epoch + 1 < self.epochs {
                     history.stopped_early = true;
                     if self.summaries {
@@ -593,6 +648,61 @@ mod tests {
                 |_, _| Ok(None)
             )
             .is_err());
+    }
+
+    #[test]
+    fn epoch_end_reports_the_position_and_a_resume_counts_on() {
+        let mut seen = Vec::new();
+        let mut t = Trainer::new(3, 2).silent().monitor(Monitor::TrainLoss);
+        t.fit_checkpointed(
+            &mut seen,
+            |_, e, tick| {
+                tick(1.0);
+                tick(1.0);
+                Ok(Metrics::new([0.5, 0.7, 0.4][e], None))
+            },
+            |_, _| Ok(None),
+            |seen, p| {
+                seen.push(*p);
+                Ok(())
+            },
+        )
+        .unwrap();
+        let steps: Vec<(u64, u64, Option<f64>, u64)> = seen
+            .iter()
+            .map(|p| (p.epoch, p.step, p.best_metric, p.epochs_since_best))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                (1, 2, Some(0.5), 0),
+                (2, 4, Some(0.5), 1),
+                (3, 6, Some(0.4), 0)
+            ]
+        );
+        // Resumed after the second epoch: only the third runs, and it counts on.
+        let mut again = Vec::new();
+        let mut t = Trainer::new(3, 2)
+            .silent()
+            .monitor(Monitor::TrainLoss)
+            .resume_from(&seen[1]);
+        let h = t
+            .fit_checkpointed(
+                &mut again,
+                |_, e, tick| {
+                    tick(1.0);
+                    tick(1.0);
+                    Ok(Metrics::new([0.5, 0.7, 0.4][e], None))
+                },
+                |_, _| Ok(None),
+                |again, p| {
+                    again.push(*p);
+                    Ok(())
+                },
+            )
+            .unwrap();
+        assert_eq!(h.epochs.len(), 1);
+        assert_eq!(again, [seen[2]]);
     }
 
     fn history() -> History {

@@ -21,7 +21,8 @@
 //! - convolution helpers ([`conv`]: im2col / col2im in 1-D and 2-D over a [`Window`] with
 //!   stride, asymmetric padding and dilation; the column layout makes a convolution one GEMM
 //!   per image; `_into` variants fill caller buffers) and pooling kernels ([`pool`]: max with
-//!   argmax, average with [`PadCount`], adaptive average, and their backward kernels);
+//!   argmax, average with [`PadCount`], adaptive average, and their backward kernels; windows
+//!   with dilation and PyTorch's ceil mode);
 //! - process settings: the thread count ([`set_num_threads`]) and [`keep_freed_memory`], which
 //!   stops glibc from handing training's large buffers back to the system after every step.
 //!

@@ -20,7 +20,8 @@ pub const MAX_WIDTH: usize = 1 << 14;
 /// The most threads a flag accepts.
 pub const MAX_THREADS: usize = 1024;
 
-/// Flags of every training example: `--epochs --batch --lr --seed --threads --plot --quick`.
+/// Flags of every training example: `--epochs --batch --lr --seed --threads --plot --quick
+/// --checkpoint --resume`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct TrainFlags {
     /// Training epochs.
@@ -44,6 +45,13 @@ pub struct TrainFlags {
     /// A short run (the tour's).
     #[arg(long)]
     pub quick: bool,
+    /// Save a checkpoint (model, optimiser, generators, position) to FILE after every epoch
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Continue the run saved in the checkpoint FILE (--epochs counts the epochs it already
+    /// did); with the same flags, the result is bit for bit the uninterrupted run's
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
 }
 
 /// An example's defaults for the shared flags, written once.
@@ -76,6 +84,10 @@ pub struct Training {
     pub plot: Option<PathBuf>,
     /// A short run.
     pub quick: bool,
+    /// Where to save a checkpoint after every epoch.
+    pub checkpoint: Option<PathBuf>,
+    /// The checkpoint to continue from.
+    pub resume: Option<PathBuf>,
 }
 
 impl TrainFlags {
@@ -94,7 +106,21 @@ impl TrainFlags {
             seed: self.seed.unwrap_or(d.seed),
             plot: self.plot.clone(),
             quick: self.quick,
+            checkpoint: self.checkpoint.clone(),
+            resume: self.resume.clone(),
         })
+    }
+}
+
+impl Training {
+    /// For an example whose loop does not checkpoint: `--checkpoint` / `--resume` are an error
+    /// saying why, not silently ignored.
+    pub fn refuse_checkpoints(&self, why: &str) -> Result<(), String> {
+        match (&self.checkpoint, &self.resume) {
+            (None, None) => Ok(()),
+            (Some(_), _) => Err(format!("--checkpoint is not supported here: {why}")),
+            (None, Some(_)) => Err(format!("--resume is not supported here: {why}")),
+        }
     }
 }
 

@@ -33,151 +33,8 @@ use crate::parallel::PAR_THRESHOLD;
 use crate::simd;
 use crate::tensor::Tensor;
 
-/// A sliding window over `D` spatial axes: kernel size, stride, zero padding (before and after,
-/// per axis) and dilation. Shared by convolution ([`im2col_2d`]) and pooling
-/// ([`crate::pool`]).
-///
-/// Along an axis of input size `n`, the window has `(n + pad_before + pad_after −
-/// dilation·(kernel − 1) − 1) / stride + 1` positions (floor division; no ceil mode).
-///
-/// ```
-/// use neurite_tensor::conv::Window2d;
-/// let w = Window2d::new([3, 3]).with_stride([2, 2]).with_padding([1, 1]);
-/// assert_eq!(w.output_size([28, 28])?, [14, 14]);
-/// // A kernel larger than the padded input is a typed error, not a panic.
-/// assert!(Window2d::new([5, 5]).output_size([4, 4]).is_err());
-/// # Ok::<(), neurite_tensor::TensorError>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Window<const D: usize> {
-    /// Taps per axis (≥ 1).
-    pub kernel: [usize; D],
-    /// Step between window positions per axis (≥ 1).
-    pub stride: [usize; D],
-    /// Zero padding before the input per axis (top, left).
-    pub pad_before: [usize; D],
-    /// Zero padding after the input per axis (bottom, right).
-    pub pad_after: [usize; D],
-    /// Spacing between taps per axis (≥ 1; 1 is a dense kernel).
-    pub dilation: [usize; D],
-}
-
-/// A window over one spatial axis (`[N, C, L]` inputs).
-pub type Window1d = Window<1>;
-/// A window over two spatial axes (`[N, C, H, W]` inputs).
-pub type Window2d = Window<2>;
-
-impl<const D: usize> Window<D> {
-    /// A dense window of `kernel` taps: stride 1, no padding, dilation 1 (the convolution default).
-    pub fn new(kernel: [usize; D]) -> Self {
-        Window {
-            kernel,
-            stride: [1; D],
-            pad_before: [0; D],
-            pad_after: [0; D],
-            dilation: [1; D],
-        }
-    }
-
-    /// A pooling window: stride equal to the kernel (non-overlapping), no padding.
-    pub fn pool(kernel: [usize; D]) -> Self {
-        Self::new(kernel).with_stride(kernel)
-    }
-
-    /// Sets the stride.
-    pub fn with_stride(mut self, stride: [usize; D]) -> Self {
-        self.stride = stride;
-        self
-    }
-
-    /// Sets the same padding before and after each axis.
-    pub fn with_padding(mut self, padding: [usize; D]) -> Self {
-        self.pad_before = padding;
-        self.pad_after = padding;
-        self
-    }
-
-    /// Sets asymmetric padding: `before` (top, left) and `after` (bottom, right).
-    pub fn with_padding_asym(mut self, before: [usize; D], after: [usize; D]) -> Self {
-        self.pad_before = before;
-        self.pad_after = after;
-        self
-    }
-
-    /// Sets the dilation.
-    pub fn with_dilation(mut self, dilation: [usize; D]) -> Self {
-        self.dilation = dilation;
-        self
-    }
-
-    /// The number of window positions along each axis for a spatial input size.
-    ///
-    /// Errors: a zero kernel, stride or dilation (`InvalidArgument`), or a dilated kernel that
-    /// does not fit in the padded input (`ShapeMismatch` naming the input and kernel shapes).
-    pub fn output_size(&self, input: [usize; D]) -> Result<[usize; D]> {
-        self.output_size_for("output_size", &input)
-    }
-
-    fn check_params(&self, op: &'static str) -> Result<()> {
-        let bad = |what: &str, v: &[usize; D]| {
-            TensorError::invalid(
-                op,
-                format!("{what} must be at least 1 on every axis, got {v:?}"),
-            )
-        };
-        if self.kernel.contains(&0) {
-            return Err(bad("kernel size", &self.kernel));
-        }
-        if self.stride.contains(&0) {
-            return Err(bad("stride", &self.stride));
-        }
-        if self.dilation.contains(&0) {
-            return Err(bad("dilation", &self.dilation));
-        }
-        Ok(())
-    }
-
-    /// The output size for an input whose last `D` dimensions are spatial; errors name `op` and
-    /// the whole input shape.
-    pub(crate) fn output_size_for(
-        &self,
-        op: &'static str,
-        input_shape: &[usize],
-    ) -> Result<[usize; D]> {
-        self.check_params(op)?;
-        let spatial = &input_shape[input_shape.len() - D..];
-        let mut out = [0; D];
-        for a in 0..D {
-            let (pb, pa) = (self.pad_before[a], self.pad_after[a]);
-            let padded = spatial[a].checked_add(pb).and_then(|p| p.checked_add(pa));
-            let extent = self.dilation[a]
-                .checked_mul(self.kernel[a] - 1)
-                .and_then(|e| e.checked_add(1));
-            match (padded, extent) {
-                (Some(padded), Some(extent)) if extent <= padded => {
-                    out[a] = (padded - extent) / self.stride[a] + 1;
-                }
-                _ => {
-                    return Err(TensorError::shape_detail(
-                        op,
-                        input_shape,
-                        &self.kernel,
-                        format!(
-                            "on spatial axis {a} the kernel spans {} (kernel {}, dilation {}) but \
-                             the padded input has only {} (size {} + padding {pb} + {pa})",
-                            extent.map_or("too much".to_string(), |e| e.to_string()),
-                            self.kernel[a],
-                            self.dilation[a],
-                            padded.map_or("too much".to_string(), |p| p.to_string()),
-                            spatial[a],
-                        ),
-                    ))
-                }
-            }
-        }
-        Ok(out)
-    }
-}
+mod window;
+pub use window::{Window, Window1d, Window2d};
 
 /// The indices `t` in `0..count` with `0 ≤ t·step + offset − pad < len`: a contiguous range.
 #[inline]
@@ -255,6 +112,7 @@ pub(crate) fn lift(win: &Window1d) -> Window2d {
         pad_before: [0, win.pad_before[0]],
         pad_after: [0, win.pad_after[0]],
         dilation: [1, win.dilation[0]],
+        ceil_mode: win.ceil_mode,
     }
 }
 
@@ -550,9 +408,22 @@ pub(crate) fn rank<const R: usize>(
     })
 }
 
+/// Ceil mode is a pooling option: convolution windows (im2col) always round down.
+fn refuse_ceil_mode(op: &'static str, ceil_mode: bool) -> Result<()> {
+    if ceil_mode {
+        return Err(TensorError::invalid(
+            op,
+            "ceil mode is a pooling option; im2col windows round down (PyTorch's convolutions \
+             have no ceil mode)",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a 4-D input shape against a 2-D window: the plane geometry and the column shape
 /// `[N, C·kh·kw, OH·OW]`.
 fn plan_2d(op: &'static str, shape: [usize; 4], win: &Window2d) -> Result<(Plane, [usize; 3])> {
+    refuse_ceil_mode(op, win.ceil_mode)?;
     let [n, c, h, w] = shape;
     let out = win.output_size_for(op, &shape)?;
     // The input's own size: a plan (e.g. `Im2col::new_2d`) may be made from dimensions alone.
@@ -565,6 +436,7 @@ fn plan_2d(op: &'static str, shape: [usize; 4], win: &Window2d) -> Result<(Plane
 
 /// Checks a 3-D input shape against a 1-D window, lifted to the 2-D geometry.
 fn plan_1d(op: &'static str, shape: [usize; 3], win: &Window1d) -> Result<(Plane, [usize; 3])> {
+    refuse_ceil_mode(op, win.ceil_mode)?;
     let [n, c, l] = shape;
     let out = win.output_size_for(op, &shape)?;
     checked_len(op, &shape)?;

@@ -51,10 +51,15 @@ fn adaptive_plan(
         dh: 1,
         dw: 1,
     };
+    let (rows, cols) = (adaptive_bins(hw[0], out[0]), adaptive_bins(hw[1], out[1]));
+    // No padding: every position of a bin is inside the input.
+    let len = |b: &[(usize, usize)]| b.iter().map(|&(lo, hi)| hi - lo).collect();
     Ok(Plan {
         g,
-        rows: adaptive_bins(hw[0], out[0]),
-        cols: adaptive_bins(hw[1], out[1]),
+        rows_padded: len(&rows),
+        cols_padded: len(&cols),
+        rows,
+        cols,
         out_shape,
     })
 }

@@ -2,9 +2,11 @@
 //! pooling, adaptive average and max pooling, and their backward kernels.
 //!
 //! Inputs are `[N, C, L]` (1-D) or `[N, C, H, W]` (2-D); windows are [`Window`](crate::conv::Window)s (kernel,
-//! stride, padding, dilation). Every output position must see at least one real input element:
-//! a window lying wholly in the padding is a typed error. Global pooling is a window as large as
-//! the input (`Window2d::new([h, w])`) or `adaptive_avg_pool2d(x, [1, 1])`.
+//! stride, padding, dilation, ceil mode — PyTorch's output sizes, see the `Window` docs). Every
+//! output position must see at least one real input element: a window lying wholly in the
+//! padding is a typed error (PyTorch returns −∞ with an index outside the input there). Global
+//! pooling is a window as large as the input (`Window2d::new([h, w])`) or
+//! `adaptive_avg_pool2d(x, [1, 1])`.
 //!
 //! Work is split over `(image, channel)` planes with rayon above a size threshold; each plane is
 //! computed by one thread in a fixed order, so results are identical for any thread count.
@@ -39,7 +41,9 @@ pub struct MaxPoolOutput<T: Float> {
 /// How average pooling counts padded positions in the divisor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum PadCount {
-    /// Divide by the full window size, padding included (PyTorch's `count_include_pad=True`).
+    /// Divide by the number of window taps inside the padded input, padding included
+    /// (PyTorch's `count_include_pad=True`): the full window size, except for a ceil-mode window
+    /// overhanging the padded input, whose overhang does not count (as in PyTorch).
     #[default]
     Include,
     /// Divide by the number of real input elements under the window.
@@ -65,19 +69,29 @@ struct Plan {
     g: Plane,
     rows: Vec<(usize, usize)>,
     cols: Vec<(usize, usize)>,
+    /// Per output row / column, the taps inside the padded input ([`PadCount::Include`]'s
+    /// divisor factors: the kernel size but for ceil mode's overhanging last window).
+    rows_padded: Vec<usize>,
+    cols_padded: Vec<usize>,
     out_shape: Vec<usize>,
 }
 
 impl Plan {
+    /// `padded`: the plane's `[h, w]` with padding before and after (fits: the window's
+    /// output size was computed from it).
     fn new(
         op: &'static str,
         input_shape: &[usize],
         g: Plane,
+        padded: [usize; 2],
         out_shape: Vec<usize>,
     ) -> Result<Self> {
         checked_len(op, &out_shape)?;
         let rows = taps(g.oh, g.kh, g.sh, g.dh, g.ph, g.h);
         let cols = taps(g.ow, g.kw, g.sw, g.dw, g.pw, g.w);
+        let inside = |t: Vec<(usize, usize)>| t.into_iter().map(|(lo, hi)| hi - lo).collect();
+        let rows_padded = inside(taps(g.oh, g.kh, g.sh, g.dh, 0, padded[0]));
+        let cols_padded = inside(taps(g.ow, g.kw, g.sw, g.dw, 0, padded[1]));
         if let Some(axis) = [&rows, &cols]
             .iter()
             .position(|t| t.iter().any(|&(lo, hi)| lo == hi))
@@ -86,7 +100,7 @@ impl Plan {
                 op,
                 format!(
                     "input {input_shape:?}: a window lies wholly in the padding along {} \
-                     (kernel {}×{}, padding {}, {}, dilation {}×{}); reduce the padding",
+                     (kernel {}×{}, padding {}, {}, dilation {}×{}); reduce the padding or the dilation",
                     if axis == 0 { "the height" } else { "the width" },
                     g.kh,
                     g.kw,
@@ -101,6 +115,8 @@ impl Plan {
             g,
             rows,
             cols,
+            rows_padded,
+            cols_padded,
             out_shape,
         })
     }
@@ -113,10 +129,13 @@ impl Plan {
         )?;
         let [n, c, h, w] = shape;
         let out = win.output_size_for(op, input_shape)?;
+        // Cannot overflow: `output_size_for` added the same numbers.
+        let padded = |a: usize, n: usize| n + win.pad_before[a] + win.pad_after[a];
         Self::new(
             op,
             input_shape,
             Plane::new([h, w], out, win),
+            [padded(0, h), padded(1, w)],
             vec![n, c, out[0], out[1]],
         )
     }
@@ -129,6 +148,7 @@ impl Plan {
             op,
             input_shape,
             Plane::new([1, l], [1, out[0]], &lift(win)),
+            [1, l + win.pad_before[0] + win.pad_after[0]], // as in `output_size_for`
             vec![n, c, out[0]],
         )
     }
@@ -153,7 +173,7 @@ impl Plan {
 
     fn divisor(&self, pad: PadCount, y: usize, x: usize) -> usize {
         match pad {
-            PadCount::Include => self.g.kh * self.g.kw,
+            PadCount::Include => self.rows_padded[y] * self.cols_padded[x],
             PadCount::Exclude => {
                 let (r, c) = (self.rows[y], self.cols[x]);
                 (r.1 - r.0) * (c.1 - c.0)

@@ -131,6 +131,7 @@ pub(crate) fn lifted(w: &Window1d) -> Window2d {
         .with_stride([1, w.stride[0]])
         .with_padding_asym([0, w.pad_before[0]], [0, w.pad_after[0]])
         .with_dilation([1, w.dilation[0]])
+        .with_ceil_mode(w.ceil_mode)
 }
 
 proptest! {

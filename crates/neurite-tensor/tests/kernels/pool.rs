@@ -1,7 +1,8 @@
 //! Pooling kernels against naive loops: max pooling (values, first-maximum argmax, −∞
 //! padding) and its backward, average pooling with both padding counts and its backward,
 //! adaptive average and max pooling, the 2×2 fast path, the 1-D forms, adjointness of every
-//! backward kernel.
+//! backward kernel — on random windows with dilation, asymmetric padding and ceil mode, whose
+//! output sizes are PyTorch's formula.
 
 use neurite_tensor::conv::{Window1d, Window2d};
 use neurite_tensor::pool::*;
@@ -9,14 +10,69 @@ use neurite_tensor::Tensor;
 use proptest::prelude::*;
 
 use crate::common::*;
-use crate::conv::{case2d, lifted, out_hw, source, Case};
+use crate::conv::{case2d, lifted, source, Case};
+
+/// A convolution case with ceil mode on or off.
+fn pool_case() -> impl Strategy<Value = Case> {
+    (case2d(), any::<bool>()).prop_map(|(mut c, ceil)| {
+        c.win.ceil_mode = ceil;
+        c
+    })
+}
 
 /// Integer-valued inputs, so that ties in max pooling are common.
 fn tied_case() -> impl Strategy<Value = Case> {
-    case2d().prop_map(|mut c| {
+    pool_case().prop_map(|mut c| {
         c.x.iter_mut().for_each(|v| *v = v.round());
         c
     })
+}
+
+/// PyTorch's `pooling_output_shape_pad_lr` transcribed in signed arithmetic (its `div_rtn`
+/// rounds toward −∞), or None when it gives no positions.
+pub(crate) fn torch_out_len(
+    n: usize,
+    k: usize,
+    s: usize,
+    (pad_l, pad_r): (usize, usize),
+    d: usize,
+    ceil: bool,
+) -> Option<usize> {
+    let [n, k, s, pad_l, pad_r, d] = [n, k, s, pad_l, pad_r, d].map(|v| v as i64);
+    let num = n + pad_l + pad_r - d * (k - 1) - 1 + if ceil { s - 1 } else { 0 };
+    let mut out = num.div_euclid(s) + 1;
+    if ceil && (out - 1) * s >= n + pad_l {
+        out -= 1;
+    }
+    (out > 0).then_some(out as usize)
+}
+
+fn out_hw(c: &Case) -> Option<[usize; 2]> {
+    let w = &c.win;
+    let axis = |a: usize| {
+        torch_out_len(
+            c.shape[2 + a],
+            w.kernel[a],
+            w.stride[a],
+            (w.pad_before[a], w.pad_after[a]),
+            w.dilation[a],
+            w.ceil_mode,
+        )
+    };
+    Some([axis(0)?, axis(1)?])
+}
+
+/// The divisor of average pooling with padding counted: the window's taps inside the padded
+/// input (all of them but for ceil mode's overhang).
+fn include_divisor(c: &Case, oy: usize, ox: usize) -> f64 {
+    let w = &c.win;
+    let inside = |a: usize, o: usize| {
+        let padded = c.shape[2 + a] + w.pad_before[a] + w.pad_after[a];
+        (0..w.kernel[a])
+            .filter(|&k| o * w.stride[a] + k * w.dilation[a] < padded)
+            .count()
+    };
+    (inside(0, oy) * inside(1, ox)) as f64
 }
 
 /// For each output position of each plane, the flat in-plane indices its window reads, or
@@ -109,7 +165,7 @@ proptest! {
     }
 
     #[test]
-    fn avg_pool2d_matches_loops(level in level(), c in case2d(), strided in any::<bool>(), include in any::<bool>(),
+    fn avg_pool2d_matches_loops(level in level(), c in pool_case(), strided in any::<bool>(), include in any::<bool>(),
                                 seed in any::<u64>()) {
         let _simd = neurite_tensor::simd::force_level(level);
         let pad = if include { PadCount::Include } else { PadCount::Exclude };
@@ -119,12 +175,16 @@ proptest! {
             prop_assert!(got.is_err());
             return Ok(());
         };
-        let divisor = |taps: &Vec<usize>| if include { (c.win.kernel[0] * c.win.kernel[1]) as f64 } else { taps.len() as f64 };
+        let divisor = |k: usize, taps: &Vec<usize>| if include {
+            include_divisor(&c, k / out[1], k % out[1])
+        } else {
+            taps.len() as f64
+        };
         let mut want = Vec::new();
         for p in 0..planes(&c) {
             let plane = &c.x[p * plane_len(&c)..(p + 1) * plane_len(&c)];
-            for taps in &ws {
-                want.push(taps.iter().map(|&i| plane[i]).sum::<f64>() / divisor(taps));
+            for (k, taps) in ws.iter().enumerate() {
+                want.push(taps.iter().map(|&i| plane[i]).sum::<f64>() / divisor(k, taps));
             }
         }
         let shape = pooled_shape(&c, out);
@@ -137,7 +197,7 @@ proptest! {
         for p in 0..planes(&c) {
             for (k, taps) in ws.iter().enumerate() {
                 for &i in taps {
-                    want_dx[p * plane_len(&c) + i] += gv[p * ws.len() + k] / divisor(taps);
+                    want_dx[p * plane_len(&c) + i] += gv[p * ws.len() + k] / divisor(k, taps);
                 }
             }
         }
@@ -279,7 +339,8 @@ proptest! {
         let win = Window1d::new([c.win.kernel[1]])
             .with_stride([c.win.stride[1]])
             .with_padding_asym([c.win.pad_before[1]], [c.win.pad_after[1]])
-            .with_dilation([c.win.dilation[1]]);
+            .with_dilation([c.win.dilation[1]])
+            .with_ceil_mode(c.win.ceil_mode);
         let w2 = lifted(&win);
         match (max_pool1d(&x, &win), max_pool2d(&x2, &w2)) {
             (Ok(a), Ok(b)) => {
@@ -347,4 +408,79 @@ fn bad_pool_arguments_are_typed_errors() {
     assert!(max_pool2d_backward(&g, &[0; 24], [2, 4, 4, 4]).is_err());
     assert!(adaptive_avg_pool2d(&x, [0, 2]).is_err());
     assert!(adaptive_avg_pool2d_backward(&g, [2, 3, 0, 4]).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES * 8))]
+
+    /// `Window::output_size` is PyTorch's formula (floor and ceil mode, dilation, asymmetric
+    /// padding) on random configurations, including kernels larger than the input; where the
+    /// formula gives no position, a typed error.
+    #[test]
+    fn output_sizes_are_pytorchs(n in 0..60usize, k in 1..9usize, s in 1..7usize, pb in 0..6usize, pa in 0..6usize,
+                                 d in 1..5usize, ceil in any::<bool>()) {
+        let win = Window1d::new([k]).with_stride([s]).with_padding_asym([pb], [pa]).with_dilation([d]).with_ceil_mode(ceil);
+        match (win.output_size([n]), torch_out_len(n, k, s, (pb, pa), d, ceil)) {
+            (Ok([got]), Some(want)) => prop_assert_eq!(got, want),
+            (Err(_), None) => {}
+            (got, want) => prop_assert!(false, "{:?}: {:?} vs PyTorch {:?}", win, got, want),
+        }
+        let w2 = Window2d::new([2, k]).with_stride([1, s]).with_padding_asym([1, pb], [0, pa])
+            .with_dilation([3, d]).with_ceil_mode(ceil);
+        let want = torch_out_len(4, 2, 1, (1, 0), 3, ceil).zip(torch_out_len(n, k, s, (pb, pa), d, ceil));
+        prop_assert_eq!(w2.output_size([4, n]).ok(), want.map(|(a, b)| [a, b]));
+    }
+}
+
+#[test]
+fn ceil_mode_windows_follow_pytorch() {
+    // Values from PyTorch 2.15 (F.avg_pool1d / F.max_pool1d with ceil_mode=True).
+    // One element, kernel 2, stride 2, padding 1: the ceil formula gives 2 windows, but the
+    // second would start in the trailing padding and is dropped; the first counts its padding.
+    let x1 = Tensor::<f64>::from_vec(vec![7.0], &[1, 1, 1]).unwrap();
+    let win = Window1d::pool([2]).with_padding([1]).with_ceil_mode(true);
+    assert_eq!(
+        avg_pool1d(&x1, &win, PadCount::Include).unwrap().to_vec(),
+        vec![3.5]
+    );
+    assert_eq!(
+        avg_pool1d(&x1, &win, PadCount::Exclude).unwrap().to_vec(),
+        vec![7.0]
+    );
+    // 1..=5, kernel 3, stride 2, padding 1: windows [-1, 2), [1, 4), [3, 6), the last one
+    // reaching exactly to the end of the padded input [-1, 6): padding counts.
+    let x = Tensor::<f64>::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0], &[1, 1, 5]).unwrap();
+    let win = Window1d::pool([3])
+        .with_stride([2])
+        .with_padding([1])
+        .with_ceil_mode(true);
+    assert_eq!(
+        avg_pool1d(&x, &win, PadCount::Include).unwrap().to_vec(),
+        vec![1.0, 3.0, 3.0]
+    );
+    // 1..=6, kernel 3, stride 2, no padding: the last window [4, 7) overhangs the input by one,
+    // which does not count: (5 + 6)/2.
+    let x6 = Tensor::<f64>::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[1, 1, 6]).unwrap();
+    let win = Window1d::pool([3]).with_stride([2]).with_ceil_mode(true);
+    assert_eq!(
+        avg_pool1d(&x6, &win, PadCount::Include).unwrap().to_vec(),
+        vec![2.0, 4.0, 5.5]
+    );
+    let m = max_pool1d(&x6, &win).unwrap();
+    assert_eq!(
+        (m.values.to_vec(), m.argmax),
+        (vec![3.0, 5.0, 6.0], vec![2, 4, 5])
+    );
+    // A kernel overhanging the whole input by less than a stride: one window.
+    let x3 = Tensor::<f64>::from_vec(vec![0.0, 1.0, 2.0], &[1, 1, 3]).unwrap();
+    let win = Window1d::pool([4]).with_stride([2]).with_ceil_mode(true);
+    assert_eq!(
+        avg_pool1d(&x3, &win, PadCount::Include).unwrap().to_vec(),
+        vec![1.0]
+    );
+    assert!(max_pool1d(&x3, &win.with_ceil_mode(false)).is_err());
+    // Convolutions have no ceil mode.
+    let e =
+        neurite_tensor::conv::im2col_1d(&x3, &Window1d::new([2]).with_ceil_mode(true)).unwrap_err();
+    assert!(e.to_string().contains("ceil mode"), "{e}");
 }

@@ -54,6 +54,15 @@ fn outputs(level: Level, x: &Tensor<f32>, bias: &Tensor<f32>, img: &Tensor<f32>)
         .with_padding([1, 0]);
     out.push(bits(max_pool2d(img, &odd).unwrap().values));
     out.push(bits(avg_pool2d(img, &odd, PadCount::Exclude).unwrap()));
+    let ceil = Window2d::pool([3, 3])
+        .with_stride([2, 2])
+        .with_dilation([1, 2])
+        .with_padding([1, 0])
+        .with_ceil_mode(true);
+    if let Ok(m) = max_pool2d(img, &ceil) {
+        out.push(bits(m.values));
+        out.push(bits(avg_pool2d(img, &ceil, PadCount::Include).unwrap()));
+    }
     out.push(bits(adaptive_avg_pool2d(img, [3, 2]).unwrap()));
     out
 }
