@@ -175,13 +175,13 @@ impl Plan {
         o * stride + k * dil - pad
     }
 
-    fn divisor(&self, pad: PadCount, y: usize, x: usize) -> usize {
+    /// The average's divisor as factors per output row and per output column (the divisor of
+    /// position (y, x) is their product): the taps `pad` counts.
+    fn divisors(&self, pad: PadCount) -> (Vec<usize>, Vec<usize>) {
+        let real = |t: &[(usize, usize)]| t.iter().map(|&(lo, hi)| hi - lo).collect();
         match pad {
-            PadCount::Include => self.rows_padded[y] * self.cols_padded[x],
-            PadCount::Exclude => {
-                let (r, c) = (self.rows[y], self.cols[x]);
-                (r.1 - r.0) * (c.1 - c.0)
-            }
+            PadCount::Include => (self.rows_padded.clone(), self.cols_padded.clone()),
+            PadCount::Exclude => (real(&self.rows), real(&self.cols)),
         }
     }
 }
@@ -338,8 +338,15 @@ fn max_pool_run<T: Float>(input: &Tensor<T>, p: &Plan) -> Result<MaxPoolOutput<T
             }
             None => [0, 0],
         };
-        for y in 0..g.oh {
-            for x in if y < fh { fw } else { 0 }..g.ow {
+        if fw < g.ow {
+            for y in 0..fh {
+                for x in fw..g.ow {
+                    (vs[y * g.ow + x], args[y * g.ow + x]) = window(xs, y, x);
+                }
+            }
+        }
+        for y in fh..g.oh {
+            for x in 0..g.ow {
                 (vs[y * g.ow + x], args[y * g.ow + x]) = window(xs, y, x);
             }
         }
@@ -500,6 +507,7 @@ fn avg_pool_run<T: Float>(input: &Tensor<T>, p: &Plan, pad: PadCount) -> Result<
     let src = x.as_slice().expect("contiguous"); // ok: made contiguous above
     let mut out = vec![T::ZERO; p.out_shape.iter().product()];
     let work = g.out_len() * g.kh * g.kw;
+    let (rdiv, cdiv) = p.divisors(pad);
     for_each_plane(
         src,
         g.in_len(),
@@ -507,8 +515,8 @@ fn avg_pool_run<T: Float>(input: &Tensor<T>, p: &Plan, pad: PadCount) -> Result<
         g.out_len(),
         work,
         |plane, dst| {
-            for (y, &(r_lo, r_hi)) in p.rows.iter().enumerate() {
-                for (x, &(c_lo, c_hi)) in p.cols.iter().enumerate() {
+            for (y, (&(r_lo, r_hi), &rd)) in p.rows.iter().zip(&rdiv).enumerate() {
+                for (x, (&(c_lo, c_hi), &cd)) in p.cols.iter().zip(&cdiv).enumerate() {
                     let mut s = T::ZERO;
                     for ki in r_lo..r_hi {
                         let row = Plan::pos(y, ki, g.sh, g.dh, g.ph) * g.w;
@@ -516,7 +524,7 @@ fn avg_pool_run<T: Float>(input: &Tensor<T>, p: &Plan, pad: PadCount) -> Result<
                             s += plane[row + Plan::pos(x, kj, g.sw, g.dw, g.pw)];
                         }
                     }
-                    dst[y * g.ow + x] = s / T::from_usize(p.divisor(pad, y, x));
+                    dst[y * g.ow + x] = s / T::from_usize(rd * cd);
                 }
             }
         },
@@ -546,10 +554,11 @@ fn avg_pool_backward_run<T: Float>(
     let src = gy.as_slice().expect("contiguous"); // ok: made contiguous above
     let mut dx = vec![T::ZERO; checked_len(op, input_shape)?];
     let work = g.out_len() * g.kh * g.kw;
+    let (rdiv, cdiv) = p.divisors(pad);
     for_each_plane(src, g.out_len(), &mut dx, g.in_len(), work, |gp, dxp| {
-        for (y, &(r_lo, r_hi)) in p.rows.iter().enumerate() {
-            for (x, &(c_lo, c_hi)) in p.cols.iter().enumerate() {
-                let share = gp[y * g.ow + x] / T::from_usize(p.divisor(pad, y, x));
+        for (y, (&(r_lo, r_hi), &rd)) in p.rows.iter().zip(&rdiv).enumerate() {
+            for (x, (&(c_lo, c_hi), &cd)) in p.cols.iter().zip(&cdiv).enumerate() {
+                let share = gp[y * g.ow + x] / T::from_usize(rd * cd);
                 for ki in r_lo..r_hi {
                     let row = Plan::pos(y, ki, g.sh, g.dh, g.ph) * g.w;
                     for kj in c_lo..c_hi {
