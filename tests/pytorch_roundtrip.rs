@@ -90,6 +90,14 @@ fn pytorch_weights_load_evaluate_fine_tune_and_go_back() {
         // Saved as PyTorch keeps it: the same names and shapes, f32, the batch counters moved
         // on by one epoch's batches.
         let out = StateDict::load(&saved).unwrap();
+        // The bias of a convolution that a BatchNorm follows has a zero gradient (the batch
+        // mean takes any shift away): only rounding noise moves it, by less than an f32 step
+        // after the f64 run, so it is not required to change.
+        let feeds_batchnorm = |name: &str| {
+            name.strip_suffix(".bias")
+                .and_then(|i| i.parse::<usize>().ok())
+                .is_some_and(|i| torch.contains(&format!("{}.running_mean", i + 1)))
+        };
         assert_eq!(out.len(), torch.len());
         for (name, t) in torch.iter() {
             let o = out.get(name).unwrap_or_else(|| panic!("{name} not saved"));
@@ -97,7 +105,7 @@ fn pytorch_weights_load_evaluate_fine_tune_and_go_back() {
             if name.ends_with("num_batches_tracked") {
                 let (before, after) = (t.to_i64().unwrap()[0], o.to_i64().unwrap()[0]);
                 assert_eq!(after, before + batches, "{name}");
-            } else if o.dtype() == Dtype::F32 {
+            } else if o.dtype() == Dtype::F32 && !feeds_batchnorm(name) {
                 assert!(o != t, "{name} unchanged by fine-tuning");
             }
         }

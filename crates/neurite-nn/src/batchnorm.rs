@@ -15,7 +15,8 @@ use std::cell::RefCell;
 
 use neurite_autograd::{Backward, BackwardContext, Graph, Parameter, Var};
 use neurite_tensor::{Float, Tensor};
-use rayon::prelude::*;
+
+use crate::batchnorm_kernel::{fill_runs, per_channel, Fill, Reduce};
 
 use crate::error::{NnError, Result};
 use crate::module::{join, Buffer, BufferMut, Module};
@@ -261,49 +262,18 @@ pub enum Stats<'a, T: Float> {
 /// number M of values per channel.
 pub type BatchStats<T> = (Tensor<T>, Tensor<T>, usize);
 
-/// The batch-norm op (see the module doc): keeps x̂ and 1/√(σ² + ε) for the backward pass.
+/// The batch-norm op (see the module doc). It keeps the input itself (a shared handle, no
+/// copy) and the per-channel mean and 1/√(σ² + ε): backward recomputes x̂ = (x − μ)/√(σ² + ε)
+/// where it needs it, which costs less than writing x̂ in forward and reading it back.
 pub struct BatchNormOp<T: Float> {
-    xhat: Vec<T>,
-    invstd: Vec<T>,
+    x: Tensor<T>,
+    /// Per channel: μ and 1/√(σ² + ε), in f64.
+    stats: Vec<(f64, f64)>,
     gamma: Option<Vec<T>>,
     n: usize,
     c: usize,
     s: usize,
     batch_stats: bool,
-}
-
-/// Per-channel sums Σa and Σa·b over [N, C, S] data, in f64, channels in parallel; each
-/// channel adds in a fixed order, so results do not depend on the thread count.
-fn channel_sums<T: Float>(
-    a: &[T],
-    b: Option<&[T]>,
-    n: usize,
-    c: usize,
-    s: usize,
-) -> Vec<(f64, f64)> {
-    (0..c)
-        .into_par_iter()
-        .with_min_len(1)
-        .map(|ch| {
-            let (mut sa, mut sab) = (0.0f64, 0.0f64);
-            for i in 0..n {
-                let off = (i * c + ch) * s;
-                let blk = &a[off..off + s];
-                match b {
-                    Some(b) => {
-                        let bb = &b[off..off + s];
-                        for (&u, &v) in blk.iter().zip(bb) {
-                            let u = u.to_f64();
-                            sa += u;
-                            sab += u * v.to_f64();
-                        }
-                    }
-                    None => blk.iter().for_each(|&u| sa += u.to_f64()),
-                }
-            }
-            (sa, sab)
-        })
-        .collect()
 }
 
 impl<T: Float> Backward<T> for BatchNormOp<T> {
@@ -315,41 +285,45 @@ impl<T: Float> Backward<T> for BatchNormOp<T> {
         ctx: &BackwardContext<'_, T>,
         upstream: &Tensor<T>,
     ) -> neurite_autograd::Result<Vec<Option<Tensor<T>>>> {
-        let (n, c, s) = (self.n, self.c, self.s);
+        let dims = (self.n, self.c, self.s);
+        let c = self.c;
         let g = upstream.contiguous();
         let gs = g.as_slice().unwrap_or(&[]); // ok: contiguous
-                                              // (Σg, Σg·x̂) per channel.
-        let sums = channel_sums(gs, Some(&self.xhat), n, c, s);
-        let m = (n * s) as f64;
+        let xs = self.x.as_slice().unwrap_or(&[]); // ok: contiguous
+                                                   // (Σg, Σg·(x − μ)) per channel; Σg·x̂ = Σg·(x − μ)/√(σ² + ε).
+        let sums = per_channel(
+            dims,
+            Reduce::GradSums {
+                g: gs,
+                x: xs,
+                stats: &self.stats,
+            },
+        );
+        let m = (self.n * self.s) as f64;
         let mut out = Vec::with_capacity(ctx.num_inputs());
         out.push(if ctx.needs_grad(0) {
-            let coef: Vec<(T, T, T)> = (0..c)
+            // ∂x = k·(g − Σg/M − (x − μ)·c2), k = γ/√(σ² + ε), c2 = Σg·x̂/(M·√(σ² + ε)).
+            let coef: Vec<[T; 4]> = (0..c)
                 .map(|ch| {
-                    let k = self.gamma.as_ref().map_or(T::ONE, |w| w[ch]) * self.invstd[ch];
-                    if self.batch_stats {
-                        let (sg, sgx) = sums[ch];
-                        (k, T::from_f64(sg / m), T::from_f64(sgx / m))
+                    let (mu, is) = self.stats[ch];
+                    let k = self.gamma.as_ref().map_or(1.0, |w| w[ch].to_f64()) * is;
+                    let (sg, sgx) = sums[ch];
+                    let (mg, c2) = if self.batch_stats {
+                        (sg / m, sgx * is * is / m)
                     } else {
-                        (k, T::ZERO, T::ZERO)
-                    }
+                        (0.0, 0.0)
+                    };
+                    [mu, k, mg, c2].map(T::from_f64)
                 })
                 .collect();
-            let mut dx = vec![T::ZERO; gs.len()];
-            if c * s > 0 {
-                dx.par_chunks_mut(c * s)
-                    .zip(gs.par_chunks(c * s))
-                    .zip(self.xhat.par_chunks(c * s))
-                    .for_each(|((d, g), xh)| {
-                        for (ch, &(k, mg, mgx)) in coef.iter().enumerate() {
-                            let r = ch * s..(ch + 1) * s;
-                            for ((d, &g), &xh) in
-                                d[r.clone()].iter_mut().zip(&g[r.clone()]).zip(&xh[r])
-                            {
-                                *d = k * (g - mg - xh * mgx);
-                            }
-                        }
-                    });
-            }
+            let dx = fill_runs(
+                dims,
+                Fill::Backward {
+                    g: gs,
+                    x: xs,
+                    coef: &coef,
+                },
+            );
             Some(Tensor::from_vec(dx, ctx.input(0).shape())?)
         } else {
             None
@@ -360,7 +334,8 @@ impl<T: Float> Backward<T> for BatchNormOp<T> {
             out.push(if ctx.needs_grad(i) {
                 let v: Vec<T> = sums
                     .iter()
-                    .map(|&(sg, sgx)| T::from_f64(if is_gamma { sgx } else { sg }))
+                    .zip(&self.stats)
+                    .map(|(&(sg, sgx), &(_, is))| T::from_f64(if is_gamma { sgx * is } else { sg }))
                     .collect();
                 Some(Tensor::from_vec(v, &[c])?)
             } else {
@@ -393,7 +368,8 @@ pub fn batch_norm<'g, T: Float>(
     let (n, c) = (shape[0], shape[1]);
     let s: usize = shape[2..].iter().product();
     let m = n * s;
-    let per_channel = |v: Option<Var<'g, T>>, what: &str| -> Result<Option<Vec<T>>> {
+    let dims = (n, c, s);
+    let per_channel_param = |v: Option<Var<'g, T>>, what: &str| -> Result<Option<Vec<T>>> {
         match v {
             None => Ok(None),
             Some(v) => {
@@ -409,11 +385,12 @@ pub fn batch_norm<'g, T: Float>(
             }
         }
     };
-    let gamma = per_channel(weight, "weight")?;
-    let beta = per_channel(bias, "bias")?;
+    let gamma = per_channel_param(weight, "weight")?;
+    let beta = per_channel_param(bias, "bias")?;
     let xv = x.value()?.contiguous();
     let xs = xv.as_slice().unwrap_or(&[]); // ok: contiguous
-    let (mean, var): (Vec<f64>, Vec<f64>) = match stats {
+                                           // (μ, σ²) per channel, in f64.
+    let moments: Vec<(f64, f64)> = match stats {
         Stats::Batch => {
             if m <= 1 {
                 return Err(NnError::BadInput {
@@ -422,25 +399,7 @@ pub fn batch_norm<'g, T: Float>(
                     got: x.shape(),
                 });
             }
-            let sums = channel_sums(xs, None, n, c, s);
-            let mean: Vec<f64> = sums.iter().map(|&(sa, _)| sa / m as f64).collect();
-            // Second pass about the mean: Σ(x − μ)², stable for large means.
-            let var = (0..c)
-                .into_par_iter()
-                .map(|ch| {
-                    let mu = mean[ch];
-                    let mut acc = 0.0f64;
-                    for i in 0..n {
-                        let off = (i * c + ch) * s;
-                        for &v in &xs[off..off + s] {
-                            let d = v.to_f64() - mu;
-                            acc += d * d;
-                        }
-                    }
-                    acc / m as f64
-                })
-                .collect();
-            (mean, var)
+            per_channel(dims, Reduce::Moments { x: xs })
         }
         Stats::Running { mean, var } => {
             if mean.shape() != [c] || var.shape() != [c] {
@@ -450,45 +409,35 @@ pub fn batch_norm<'g, T: Float>(
                     got: mean.shape().to_vec(),
                 });
             }
-            (
-                mean.to_vec().iter().map(|v| v.to_f64()).collect(),
-                var.to_vec().iter().map(|v| v.to_f64()).collect(),
-            )
+            mean.to_vec()
+                .iter()
+                .zip(var.to_vec())
+                .map(|(&mu, v)| (mu.to_f64(), v.to_f64()))
+                .collect()
         }
     };
-    let invstd: Vec<T> = var
+    let norm: Vec<(f64, f64)> = moments
         .iter()
-        .map(|&v| T::from_f64(1.0 / (v + eps).sqrt()))
+        .map(|&(mu, v)| (mu, 1.0 / (v + eps).sqrt()))
         .collect();
-    let mean_t: Vec<T> = mean.iter().map(|&v| T::from_f64(v)).collect();
-    let mut xhat = vec![T::ZERO; xs.len()];
-    let mut y = vec![T::ZERO; xs.len()];
-    if c * s > 0 {
-        y.par_chunks_mut(c * s)
-            .zip(xhat.par_chunks_mut(c * s))
-            .zip(xs.par_chunks(c * s))
-            .for_each(|((y, xh), x)| {
-                for ch in 0..c {
-                    let (mu, is) = (mean_t[ch], invstd[ch]);
-                    let (w, b) = (
-                        gamma.as_ref().map_or(T::ONE, |g| g[ch]),
-                        beta.as_ref().map_or(T::ZERO, |b| b[ch]),
-                    );
-                    let r = ch * s..(ch + 1) * s;
-                    for ((y, xh), &x) in y[r.clone()].iter_mut().zip(&mut xh[r.clone()]).zip(&x[r])
-                    {
-                        let h = (x - mu) * is;
-                        *xh = h;
-                        *y = h * w + b;
-                    }
-                }
-            });
-    }
+    // y = (x − μ)·k + β with k = γ/√(σ² + ε).
+    let coef: Vec<[T; 3]> = (0..c)
+        .map(|ch| {
+            let (mu, is) = norm[ch];
+            let w = gamma.as_ref().map_or(1.0, |g| g[ch].to_f64());
+            let b = beta.as_ref().map_or(T::ZERO, |b| b[ch]);
+            [T::from_f64(mu), T::from_f64(w * is), b]
+        })
+        .collect();
+    let y = fill_runs(dims, Fill::Forward { x: xs, coef: &coef });
     let out = Tensor::from_vec(y, &shape)?;
     let batch = matches!(stats, Stats::Batch).then(|| -> Result<BatchStats<T>> {
         Ok((
-            Tensor::from_vec(mean_t.clone(), &[c])?,
-            Tensor::from_vec(var.iter().map(|&v| T::from_f64(v)).collect(), &[c])?,
+            Tensor::from_vec(
+                moments.iter().map(|&(mu, _)| T::from_f64(mu)).collect(),
+                &[c],
+            )?,
+            Tensor::from_vec(moments.iter().map(|&(_, v)| T::from_f64(v)).collect(), &[c])?,
             m,
         ))
     });
@@ -501,8 +450,8 @@ pub fn batch_norm<'g, T: Float>(
         return Ok((x.graph().constant(out), batch));
     }
     let op = BatchNormOp {
-        xhat,
-        invstd,
+        x: xv,
+        stats: norm,
         gamma,
         n,
         c,

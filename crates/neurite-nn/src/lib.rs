@@ -69,6 +69,7 @@
 
 mod activation;
 mod batchnorm;
+mod batchnorm_kernel;
 pub mod checkpoint;
 pub mod data;
 mod dropout;

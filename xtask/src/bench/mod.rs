@@ -12,6 +12,7 @@ pub mod w2;
 pub mod w3;
 pub mod w4;
 pub mod w6;
+pub mod w7;
 
 /// One benchmark workload.
 pub struct Workload {
@@ -54,6 +55,7 @@ fn all_workloads(opts: &Options) -> Vec<Workload> {
             "W6",
             Box::new(|| w6::workloads(opts.corpus.as_deref(), opts.quick)),
         ),
+        ("W7", Box::new(|| w7::workloads(opts.quick))),
         ("AG", Box::new(|| graph::workloads(opts.quick))),
     ];
     let selected = |prefix: &str| match &opts.only {
