@@ -41,10 +41,11 @@ use neurite::nn::data::MnistSplit;
 use neurite::rnn::CellKind;
 use neurite::tensor::Rng;
 use neurite_examples::caption::{
-    ascii_art, evaluate, train, CaptionConfig, Captioner, Charset, DIGIT_NAMES, FASHION_NAMES,
+    ascii_art, evaluate, train_resumable, CaptionConfig, Captioner, Charset, DIGIT_NAMES,
+    FASHION_NAMES,
 };
 use neurite_examples::plot::{write_svg, Panel};
-use neurite_examples::{data, flags, Defaults, TrainFlags};
+use neurite_examples::{data, flags, Checkpoints, Defaults, TrainFlags};
 
 const DEFAULTS: Defaults = Defaults {
     epochs: 3,
@@ -115,7 +116,6 @@ fn main() {
 
 fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
     let t = cli.train.resolve(&DEFAULTS)?;
-    t.refuse_checkpoints("its loop counts steps, not epochs, and saves no checkpoint yet")?;
     let mut config = CaptionConfig {
         cell: match cli.cell {
             Cell::Gru => CellKind::Gru,
@@ -168,6 +168,14 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
     let side = shape[2];
     config.steps = steps.unwrap_or(t.epochs * train_set.len().div_ceil(config.batch));
     let charset = Charset::new(names);
+    let settings = format!(
+        "cell={} hidden={} embed={} train={}",
+        config.cell.name(),
+        config.hidden,
+        config.embed,
+        train_set.len()
+    );
+    let checkpoints = Checkpoints::new("image_caption", &t, &settings)?;
     let mut rng = Rng::new(config.seed);
     let mut model = Captioner::new(&config, charset.len(), side, &mut rng)?;
     println!(
@@ -188,7 +196,15 @@ fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
         config.batch
     );
     let t_train = Instant::now();
-    let log = train(&mut model, &train_set, names, &charset, &config, true)?;
+    let log = train_resumable(
+        &mut model,
+        &train_set,
+        names,
+        &charset,
+        &config,
+        true,
+        Some(&checkpoints),
+    )?;
     let epochs_done = log.epochs;
     if let Some(plot) = &t.plot {
         let curve = log.loss_curve.iter().map(|&(s, l)| (s as f64, l)).collect();

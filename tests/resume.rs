@@ -206,7 +206,7 @@ fn rnn_tagger_resumes_bit_for_bit() {
 #[test]
 fn examples_without_checkpoints_refuse_the_flags() {
     for (name, flag) in [
-        ("image_caption", "--resume"),
+        ("compare_cnn_rnn", "--resume"),
         ("compare_cnn_rnn", "--checkpoint"),
     ] {
         let r = run(name, &[flag, "x.ckpt"]).unwrap();
@@ -217,4 +217,58 @@ fn examples_without_checkpoints_refuse_the_flags() {
             r.stderr
         );
     }
+}
+
+#[test]
+fn image_caption_resumes_inside_an_epoch_bit_for_bit() {
+    // 400 images in batches of 32: 13 steps an epoch, so the first half (10 steps) stops inside
+    // the first epoch and the resumed run replays its order, then crosses into the second.
+    let data = fashion_mnist_subset_dir();
+    let base = [
+        "--data",
+        data.to_str().unwrap(),
+        "--train",
+        "400",
+        "--test",
+        "50",
+        "--batch",
+        "32",
+        "--show",
+        "0",
+    ];
+    let d = dir("image_caption");
+    let path = |f: &str| d.join(f).to_string_lossy().into_owned();
+    let (straight, half, resumed) = (
+        path("straight.ckpt"),
+        path("half.ckpt"),
+        path("resumed.ckpt"),
+    );
+    let with = |extra: &[&str]| -> Vec<String> {
+        base.iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+    let go = |a: Vec<String>| {
+        ok(
+            "image_caption",
+            &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    };
+    let a = go(with(&["--steps", "20", "--checkpoint", &straight]));
+    let _ = go(with(&["--steps", "10", "--checkpoint", &half]));
+    let b = go(with(&[
+        "--steps",
+        "20",
+        "--resume",
+        &half,
+        "--checkpoint",
+        &resumed,
+    ]));
+    assert!(b.stdout.contains("resumed from"), "{}", b.stdout);
+    let (sa, sb) = (load(Path::new(&straight)), load(Path::new(&resumed)));
+    assert!(
+        sa == sb,
+        "the resumed captioner differs from the straight one"
+    );
+    assert!(sa != load(Path::new(&half)));
+    assert_eq!(figures(&a), figures(&b));
+    let _ = std::fs::remove_dir_all(d);
 }

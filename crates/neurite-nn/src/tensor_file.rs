@@ -24,13 +24,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use half::{bf16, f16};
 use neurite_tensor::{Float, Tensor};
 
 use crate::error::{checked_numel, NnError, Result};
-use crate::serialize::write_atomic;
 
 /// The element type of a stored tensor (safetensors' names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,6 +86,25 @@ impl Dtype {
             Dtype::F64
         }
     }
+    /// The dtype of a safetensors header's name (`"F32"`, `"I64"`, …).
+    fn from_name(name: &str) -> Option<Dtype> {
+        Some(match name {
+            "BOOL" => Dtype::Bool,
+            "U8" => Dtype::U8,
+            "I8" => Dtype::I8,
+            "I16" => Dtype::I16,
+            "U16" => Dtype::U16,
+            "I32" => Dtype::I32,
+            "U32" => Dtype::U32,
+            "I64" => Dtype::I64,
+            "U64" => Dtype::U64,
+            "F16" => Dtype::F16,
+            "BF16" => Dtype::BF16,
+            "F32" => Dtype::F32,
+            "F64" => Dtype::F64,
+            _ => return None,
+        })
+    }
     fn to_st(self) -> safetensors::Dtype {
         use safetensors::Dtype as S;
         match self {
@@ -103,25 +122,6 @@ impl Dtype {
             Dtype::F32 => S::F32,
             Dtype::F64 => S::F64,
         }
-    }
-    fn from_st(d: safetensors::Dtype) -> Option<Dtype> {
-        use safetensors::Dtype as S;
-        Some(match d {
-            S::BOOL => Dtype::Bool,
-            S::U8 => Dtype::U8,
-            S::I8 => Dtype::I8,
-            S::I16 => Dtype::I16,
-            S::U16 => Dtype::U16,
-            S::I32 => Dtype::I32,
-            S::U32 => Dtype::U32,
-            S::I64 => Dtype::I64,
-            S::U64 => Dtype::U64,
-            S::F16 => Dtype::F16,
-            S::BF16 => Dtype::BF16,
-            S::F32 => Dtype::F32,
-            S::F64 => Dtype::F64,
-            _ => return None,
-        })
     }
 }
 
@@ -499,41 +499,167 @@ impl StateDict {
             .map_err(|e| NnError::config("StateDict", e.to_string()))
     }
 
-    /// Parses safetensors bytes; `origin` names the source in errors. Tensors come in name
-    /// order (a safetensors header is a JSON object: its order means nothing).
-    fn parse(bytes: &[u8], origin: &Path) -> Result<Self> {
+    /// The safetensors header of this dict (length prefix, JSON, padding) and the order in
+    /// which the tensors' bytes follow it: the safetensors crate's own header, built from
+    /// views that carry no data, so that a streamed file is byte for byte [`Self::to_bytes`].
+    fn header(&self) -> Result<(Vec<u8>, Vec<usize>)> {
+        struct Header<'a>(&'a StoredTensor);
+        impl safetensors::tensor::View for Header<'_> {
+            fn dtype(&self) -> safetensors::Dtype {
+                self.0.dtype.to_st()
+            }
+            fn shape(&self) -> &[usize] {
+                &self.0.shape
+            }
+            fn data(&self) -> std::borrow::Cow<'_, [u8]> {
+                std::borrow::Cow::Borrowed(&[])
+            }
+            fn data_len(&self) -> usize {
+                self.0.data.len()
+            }
+        }
+        let meta = (!self.metadata.is_empty()).then(|| {
+            self.metadata
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        });
+        let header = safetensors::serialize(
+            self.entries.iter().map(|(n, t)| (n.as_str(), Header(t))),
+            &meta,
+        )
+        .map_err(|e| NnError::config("StateDict", e.to_string()))?;
+        // The crate lays the data out by descending dtype alignment, then by name.
+        let mut order: Vec<usize> = (0..self.entries.len()).collect();
+        order.sort_by(|&a, &b| {
+            let ((na, ta), (nb, tb)) = (&self.entries[a], &self.entries[b]);
+            tb.dtype.to_st().cmp(&ta.dtype.to_st()).then(na.cmp(nb))
+        });
+        Ok((header, order))
+    }
+
+    /// Reads safetensors data of `len` bytes from `r`; `origin` names the source in errors.
+    /// The header is read and checked in full against `len` (offsets contiguous, each
+    /// tensor's byte count that of its dtype and shape, the data exactly filling the rest)
+    /// before any tensor buffer is allocated; then each tensor is read straight into its own
+    /// buffer. Tensors come in name order (a safetensors header is a JSON object: its order
+    /// means nothing).
+    fn read_from(r: &mut impl Read, len: u64, origin: &Path) -> Result<Self> {
         let parse_err = |location: &str, message: String| NnError::Parse {
             path: origin.to_path_buf(),
             location: location.into(),
             message,
         };
-        let (_, meta) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| {
+        let bad = |message: String| {
             parse_err(
                 "header",
-                format!("not a valid safetensors file ({} bytes): {e}", bytes.len()),
+                format!("not a valid safetensors file ({len} bytes): {message}"),
             )
-        })?;
-        let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| {
-            parse_err(
-                "header",
-                format!("not a valid safetensors file ({} bytes): {e}", bytes.len()),
-            )
-        })?;
-        let mut out = StateDict::new();
-        if let Some(m) = meta.metadata() {
-            out.metadata = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        };
+        let io = |e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => bad("the data ends early".into()),
+            _ => NnError::Io {
+                path: origin.to_path_buf(),
+                source: e,
+            },
+        };
+        let mut n = [0u8; 8];
+        if len < 8 {
+            return Err(bad("no 8-byte header length".into()));
         }
-        let mut views = st.tensors();
-        views.sort_by(|a, b| a.0.cmp(&b.0));
-        for (name, v) in views {
-            let dtype = Dtype::from_st(v.dtype()).ok_or_else(|| {
-                parse_err(
-                    &format!("tensor {name:?}"),
-                    format!("dtype {:?} is not supported", v.dtype()),
-                )
+        r.read_exact(&mut n).map_err(io)?;
+        let n = u64::from_le_bytes(n);
+        if n > len - 8 || n > MAX_HEADER {
+            return Err(bad(format!(
+                "a header of {n} bytes does not fit (at most {} and {MAX_HEADER})",
+                len - 8
+            )));
+        }
+        let mut header = vec![0u8; n as usize]; // ok: n ≤ the input's length
+        r.read_exact(&mut header).map_err(io)?;
+        let json: serde_json::Value = std::str::from_utf8(&header)
+            .map_err(|e| bad(format!("the header is not UTF-8: {e}")))
+            .and_then(|h| {
+                serde_json::from_str(h).map_err(|e| bad(format!("the header is not JSON: {e}")))
             })?;
-            let t = StoredTensor::from_raw(dtype, v.shape(), v.data().to_vec())
-                .map_err(|e| parse_err(&format!("tensor {name:?}"), e.to_string()))?;
+        let object = json
+            .as_object()
+            .ok_or_else(|| bad("the header is not a JSON object".into()))?;
+        let mut out = StateDict::new();
+        // (name, dtype, shape, start, end) in data order.
+        let mut infos = Vec::with_capacity(object.len());
+        for (name, v) in object {
+            if name == "__metadata__" {
+                let m = v
+                    .as_object()
+                    .ok_or_else(|| bad("__metadata__ is not an object".into()))?;
+                for (k, v) in m {
+                    let v = v
+                        .as_str()
+                        .ok_or_else(|| bad(format!("metadata {k:?} is not a string")))?;
+                    out.metadata.insert(k.clone(), v.to_string());
+                }
+                continue;
+            }
+            let at = |what: &str| parse_err(&format!("tensor {name:?}"), what.to_string());
+            let dtype_name = v
+                .get("dtype")
+                .and_then(|d| d.as_str())
+                .ok_or_else(|| at("no dtype"))?;
+            let dtype = Dtype::from_name(dtype_name)
+                .ok_or_else(|| at(&format!("dtype {dtype_name} is not supported")))?;
+            let shape = v
+                .get("shape")
+                .and_then(|s| s.as_array())
+                .and_then(|s| {
+                    s.iter()
+                        .map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok()))
+                        .collect::<Option<Vec<usize>>>()
+                })
+                .ok_or_else(|| at("no shape of non-negative integers"))?;
+            let offsets = v
+                .get("data_offsets")
+                .and_then(|o| o.as_array())
+                .filter(|o| o.len() == 2)
+                .and_then(|o| Some((o[0].as_u64()?, o[1].as_u64()?)))
+                .ok_or_else(|| at("no data_offsets [start, end]"))?;
+            infos.push((name.clone(), dtype, shape, offsets.0, offsets.1));
+        }
+        infos.sort_by_key(|i| (i.3, i.4));
+        let data_len = len - 8 - n;
+        let mut pos = 0u64;
+        for (name, dtype, shape, start, end) in &infos {
+            let at = |what: String| parse_err(&format!("tensor {name:?}"), what);
+            if *start != pos || end < start {
+                return Err(at(format!(
+                    "data_offsets [{start}, {end}] do not follow the previous tensor's end {pos}"
+                )));
+            }
+            let need = checked_numel("safetensors", shape)
+                .ok()
+                .and_then(|k| (k as u64).checked_mul(dtype.size() as u64));
+            if need != Some(end - start) {
+                return Err(at(format!(
+                    "{dtype} {shape:?} does not take the {} bytes of its data_offsets",
+                    end - start
+                )));
+            }
+            pos = *end;
+        }
+        if pos != data_len {
+            return Err(bad(format!(
+                "the tensors take {pos} bytes, the data after the header {data_len}"
+            )));
+        }
+        // Every size is now checked against the input's length: read the data.
+        let mut read = Vec::with_capacity(infos.len());
+        for (name, dtype, shape, start, end) in infos {
+            let mut data = vec![0u8; (end - start) as usize]; // ok: within the input's length
+            r.read_exact(&mut data).map_err(io)?;
+            read.push((name, StoredTensor { dtype, shape, data }));
+        }
+        read.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, t) in read {
             out.insert(name, t);
         }
         Ok(out)
@@ -541,24 +667,46 @@ impl StateDict {
 
     /// Parses safetensors bytes held in memory.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        Self::parse(bytes, Path::new("<memory>"))
+        Self::read_from(&mut &bytes[..], bytes.len() as u64, Path::new("<memory>"))
     }
 
-    /// Reads a safetensors file. A truncated or corrupt file is an [`NnError::Parse`] naming it.
+    /// Reads a safetensors file, each tensor straight from the file into its buffer. A
+    /// truncated or corrupt file is an [`NnError::Parse`] naming it; nothing is allocated for
+    /// a size the file does not hold.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| NnError::Io {
+        let io = |source| NnError::Io {
             path: path.to_path_buf(),
             source,
-        })?;
-        Self::parse(&bytes, path)
+        };
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        // Reads past `len` (a file growing meanwhile) are not looked for.
+        Self::read_from(&mut (&mut file).take(len), len, path)
     }
 
-    /// Writes a safetensors file atomically (a temporary file, then a rename).
+    /// Writes a safetensors file atomically (a temporary file, then a rename), streaming the
+    /// header and then each tensor's bytes as they are held: no copy of the whole file is
+    /// built in memory.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        write_atomic(path.as_ref(), &self.to_bytes()?)
+        let path = path.as_ref();
+        let (header, order) = self.header()?;
+        neurite_tensor::fs::write_atomic_with(path, |w| {
+            w.write_all(&header)?;
+            for i in order {
+                w.write_all(&self.entries[i].1.data)?;
+            }
+            Ok(())
+        })
+        .map_err(|source| NnError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 }
+
+/// The longest safetensors header read (the safetensors crate's own limit).
+const MAX_HEADER: u64 = 100_000_000;
 
 impl PartialEq for StateDict {
     fn eq(&self, other: &Self) -> bool {
@@ -686,5 +834,102 @@ mod tests {
             StateDict::from_bytes(&evil),
             Err(NnError::Parse { .. })
         ));
+    }
+    #[test]
+    fn a_streamed_save_is_the_serialised_bytes_and_loads_back() {
+        let mut sd = StateDict::new();
+        let mut rng = neurite_tensor::Rng::new(3);
+        sd.insert(
+            "w",
+            StoredTensor::from_float(&Tensor::<f32>::rand_normal(&[37, 5], 0.0, 1.0, &mut rng)),
+        );
+        sd.insert(
+            "b",
+            StoredTensor::from_float(&Tensor::<f64>::rand_normal(&[3], 0.0, 1.0, &mut rng)),
+        );
+        sd.insert("n", StoredTensor::scalar_i64(7));
+        sd.insert(
+            "h",
+            StoredTensor::from_raw(Dtype::F16, &[2], vec![0, 60, 0, 188]).unwrap(),
+        );
+        sd.insert(
+            "e",
+            StoredTensor::from_float(&Tensor::<f32>::zeros(&[0, 4])),
+        );
+        sd.metadata_mut().insert("format".into(), "x".into());
+        let dir = std::env::temp_dir().join(format!("neurite-tf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("sd.safetensors");
+        sd.save(&path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes, sd.to_bytes().unwrap());
+        assert_eq!(StateDict::load(&path).unwrap(), sd);
+        // Any cut of the file, and a byte too many, is a parse error.
+        for cut in [0, 7, 8, 20, bytes.len() - 1] {
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            assert!(
+                matches!(StateDict::load(&path), Err(NnError::Parse { .. })),
+                "{cut}"
+            );
+        }
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(matches!(
+            StateDict::from_bytes(&long),
+            Err(NnError::Parse { .. })
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn headers_that_do_not_fit_their_data_are_refused() {
+        let file = |header: &str, data: usize| {
+            let mut b = (header.len() as u64).to_le_bytes().to_vec();
+            b.extend_from_slice(header.as_bytes());
+            b.extend(std::iter::repeat_n(0u8, data));
+            StateDict::from_bytes(&b)
+        };
+        let ok = r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
+        assert_eq!(file(ok, 8).unwrap().get("a").unwrap().numel(), 2);
+        for (header, data) in [
+            // Size of the shape and of the offsets disagree.
+            (
+                r#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#,
+                8,
+            ),
+            // Overlapping, and a gap.
+            (
+                r#"{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}}"#,
+                6,
+            ),
+            (
+                r#"{"a":{"dtype":"U8","shape":[4],"data_offsets":[1,5]}}"#,
+                5,
+            ),
+            // A huge shape over little data: refused before anything is allocated for it.
+            (
+                r#"{"a":{"dtype":"F64","shape":[4611686018427387904],"data_offsets":[0,8]}}"#,
+                8,
+            ),
+            (
+                r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,18446744073709551615]}}"#,
+                8,
+            ),
+            // Unknown dtype, missing fields, not an object.
+            (
+                r#"{"a":{"dtype":"F8_E4M3","shape":[1],"data_offsets":[0,1]}}"#,
+                1,
+            ),
+            (r#"{"a":{"dtype":"F32","data_offsets":[0,4]}}"#, 4),
+            (r#"[1, 2]"#, 0),
+            (r#"{"__metadata__":{"k":1}}"#, 0),
+        ] {
+            assert!(
+                matches!(file(header, data), Err(NnError::Parse { .. })),
+                "{header}"
+            );
+        }
+        // The data must fill the file exactly.
+        assert!(file(ok, 7).is_err() && file(ok, 9).is_err());
     }
 }

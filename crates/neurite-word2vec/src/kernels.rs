@@ -5,6 +5,12 @@
 //! dependent's plain build trains as fast as a `target-cpu=native` one. The AVX2 forms also
 //! serve AVX-512 processors: at word2vec's dimensions (≈100) 256-bit vectors are as fast.
 //!
+//! The functions here dispatch on every call, which costs a call the compiler cannot inline
+//! (the AVX2 form is compiled apart from a baseline caller). The trainer instead uses the
+//! same kernels as types, `Portable` and `Fma` (the crate-private trait `Arith`): its
+//! loop is generic over them and run by [`simd::run`], so it is compiled once per level with
+//! every kernel inlined, and the level is chosen once per chunk of training.
+//!
 //! The fast dot product keeps 16 independent partial sums (fused multiply-adds on AVX2, a shape
 //! compilers vectorise on the portable path); `axpy`, `add` and `scale` do the same arithmetic
 //! on every path (no contraction), so only `dot` differs between levels in the last bits. The
@@ -106,6 +112,83 @@ pub fn prefetch(ptr: *const f32, len: usize) {
     #[cfg(not(target_arch = "x86_64"))]
     {
         let _ = (ptr, len);
+    }
+}
+
+/// The kernels of one SIMD level as a type, so that a training loop generic over it and run by
+/// [`simd::run`] has every kernel call inlined and compiled for the level (one dispatch per
+/// chunk of training instead of one per dot product). [`Portable`] and [`Fma`] compute
+/// what [`dot_at`], [`axpy_at`], … compute at their levels, bit for bit.
+pub(crate) trait Arith: Copy {
+    /// [`dot`] at this level.
+    fn dot(self, a: &[f32], b: &[f32]) -> f32;
+
+    /// [`axpy`] (the same bits on every level).
+    #[inline(always)]
+    fn axpy(self, y: &mut [f32], a: f32, x: &[f32]) {
+        axpy_body(y, a, x)
+    }
+
+    /// [`add`].
+    #[inline(always)]
+    fn add(self, y: &mut [f32], x: &[f32]) {
+        add_body(y, x)
+    }
+
+    /// [`scale`].
+    #[inline(always)]
+    fn scale(self, y: &mut [f32], a: f32) {
+        scale_body(y, a)
+    }
+
+    /// [`dot_fused_from`] (exactly rounded: the same bits on every level).
+    #[inline(always)]
+    fn dot_fused_from(self, a: &[f32], b: &[f32], from: usize) -> f32 {
+        dot_fused_from_body(a, b, from)
+    }
+
+    /// [`axpy_fused`].
+    #[inline(always)]
+    fn axpy_fused(self, y: &mut [f32], a: f32, x: &[f32]) {
+        axpy_fused_body(y, a, x)
+    }
+}
+
+/// The portable kernels ([`Level::Portable`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Portable;
+
+impl Arith for Portable {
+    #[inline(always)]
+    fn dot(self, a: &[f32], b: &[f32]) -> f32 {
+        dot_portable(a, b)
+    }
+}
+
+/// The AVX2+FMA kernels ([`Level::Avx2`] and up); a value proves the CPU has the features.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fma {
+    _proof: (),
+}
+
+impl Fma {
+    /// The AVX2+FMA kernels if `level` allows them on this CPU.
+    #[inline]
+    pub(crate) fn at(level: Level) -> Option<Fma> {
+        use_avx2(level).then_some(Fma { _proof: () })
+    }
+}
+
+impl Arith for Fma {
+    #[inline(always)]
+    fn dot(self, a: &[f32], b: &[f32]) -> f32 {
+        #[cfg(target_arch = "x86_64")]
+        {
+            // SAFETY: an `Fma` exists only when AVX2 and FMA were detected (`Fma::at`).
+            unsafe { x86::dot_fma(a, b) }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        dot_portable(a, b)
     }
 }
 
@@ -228,6 +311,17 @@ mod x86 {
     /// The CPU must support AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+        // SAFETY: the caller's promise.
+        unsafe { dot_fma(a, b) }
+    }
+
+    /// The body of [`dot_avx2`], inlined into its caller: compiled for AVX2+FMA when the
+    /// caller is (a training loop run by `simd::run`, or `dot_avx2`).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[inline(always)]
+    pub(super) unsafe fn dot_fma(a: &[f32], b: &[f32]) -> f32 {
         let n = a.len().min(b.len());
         let (pa, pb) = (a.as_ptr(), b.as_ptr());
         let mut i = 0;

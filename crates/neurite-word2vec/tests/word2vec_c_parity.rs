@@ -18,9 +18,12 @@
 //! table, which 20,000 words of training never happen to do, so the per-loop details of
 //! [`ReferenceFma::GCC12_ZNVER_AVX512`] against [`ReferenceFma::GCC12_HASWELL`] are checked
 //! by `bench/parity.sh` on 300,000 words, not here.
+//!
+//! Every SIMD level this CPU has is checked (the training loop is compiled once per level).
 
 use std::path::PathBuf;
 
+use neurite_tensor::simd::{self, Level};
 use neurite_word2vec::{
     Architecture, Corpus, KeyedVectors, ReferenceFma, TrainConfig, VocabOptions, Vocabulary,
     Word2Vec,
@@ -83,49 +86,52 @@ fn vectors_are_word2vec_c_s_bit_for_bit() {
         ("native2", ReferenceFma::GCC12_ZNVER_AVX512),
     ];
     let mut failures = Vec::new();
-    for (name, architecture, hs, negative) in modes {
-        for (build, fma) in builds {
-            let config = TrainConfig {
-                architecture,
-                hs,
-                negative,
-                dim: 21,
-                window: 3,
-                epochs: 2,
-                threads: 1,
-                reference_parity: true,
-                reference_fma: fma,
-                vocab: vocab_options(),
-                ..TrainConfig::default()
-            };
-            let (model, _) = Word2Vec::train(&corpus(), &config).unwrap();
-            let ours = model.into_keyed_vectors();
-            let file = format!("{name}-{build}.bin");
-            let theirs = KeyedVectors::load(fixture(&file)).unwrap();
-            assert_eq!(ours.words(), theirs.words(), "{file}");
-            let differing = ours
-                .vectors()
-                .iter()
-                .zip(theirs.vectors())
-                .filter(|(a, b)| a.to_bits() != b.to_bits())
-                .count();
-            let max_diff = ours
-                .vectors()
-                .iter()
-                .zip(theirs.vectors())
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0f32, f32::max);
-            if differing > 0 {
-                failures.push(format!(
-                    "{file}: {differing} of {} values differ, max |diff| {max_diff:e}",
+    for level in Level::available() {
+        for (name, architecture, hs, negative) in modes {
+            for (build, fma) in builds {
+                let config = TrainConfig {
+                    architecture,
+                    hs,
+                    negative,
+                    dim: 21,
+                    window: 3,
+                    epochs: 2,
+                    threads: 1,
+                    reference_parity: true,
+                    reference_fma: fma,
+                    vocab: vocab_options(),
+                    ..TrainConfig::default()
+                };
+                let (model, _) =
+                    simd::with_level(level, || Word2Vec::train(&corpus(), &config)).unwrap();
+                let ours = model.into_keyed_vectors();
+                let file = format!("{name}-{build}.bin");
+                let theirs = KeyedVectors::load(fixture(&file)).unwrap();
+                assert_eq!(ours.words(), theirs.words(), "{file}");
+                let differing = ours
+                    .vectors()
+                    .iter()
+                    .zip(theirs.vectors())
+                    .filter(|(a, b)| a.to_bits() != b.to_bits())
+                    .count();
+                let max_diff = ours
+                    .vectors()
+                    .iter()
+                    .zip(theirs.vectors())
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0f32, f32::max);
+                if differing > 0 {
+                    failures.push(format!(
+                    "{file} at {level}: {differing} of {} values differ, max |diff| {max_diff:e}",
                     ours.vectors().len()
                 ));
-            }
-            // The file neurite writes is the file word2vec.c wrote.
-            let mut bytes = Vec::new();
-            ours.write_binary(&mut bytes).unwrap();
-            if differing == 0 && bytes != std::fs::read(fixture(&file)).unwrap() {
-                failures.push(format!("{file}: same vectors, different bytes"));
+                }
+                // The file neurite writes is the file word2vec.c wrote.
+                let mut bytes = Vec::new();
+                ours.write_binary(&mut bytes).unwrap();
+                if differing == 0 && bytes != std::fs::read(fixture(&file)).unwrap() {
+                    failures.push(format!("{file} at {level}: same vectors, different bytes"));
+                }
             }
         }
     }

@@ -17,10 +17,14 @@ use std::time::Instant;
 use neurite::autograd::{Graph, Var};
 use neurite::cnn::{Conv2d, ConvConfig, Flatten, MaxPool2d};
 use neurite::nn::data::Dataset;
-use neurite::nn::{cross_entropy, Adam, Embedding, Linear, Module, Optimizer, Relu, Sequential};
+use neurite::nn::{
+    cross_entropy, Adam, Embedding, Linear, Module, Optimizer, Relu, Sequential, TrainingState,
+};
 use neurite::rnn::decode::{beam_search, greedy, DecodeConfig, Hypothesis};
 use neurite::rnn::{CellKind, Recurrent, RecurrentConfig, RecurrentState};
 use neurite::tensor::{Rng, Tensor};
+
+use crate::resume::Checkpoints;
 
 /// Fashion-MNIST's class names, in label order.
 pub const FASHION_NAMES: [&str; 10] = [
@@ -424,6 +428,21 @@ pub fn train(
     config: &CaptionConfig,
     log: bool,
 ) -> Result<TrainLog, Box<dyn Error>> {
+    train_resumable(model, train, names, charset, config, log, None)
+}
+
+/// [`train`] with checkpoints: restores `--resume` (the step count goes on from the saved one;
+/// a run stopped inside an epoch replays that epoch's order and skips the batches done) and
+/// saves `--checkpoint` after every epoch and at the last step.
+pub fn train_resumable(
+    model: &mut Captioner,
+    train: &Dataset<f32>,
+    names: &[&str],
+    charset: &Charset,
+    config: &CaptionConfig,
+    log: bool,
+    checkpoints: Option<&Checkpoints>,
+) -> Result<TrainLog, Box<dyn Error>> {
     let targets = names
         .iter()
         .map(|n| charset.encode(n))
@@ -439,15 +458,32 @@ pub fn train(
             .collect()
     };
     let mut opt = Adam::new(config.lr)?;
+    // The generator of the next epoch's batch order (saved at the epoch's start).
     let mut rng = Rng::new(config.seed ^ 0x5eed_ba7c);
     let per_epoch = train.len().div_ceil(config.batch);
+    let mut progress = match checkpoints {
+        Some(c) => c.restore_with(model, &mut opt, &mut [("shuffle", &mut rng)], |p| {
+            if p.step >= config.steps as u64 {
+                Err(format!(
+                    "the run is at step {} already; {} steps leave nothing to train",
+                    p.step, config.steps
+                ))
+            } else {
+                Ok(())
+            }
+        })?,
+        None => TrainingState::default(),
+    };
     let report_every = (per_epoch / 4).clamp(50, 500);
-    let (mut done, mut sum, mut count) = (0usize, 0.0f64, 0usize);
+    let (mut done, mut sum, mut count) = (progress.step as usize, 0.0f64, 0usize);
     let mut curve = Vec::new();
     model.set_training(true);
     let t0 = Instant::now();
     while done < config.steps {
-        for batch in train.batches(config.batch, Some(&mut rng), false)? {
+        let mut epoch_rng = rng.clone();
+        let skip = done.saturating_sub(progress.epoch as usize * per_epoch);
+        let batches = train.batches(config.batch, Some(&mut epoch_rng), false)?;
+        for batch in batches.skip(skip) {
             let graph = Graph::new();
             let loss = model.loss(
                 &graph,
@@ -479,6 +515,17 @@ pub fn train(
             if done == config.steps {
                 break;
             }
+        }
+        if done == (progress.epoch as usize + 1) * per_epoch {
+            // A whole epoch: the next one draws its order from where this one left the
+            // generator.
+            rng = epoch_rng;
+            progress.epoch += 1;
+        }
+        progress.step = done as u64;
+        progress.schedule_step = done as u64;
+        if let Some(c) = checkpoints {
+            c.save(model, &opt, &[("shuffle", &rng)], &progress)?;
         }
     }
     model.set_training(false);

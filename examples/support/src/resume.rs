@@ -69,6 +69,29 @@ impl Checkpoints {
         rngs: &mut [(&str, &mut Rng)],
         epochs: usize,
     ) -> Result<TrainingState, Box<dyn Error>> {
+        self.restore_with(model, optimizer, rngs, |done| {
+            if done.epoch >= epochs as u64 {
+                Err(format!(
+                    "the run is at epoch {} already; --epochs {epochs} leaves nothing to train \
+                     (--epochs counts the epochs done)",
+                    done.epoch
+                ))
+            } else {
+                Ok(())
+            }
+        })
+    }
+
+    /// [`Checkpoints::restore`] for a loop that counts something else than epochs: `left`
+    /// sees the saved position (epoch and step) before anything changes and says whether work
+    /// is left.
+    pub fn restore_with<T: Float>(
+        &self,
+        model: &mut dyn Module<T>,
+        optimizer: &mut dyn Optimizer<T>,
+        rngs: &mut [(&str, &mut Rng)],
+        left: impl Fn(&TrainingState) -> Result<(), String>,
+    ) -> Result<TrainingState, Box<dyn Error>> {
         let Some(path) = &self.resume else {
             return Ok(TrainingState::default());
         };
@@ -89,15 +112,14 @@ impl Checkpoints {
             None => {}
         }
         // Checked before anything changes; restore() checks the rest.
-        let done = sd.get("progress.counters").and_then(|t| t.to_u64().ok());
-        if let Some(&done) = done.as_ref().and_then(|c| c.first()) {
-            if done >= epochs as u64 {
-                return Err(fail(format!(
-                    "the run is at epoch {done} already; --epochs {epochs} leaves nothing to \
-                     train (--epochs counts the epochs done)"
-                ))
-                .into());
-            }
+        let counters = sd.get("progress.counters").and_then(|t| t.to_u64().ok());
+        if let Some([epoch, step, ..]) = counters.as_deref() {
+            let saved = TrainingState {
+                epoch: *epoch,
+                step: *step,
+                ..Default::default()
+            };
+            left(&saved).map_err(fail)?;
         }
         let progress = restore(&sd, model, optimizer, rngs).map_err(|e| fail(e.to_string()))?;
         optimizer.set_learning_rate(self.lr);

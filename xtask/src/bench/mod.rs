@@ -13,6 +13,7 @@ pub mod w3;
 pub mod w4;
 pub mod w6;
 pub mod w7;
+pub mod w8;
 
 /// One benchmark workload.
 pub struct Workload {
@@ -56,6 +57,7 @@ fn all_workloads(opts: &Options) -> Vec<Workload> {
             Box::new(|| w6::workloads(opts.corpus.as_deref(), opts.quick)),
         ),
         ("W7", Box::new(|| w7::workloads(opts.quick))),
+        ("W8", Box::new(|| w8::workloads(opts.quick))),
         ("AG", Box::new(|| graph::workloads(opts.quick))),
     ];
     let selected = |prefix: &str| match &opts.only {

@@ -153,16 +153,20 @@ impl Plan {
         )
     }
 
-    /// Windows (2i, 2i + 2) along both axes: 2×2, stride 2, no padding, no dilation (the
-    /// [`max_pairs`] fast path).
-    fn is_pairs(&self) -> bool {
+    /// For windows (2i, 2i + 2) along both axes — 2×2, stride 2, no padding, no dilation, the
+    /// [`max_pairs`] fast path — the number of full windows per axis; in ceil mode the last
+    /// window of an odd axis has one tap and is left to the generic loop.
+    fn pairs(&self) -> Option<[usize; 2]> {
         let g = &self.g;
-        let pairs = |v: &[(usize, usize)]| v.iter().all(|&t| t == (0, 2));
-        (g.kh, g.kw, g.sh, g.sw, g.ph, g.pw) == (2, 2, 2, 2, 0, 0)
-            && g.dh == 1
-            && g.dw == 1
-            && pairs(&self.rows)
-            && pairs(&self.cols)
+        let full = |v: &[(usize, usize)]| match v {
+            [head @ .., (0, 1)] if head.iter().all(|&t| t == (0, 2)) => Some(head.len()),
+            _ => v.iter().all(|&t| t == (0, 2)).then_some(v.len()),
+        };
+        let geometry = (g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw);
+        if geometry != (2, 2, 2, 2, 0, 0, 1, 1) {
+            return None;
+        }
+        Some([full(&self.rows)?, full(&self.cols)?])
     }
 
     /// Position of tap `k` of output `o` along an axis.
@@ -171,28 +175,40 @@ impl Plan {
         o * stride + k * dil - pad
     }
 
-    fn divisor(&self, pad: PadCount, y: usize, x: usize) -> usize {
+    /// The average's divisor as factors per output row and per output column (the divisor of
+    /// position (y, x) is their product): the taps `pad` counts.
+    fn divisors(&self, pad: PadCount) -> (Vec<usize>, Vec<usize>) {
+        let real = |t: &[(usize, usize)]| t.iter().map(|&(lo, hi)| hi - lo).collect();
         match pad {
-            PadCount::Include => self.rows_padded[y] * self.cols_padded[x],
-            PadCount::Exclude => {
-                let (r, c) = (self.rows[y], self.cols[x]);
-                (r.1 - r.0) * (c.1 - c.0)
-            }
+            PadCount::Include => (self.rows_padded.clone(), self.cols_padded.clone()),
+            PadCount::Exclude => (real(&self.rows), real(&self.cols)),
         }
     }
 }
 
 /// Max pooling of one plane in the 2×2, stride-2, unpadded, undilated case (the pooling of most
-/// image CNNs), without the generic window loops. A plane without NaN takes a short select
-/// chain per window (the first maximum in row-major window order wins ties, as in the generic
-/// path); a plane holding a NaN takes the NaN-aware comparison (the first NaN wins and sticks).
-fn max_pairs<T: Float>(g: &Plane, xs: &[T], vs: &mut [T], args: &mut [usize]) {
-    simd::run(simd::level(), MaxPairs { g, xs, vs, args });
+/// image CNNs), without the generic window loops, over the first `full` = [rows, columns] of
+/// output positions (all of them but for ceil mode's one-tap last row or column). A plane
+/// without NaN takes a short select chain per window (the first maximum in row-major window
+/// order wins ties, as in the generic path); a plane holding a NaN takes the NaN-aware
+/// comparison (the first NaN wins and sticks).
+fn max_pairs<T: Float>(g: &Plane, full: [usize; 2], xs: &[T], vs: &mut [T], args: &mut [usize]) {
+    simd::run(
+        simd::level(),
+        MaxPairs {
+            g,
+            full,
+            xs,
+            vs,
+            args,
+        },
+    );
 }
 
 /// The operands of [`max_pairs`] (a [`simd::Kernel`]: its loop always compiles for the level).
 struct MaxPairs<'a, T> {
     g: &'a Plane,
+    full: [usize; 2],
     xs: &'a [T],
     vs: &'a mut [T],
     args: &'a mut [usize],
@@ -202,19 +218,31 @@ impl<T: Float> simd::Kernel for MaxPairs<'_, T> {
     type Output = ();
     #[inline(always)]
     fn call(self) {
-        let MaxPairs { g, xs, vs, args } = self;
-        max_pairs_body(g, xs, vs, args);
+        let MaxPairs {
+            g,
+            full,
+            xs,
+            vs,
+            args,
+        } = self;
+        max_pairs_body(g, full, xs, vs, args);
     }
 }
 
 #[inline(always)]
-fn max_pairs_body<T: Float>(g: &Plane, xs: &[T], vs: &mut [T], args: &mut [usize]) {
+fn max_pairs_body<T: Float>(
+    g: &Plane,
+    [full_oh, fw]: [usize; 2],
+    xs: &[T],
+    vs: &mut [T],
+    args: &mut [usize],
+) {
     let (w, ow) = (g.w, g.ow);
     let has_nan = xs.iter().fold(false, |acc, v| acc | v.is_nan());
-    for oy in 0..g.oh {
+    for oy in 0..full_oh {
         let r0 = 2 * oy * w;
-        let top = &xs[r0..r0 + 2 * ow];
-        let bottom = &xs[r0 + w..r0 + w + 2 * ow];
+        let top = &xs[r0..r0 + 2 * fw];
+        let bottom = &xs[r0 + w..r0 + w + 2 * fw];
         let vo = &mut vs[oy * ow..(oy + 1) * ow];
         let ao = &mut args[oy * ow..(oy + 1) * ow];
         if !has_nan {
@@ -239,7 +267,7 @@ fn max_pairs_body<T: Float>(g: &Plane, xs: &[T], vs: &mut [T], args: &mut [usize
             }
             continue;
         }
-        for ox in 0..ow {
+        for ox in 0..fw {
             let c = 2 * ox;
             let cand = [
                 (top[c], r0 + c),
@@ -279,31 +307,47 @@ fn max_pool_run<T: Float>(input: &Tensor<T>, p: &Plan) -> Result<MaxPoolOutput<T
             argmax,
         });
     }
-    let pairs = p.is_pairs();
+    let pairs = p.pairs();
+    // The maximum of window (y, x) and its in-plane index.
+    let window = |xs: &[T], y: usize, x: usize| {
+        let ((r_lo, r_hi), (c_lo, c_hi)) = (p.rows[y], p.cols[x]);
+        let mut best = usize::MAX;
+        let mut best_v = T::NEG_INFINITY;
+        for ki in r_lo..r_hi {
+            let row = Plan::pos(y, ki, g.sh, g.dh, g.ph) * g.w;
+            for kj in c_lo..c_hi {
+                let i = row + Plan::pos(x, kj, g.sw, g.dw, g.pw);
+                let v = xs[i];
+                // First maximum wins; a NaN is never hidden.
+                if best == usize::MAX || (v > best_v || v.is_nan()) && !best_v.is_nan() {
+                    best = i;
+                    best_v = v;
+                }
+            }
+        }
+        (best_v, best)
+    };
     // One plane: its maxima and their in-plane indices.
     let plane_body = |(k, (vs, args)): (usize, (&mut [T], &mut [usize]))| {
         let xs = &src[k * inp..(k + 1) * inp];
-        if pairs {
-            return max_pairs(g, xs, vs, args);
-        }
-        for (y, &(r_lo, r_hi)) in p.rows.iter().enumerate() {
-            for (x, &(c_lo, c_hi)) in p.cols.iter().enumerate() {
-                let mut best = usize::MAX;
-                let mut best_v = T::NEG_INFINITY;
-                for ki in r_lo..r_hi {
-                    let row = Plan::pos(y, ki, g.sh, g.dh, g.ph) * g.w;
-                    for kj in c_lo..c_hi {
-                        let i = row + Plan::pos(x, kj, g.sw, g.dw, g.pw);
-                        let v = xs[i];
-                        // First maximum wins; a NaN is never hidden.
-                        if best == usize::MAX || (v > best_v || v.is_nan()) && !best_v.is_nan() {
-                            best = i;
-                            best_v = v;
-                        }
-                    }
+        // The fast path's windows, then the rest (all of them without it).
+        let [fh, fw] = match pairs {
+            Some(full) => {
+                max_pairs(g, full, xs, vs, args);
+                full
+            }
+            None => [0, 0],
+        };
+        if fw < g.ow {
+            for y in 0..fh {
+                for x in fw..g.ow {
+                    (vs[y * g.ow + x], args[y * g.ow + x]) = window(xs, y, x);
                 }
-                vs[y * g.ow + x] = best_v;
-                args[y * g.ow + x] = best;
+            }
+        }
+        for y in fh..g.oh {
+            for x in 0..g.ow {
+                (vs[y * g.ow + x], args[y * g.ow + x]) = window(xs, y, x);
             }
         }
     };
@@ -463,6 +507,7 @@ fn avg_pool_run<T: Float>(input: &Tensor<T>, p: &Plan, pad: PadCount) -> Result<
     let src = x.as_slice().expect("contiguous"); // ok: made contiguous above
     let mut out = vec![T::ZERO; p.out_shape.iter().product()];
     let work = g.out_len() * g.kh * g.kw;
+    let (rdiv, cdiv) = p.divisors(pad);
     for_each_plane(
         src,
         g.in_len(),
@@ -470,8 +515,8 @@ fn avg_pool_run<T: Float>(input: &Tensor<T>, p: &Plan, pad: PadCount) -> Result<
         g.out_len(),
         work,
         |plane, dst| {
-            for (y, &(r_lo, r_hi)) in p.rows.iter().enumerate() {
-                for (x, &(c_lo, c_hi)) in p.cols.iter().enumerate() {
+            for (y, (&(r_lo, r_hi), &rd)) in p.rows.iter().zip(&rdiv).enumerate() {
+                for (x, (&(c_lo, c_hi), &cd)) in p.cols.iter().zip(&cdiv).enumerate() {
                     let mut s = T::ZERO;
                     for ki in r_lo..r_hi {
                         let row = Plan::pos(y, ki, g.sh, g.dh, g.ph) * g.w;
@@ -479,7 +524,7 @@ fn avg_pool_run<T: Float>(input: &Tensor<T>, p: &Plan, pad: PadCount) -> Result<
                             s += plane[row + Plan::pos(x, kj, g.sw, g.dw, g.pw)];
                         }
                     }
-                    dst[y * g.ow + x] = s / T::from_usize(p.divisor(pad, y, x));
+                    dst[y * g.ow + x] = s / T::from_usize(rd * cd);
                 }
             }
         },
@@ -509,10 +554,11 @@ fn avg_pool_backward_run<T: Float>(
     let src = gy.as_slice().expect("contiguous"); // ok: made contiguous above
     let mut dx = vec![T::ZERO; checked_len(op, input_shape)?];
     let work = g.out_len() * g.kh * g.kw;
+    let (rdiv, cdiv) = p.divisors(pad);
     for_each_plane(src, g.out_len(), &mut dx, g.in_len(), work, |gp, dxp| {
-        for (y, &(r_lo, r_hi)) in p.rows.iter().enumerate() {
-            for (x, &(c_lo, c_hi)) in p.cols.iter().enumerate() {
-                let share = gp[y * g.ow + x] / T::from_usize(p.divisor(pad, y, x));
+        for (y, (&(r_lo, r_hi), &rd)) in p.rows.iter().zip(&rdiv).enumerate() {
+            for (x, (&(c_lo, c_hi), &cd)) in p.cols.iter().zip(&cdiv).enumerate() {
+                let share = gp[y * g.ow + x] / T::from_usize(rd * cd);
                 for ki in r_lo..r_hi {
                     let row = Plan::pos(y, ki, g.sh, g.dh, g.ph) * g.w;
                     for kj in c_lo..c_hi {

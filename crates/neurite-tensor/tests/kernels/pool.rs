@@ -289,10 +289,12 @@ proptest! {
     }
 
     /// The 2×2 stride-2 fast path against naive loops: ties (integer values), odd sizes (the
-    /// last row / column is never read), and NaN (the first NaN of a window wins).
+    /// last row / column is never read — or, in ceil mode, pooled alone), and NaN (the first
+    /// NaN of a window wins).
     #[test]
-    fn max_pool2d_two_by_two_matches_loops(level in level(), n in 1..3usize, ch in 1..4usize, h in 2..10usize, w in 2..10usize,
-                                           nan_at in proptest::option::of(0..500usize), seed in any::<u64>()) {
+    fn max_pool2d_two_by_two_matches_loops(level in level(), n in 1..3usize, ch in 1..4usize, h in 1..10usize, w in 1..10usize,
+                                           ceil in any::<bool>(), nan_at in proptest::option::of(0..500usize),
+                                           seed in any::<u64>()) {
         let _simd = neurite_tensor::simd::force_level(level);
         let mut rng = neurite_tensor::Rng::new(seed);
         let mut xv: Vec<f64> = (0..n * ch * h * w).map(|_| (rng.normal() * 2.0).round()).collect();
@@ -301,14 +303,23 @@ proptest! {
             xv[i] = f64::NAN;
         }
         let x = Tensor::from_slice(&xv, &[n, ch, h, w]).unwrap();
-        let got = max_pool2d(&x, &Window2d::pool([2, 2])).unwrap();
-        let (oh, ow) = (h / 2, w / 2);
+        let got = max_pool2d(&x, &Window2d::pool([2, 2]).with_ceil_mode(ceil));
+        let (oh, ow) = if ceil { (h.div_ceil(2), w.div_ceil(2)) } else { (h / 2, w / 2) };
+        if oh == 0 || ow == 0 {
+            prop_assert!(got.is_err());
+            return Ok(());
+        }
+        let got = got.unwrap();
         let (mut vals, mut arg) = (Vec::new(), Vec::new());
         for p in 0..n * ch {
             let plane = &xv[p * h * w..(p + 1) * h * w];
             for oy in 0..oh {
                 for ox in 0..ow {
-                    let taps = [2 * oy * w + 2 * ox, 2 * oy * w + 2 * ox + 1, (2 * oy + 1) * w + 2 * ox, (2 * oy + 1) * w + 2 * ox + 1];
+                    let taps: Vec<usize> = [(0, 0), (0, 1), (1, 0), (1, 1)].iter()
+                        .map(|&(i, j)| (2 * oy + i, 2 * ox + j))
+                        .filter(|&(y, x)| y < h && x < w)
+                        .map(|(y, x)| y * w + x)
+                        .collect();
                     let mut best = taps[0];
                     for &i in &taps[1..] {
                         if (plane[i] > plane[best] || plane[i].is_nan()) && !plane[best].is_nan() {

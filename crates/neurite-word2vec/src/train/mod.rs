@@ -58,18 +58,20 @@ mod tests;
 use std::time::Instant;
 
 use neurite_tensor::memory::huge_page_vec;
+use neurite_tensor::simd::{self, Level};
 use neurite_tensor::Rng;
 
 use crate::config::{ThreadMode, TrainConfig};
 use crate::corpus::Corpus;
 use crate::error::{Error, Result};
+use crate::kernels::{Fma, Portable};
 use crate::sampling::Lcg;
 use crate::vectors::KeyedVectors;
 use crate::vocab::Vocabulary;
 use deterministic::train_deterministic;
 use hogwild::{Stage, Weights};
 use shared::Shared;
-use worker::Worker;
+use worker::{TrainChunk, Worker};
 
 /// A trained model: the vocabulary, the input vectors (the word vectors) and the output
 /// vectors of each objective.
@@ -463,14 +465,24 @@ fn join(h: std::thread::ScopedJoinHandle<'_, Result<()>>) -> Result<()> {
 
 /// Runs `w` until it has kept `budget` more words after sub-sampling, on `weights`.
 ///
+/// The training loop is dispatched here, once per call: `simd::run` compiles it for a SIMD
+/// level with that level's kernels inlined into it (see [`TrainChunk`]). AVX-512 runs the
+/// AVX2 compilation: the same bits (the dot product is 256 bits wide on both), and 11–15%
+/// less CPU time than with 512-bit vectors in the element-wise updates at dimension 100
+/// (skip-gram NS and HS, CBOW NS, one thread; the README's word2vec design notes).
+///
 /// # Safety
 /// `weights` must point to live matrices of the model's shapes that no other code reads or
 /// writes during the call, except other `run_worker` calls in Hogwild mode (the documented race).
 unsafe fn run_worker(w: &mut Worker, shared: &Shared, weights: Weights, budget: u64) -> Result<()> {
-    if shared.config.reference_parity {
-        w.run::<true>(shared, weights, budget)
-    } else {
-        w.run::<false>(shared, weights, budget)
+    match Fma::at(shared.level) {
+        // SAFETY (both): forwarded from this function's contract.
+        Some(fma) => simd::run(Level::Avx2, unsafe {
+            TrainChunk::new(w, shared, weights, budget, fma)
+        }),
+        None => simd::run(Level::Portable, unsafe {
+            TrainChunk::new(w, shared, weights, budget, Portable)
+        }),
     }
 }
 

@@ -4,6 +4,8 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::time::Instant;
 
+use neurite_tensor::simd::{self, Level};
+
 use super::chunks::Chunks;
 use crate::config::{Architecture, ReferenceFma, TrainConfig, REFERENCE_TABLE_SIZE};
 use crate::corpus::Corpus;
@@ -59,6 +61,9 @@ pub(super) struct Shared<'a> {
     pub(super) exchange: std::sync::Mutex<()>,
     /// Deterministic mode: threads that have finished the current round.
     pub(super) round_done: AtomicUsize,
+    /// The SIMD level of the run: `simd::level()` on the thread that started it, so that a
+    /// level forced there (`simd::with_level`) reaches every training thread.
+    pub(super) level: Level,
 }
 
 impl<'a> Shared<'a> {
@@ -136,6 +141,7 @@ impl<'a> Shared<'a> {
                 .then(|| Chunks::new(file_len, config.threads, config.epochs)),
             exchange: std::sync::Mutex::new(()),
             round_done: AtomicUsize::new(0),
+            level: simd::level(),
         })
     }
 

@@ -8,6 +8,7 @@ use super::*;
 use crate::config::Architecture;
 use crate::error::Error;
 use crate::vocab::VocabOptions;
+use neurite_tensor::simd::{self, Level};
 use proptest::prelude::*;
 
 /// The first `n` words of the embedded corpus.
@@ -76,6 +77,30 @@ fn deterministic_mode_is_bit_identical_across_runs() {
         // The merged model trained: it moved away from its initial vectors.
         let init = initial_input_vectors(a.vocabulary().len(), 16, &c);
         assert_ne!(a.input_vectors(), &init[..]);
+    }
+}
+
+#[test]
+fn a_forced_simd_level_reaches_the_training_threads() {
+    // The level is read once on the thread that starts training and carried into the
+    // workers (`Shared::level`, which `run_worker` dispatches on), so a deterministic run on 2
+    // threads is reproducible at each level. (The levels' dot products differ in the last bit
+    // only, which changes training only where it moves a score into another bin of the
+    // sigmoid table: too rare to tell the levels apart on a small corpus.)
+    let corpus = small_corpus(20_000);
+    let c = TrainConfig {
+        threads: 2,
+        thread_mode: ThreadMode::Deterministic,
+        sync_words: 4_000,
+        ..config(Architecture::SkipGram, false, 3)
+    };
+    let vocab = Vocabulary::build(&corpus, &c.vocab).unwrap();
+    for l in Level::available() {
+        let shared = simd::with_level(l, || Shared::new(&corpus, &vocab, &c, 1)).unwrap();
+        assert_eq!(shared.level, l);
+        let (m, _) = simd::with_level(l, || Word2Vec::train(&corpus, &c)).unwrap();
+        let (again, _) = simd::with_level(l, || Word2Vec::train(&corpus, &c)).unwrap();
+        assert_eq!(bits(&m), bits(&again), "{l}");
     }
 }
 
@@ -420,7 +445,18 @@ proptest! {
         let y = label as f64;
         let mut out = out0.clone();
         let mut neu1e = vec![0.0f32; h.len()];
-        Worker::output_unit::<false>(&shared, alpha, &h, &mut neu1e, &mut out, label as f32, false);
+        Worker::output_unit::<false, _>(Portable, &shared, alpha, &h, &mut neu1e, &mut out, label as f32, false);
+        if let Some(fma) = Fma::at(Level::detected()) {
+            // The AVX2+FMA kernels (here outside `simd::run`) compute the same update up to
+            // the dot product's rounding, which may move the score into the next bin of the
+            // sigmoid table: σ' ≤ 1/4 times a bin of 12/1000, times α and |x| ≤ 0.5.
+            let mut out_f = out0.clone();
+            let mut neu1e_f = vec![0.0f32; h.len()];
+            Worker::output_unit::<false, _>(fma, &shared, alpha, &h, &mut neu1e_f, &mut out_f, label as f32, false);
+            for j in 0..h.len() {
+                prop_assert!((out_f[j] - out[j]).abs() <= 2e-4 && (neu1e_f[j] - neu1e[j]).abs() <= 2e-4);
+            }
+        }
         let loss = |h: &[f64], v: &[f64]| {
             let s: f64 = h.iter().zip(v).map(|(a, b)| a * b).sum();
             let p = 1.0 / (1.0 + (-s).exp());

@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use neurite_tensor::Rng;
+use neurite_tensor::{simd, Rng};
 
 use super::deterministic::{Dirty, LOOKAHEAD_END};
 use super::hogwild::{Stage, Weights, STAGE_SYNC_WORDS};
@@ -13,7 +13,7 @@ use super::Matrix;
 use crate::config::{Architecture, ThreadMode};
 use crate::corpus::{Token, Tokens};
 use crate::error::Result;
-use crate::kernels::{add, axpy, axpy_fused, dot, dot_fused_from, dot_sequential, scale};
+use crate::kernels::{dot_sequential, Arith};
 use crate::sampling::{context_range, Lcg, MAX_EXP};
 
 /// One training thread's state; it survives between the rounds of the deterministic mode.
@@ -59,6 +59,63 @@ pub(super) struct Worker {
     pub(super) last_report: Instant,
 }
 
+/// One call of [`Worker::run`] as a `simd::Kernel`: `simd::run` compiles the training loop,
+/// with the kernels of `A` and everything else of the hot loop (window, sigmoid table,
+/// sampling, updates) inlined, once per SIMD level, and the level is chosen once per chunk of
+/// training instead of once per dot product.
+pub(super) struct TrainChunk<'w, 's, A> {
+    worker: &'w mut Worker,
+    shared: &'w Shared<'s>,
+    weights: Weights,
+    budget: u64,
+    arith: A,
+}
+
+impl<'w, 's, A: Arith> TrainChunk<'w, 's, A> {
+    /// The call `worker.run(shared, weights, budget, arith)`.
+    ///
+    /// # Safety
+    /// As [`run_worker`](super::run_worker), for as long as the kernel lives.
+    pub(super) unsafe fn new(
+        worker: &'w mut Worker,
+        shared: &'w Shared<'s>,
+        weights: Weights,
+        budget: u64,
+        arith: A,
+    ) -> Self {
+        TrainChunk {
+            worker,
+            shared,
+            weights,
+            budget,
+            arith,
+        }
+    }
+}
+
+impl<A: Arith> simd::Kernel for TrainChunk<'_, '_, A> {
+    type Output = Result<()>;
+
+    #[inline(always)]
+    fn call(self) -> Result<()> {
+        let TrainChunk {
+            worker,
+            shared,
+            weights,
+            budget,
+            arith,
+        } = self;
+        // SAFETY: `TrainChunk::new`'s contract, made when the kernel was built.
+        unsafe {
+            if shared.config.reference_parity {
+                worker.run::<true, A>(shared, weights, budget, arith)
+            } else {
+                worker.run::<false, A>(shared, weights, budget, arith)
+            }
+        }
+    }
+}
+
 impl Worker {
     pub(super) fn new(id: usize, range: (u64, u64), shared: &Shared) -> Result<Self> {
         let config = shared.config;
@@ -99,13 +156,18 @@ impl Worker {
     /// varies, so rounds counted in words read cost the threads unequal time, and the faster
     /// one waits.
     ///
+    /// The loop is inlined into its caller, [`TrainChunk`]'s `call`, which `simd::run`
+    /// compiles once per SIMD level with the kernels of `arith` inlined into it.
+    ///
     /// # Safety
     /// As [`run_worker`](super::run_worker).
-    pub(super) unsafe fn run<const PARITY: bool>(
+    #[inline(always)]
+    pub(super) unsafe fn run<const PARITY: bool, A: Arith>(
         &mut self,
         shared: &Shared,
         weights: Weights,
         budget: u64,
+        arith: A,
     ) -> Result<()> {
         let stop_at = self.trained.saturating_add(budget);
         let threads = shared.config.threads as u64;
@@ -149,7 +211,7 @@ impl Worker {
                 None => weights,
             };
             // SAFETY: forwarded from this function's contract; staged rows are this thread's.
-            unsafe { self.train_position::<PARITY>(shared, w) };
+            unsafe { self.train_position::<PARITY, A>(shared, w, arith) };
             self.pos += 1;
             if self.pos >= self.sentence.len() {
                 self.need_read = true;
@@ -302,7 +364,8 @@ impl Worker {
         Ok(())
     }
 
-    #[inline]
+    /// One negative sample (inlined: it runs five times per output update in the hot loop).
+    #[inline(always)]
     pub(super) fn draw_negative<const PARITY: bool>(&mut self, shared: &Shared) -> usize {
         match &shared.negatives {
             Negatives::Reference(table) if PARITY => {
@@ -331,7 +394,9 @@ impl Worker {
     /// hierarchical softmax skips the unit, negative sampling clamps σ to 0 or 1. The
     /// asymmetry is the original's, kept on purpose.
     #[inline(always)]
-    pub(super) fn output_unit<const PARITY: bool>(
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn output_unit<const PARITY: bool, A: Arith>(
+        arith: A,
         shared: &Shared,
         alpha: f32,
         h: &[f32],
@@ -343,11 +408,11 @@ impl Worker {
         // The reference mode rounds as the word2vec.c build being reproduced did.
         let fused_from = if PARITY { shared.fma_from } else { None };
         let f = if let Some(from) = fused_from {
-            dot_fused_from(h, out, from)
+            arith.dot_fused_from(h, out, from)
         } else if PARITY {
             dot_sequential(h, out)
         } else {
-            dot(h, out)
+            arith.dot(h, out)
         };
         if skip_outside && (f >= MAX_EXP || f <= -MAX_EXP) {
             return false;
@@ -364,11 +429,11 @@ impl Worker {
         };
         // Downstream gradients: g·v' into h's accumulator, g·h into v'.
         if fused_from.is_some() {
-            axpy_fused(neu1e, g, out);
-            axpy_fused(out, g, h);
+            arith.axpy_fused(neu1e, g, out);
+            arith.axpy_fused(out, g, h);
         } else {
-            axpy(neu1e, g, out);
-            axpy(out, g, h);
+            arith.axpy(neu1e, g, out);
+            arith.axpy(out, g, h);
         }
         true
     }
@@ -377,11 +442,12 @@ impl Worker {
     ///
     /// # Safety
     /// As [`run_worker`](super::run_worker).
-    #[inline]
-    pub(super) unsafe fn train_position<const PARITY: bool>(
+    #[inline(always)]
+    pub(super) unsafe fn train_position<const PARITY: bool, A: Arith>(
         &mut self,
         shared: &Shared,
         w: Weights,
+        arith: A,
     ) {
         let config = shared.config;
         let window = config.window;
@@ -415,7 +481,7 @@ impl Worker {
                 for c in lo..hi {
                     if c != pos {
                         // SAFETY: one row slice at a time; `neu1` is this worker's own buffer.
-                        add(&mut self.neu1, unsafe {
+                        arith.add(&mut self.neu1, unsafe {
                             w.syn0.row(self.sentence[c] as usize)
                         });
                         cw += 1;
@@ -429,18 +495,18 @@ impl Worker {
                         *x /= cw as f32;
                     }
                 } else {
-                    scale(&mut self.neu1, 1.0 / cw as f32);
+                    arith.scale(&mut self.neu1, 1.0 / cw as f32);
                 }
                 self.neu1e.fill(0.0);
                 let h = std::mem::take(&mut self.neu1);
                 // SAFETY: forwarded from this function's contract; `h` is this worker's buffer.
-                unsafe { self.output_layer::<PARITY>(shared, w, word, &h) };
+                unsafe { self.output_layer::<PARITY, A>(shared, w, word, &h, arith) };
                 self.neu1 = h;
                 for c in lo..hi {
                     if c != pos {
                         let r = self.sentence[c] as usize;
                         // SAFETY: one row slice at a time.
-                        add(unsafe { w.syn0.row(r) }, &self.neu1e);
+                        arith.add(unsafe { w.syn0.row(r) }, &self.neu1e);
                         self.mark(Matrix::Syn0, r);
                     }
                 }
@@ -457,8 +523,8 @@ impl Worker {
                     self.neu1e.fill(0.0);
                     // SAFETY: forwarded from this function's contract; `l1` is a syn0 row, and
                     // the output layer touches only syn1 and syn1neg rows.
-                    unsafe { self.output_layer::<PARITY>(shared, w, word, l1) };
-                    add(l1, &self.neu1e);
+                    unsafe { self.output_layer::<PARITY, A>(shared, w, word, l1, arith) };
+                    arith.add(l1, &self.neu1e);
                     self.mark(Matrix::Syn0, r);
                 }
             }
@@ -471,12 +537,13 @@ impl Worker {
     /// # Safety
     /// As [`run_worker`](super::run_worker); `h` must not be a row of `syn1` or `syn1neg`.
     #[inline(always)]
-    pub(super) unsafe fn output_layer<const PARITY: bool>(
+    pub(super) unsafe fn output_layer<const PARITY: bool, A: Arith>(
         &mut self,
         shared: &Shared,
         w: Weights,
         word: usize,
         h: &[f32],
+        arith: A,
     ) {
         let alpha = self.alpha;
         if let Some(tree) = &shared.tree {
@@ -488,8 +555,16 @@ impl Worker {
                 // SAFETY: one syn1 row slice at a time, distinct from `h` (a syn0 row or buffer).
                 let out = unsafe { w.syn1.row(p) };
                 let label = 1.0 - code as f32;
-                if Self::output_unit::<PARITY>(shared, alpha, h, &mut self.neu1e, out, label, true)
-                {
+                if Self::output_unit::<PARITY, A>(
+                    arith,
+                    shared,
+                    alpha,
+                    h,
+                    &mut self.neu1e,
+                    out,
+                    label,
+                    true,
+                ) {
                     self.mark(Matrix::Syn1, p);
                 }
             }
@@ -526,7 +601,8 @@ impl Worker {
                 // wrong answer (σ taken as exactly 0 or 1); gensim skips it, as both tools do
                 // in hierarchical softmax. The default follows gensim: a score that far out is
                 // a sample the model is sure of, and its one-sided full-size step is noise.
-                if Self::output_unit::<PARITY>(
+                if Self::output_unit::<PARITY, A>(
+                    arith,
                     shared,
                     alpha,
                     h,
