@@ -8,9 +8,9 @@
 
 use std::path::PathBuf;
 
-use neurite::autograd::{Graph, Parameter, Var};
+use neurite::autograd::{Graph, Var};
 use neurite::nn::{
-    join, load_checkpoint, mse, save_checkpoint, Adam, Linear, Module, Optimizer, TrainingState,
+    load_checkpoint, mse, save_checkpoint, Adam, Linear, Module, Optimizer, TrainingState,
 };
 use neurite::tensor::{Rng, Tensor};
 
@@ -27,16 +27,7 @@ impl Module<f32> for Stack {
     fn forward<'g>(&self, g: &'g Graph<f32>, x: Var<'g, f32>) -> neurite::nn::Result<Var<'g, f32>> {
         self.layers.iter().try_fold(x, |x, l| l.forward(g, x))
     }
-    fn visit_params(&self, prefix: &str, f: &mut dyn FnMut(&str, &Parameter<f32>)) {
-        for (i, l) in self.layers.iter().enumerate() {
-            l.visit_params(&join(prefix, &i.to_string()), f);
-        }
-    }
-    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Parameter<f32>)) {
-        for (i, l) in self.layers.iter_mut().enumerate() {
-            l.visit_params_mut(&join(prefix, &i.to_string()), f);
-        }
-    }
+    neurite::nn::walk!(f32; modules layers);
 }
 
 /// Removes the checkpoint when the last W8 workload is dropped.
