@@ -742,6 +742,36 @@ fn parameters_carry_pytorch_names_and_shapes() {
     assert_eq!(names, ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]);
 }
 
+#[test]
+fn parameter_and_generator_order_is_pinned() {
+    // Optimiser state and checkpoints follow this order: layer, then direction, then PyTorch's
+    // four weights; every walk (shared and mutable) gives the same names.
+    let config = RecurrentConfig {
+        input_size: 3,
+        hidden_size: 2,
+        num_layers: 2,
+        bidirectional: true,
+        dropout: 0.5,
+        ..Default::default()
+    };
+    let mut gru = Gru::<f32>::new(&config, &mut Rng::new(0)).unwrap();
+    let mut want = Vec::new();
+    for sfx in ["_l0", "_l0_reverse", "_l1", "_l1_reverse"] {
+        for w in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"] {
+            want.push(format!("m.{w}{sfx}"));
+        }
+    }
+    let (mut shared, mut mutable, mut rngs, mut buffers) = (vec![], vec![], vec![], 0);
+    gru.visit_params("m", &mut |n, _| shared.push(n.to_string()));
+    gru.visit_params_mut("m", &mut |n, _| mutable.push(n.to_string()));
+    gru.visit_rngs("m", &mut |n, _| rngs.push(n.to_string()));
+    gru.visit_buffers("m", &mut |_, _| buffers += 1);
+    assert_eq!(shared, want);
+    assert_eq!(mutable, want);
+    assert_eq!(rngs, ["m.dropout_rng"]);
+    assert_eq!(buffers, 0);
+}
+
 /// The small two-layer configuration of the error tests: 3 inputs, 4 hidden units.
 fn two_layers_3_to_4() -> RecurrentConfig {
     RecurrentConfig {
