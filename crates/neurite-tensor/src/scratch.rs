@@ -10,7 +10,7 @@
 //! README's benchmark notes).
 //!
 //! Sizes follow the checked policy of [`alloc`](crate::alloc): a new buffer is reserved with
-//! [`try_vec`](crate::alloc::try_vec), so a request beyond what the process can hold is
+//! [`try_vec`], so a request beyond what the process can hold is
 //! [`TensorError::OutOfMemory`](crate::TensorError::OutOfMemory) naming the request, never an
 //! abort. Buffers are per thread, so no lock is taken and no buffer is ever lent twice.
 //!
