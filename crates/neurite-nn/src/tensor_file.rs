@@ -478,63 +478,77 @@ impl StateDict {
         }
     }
 
-    /// The safetensors bytes of this dict.
+    /// The safetensors bytes of this dict (the bytes [`Self::save`] writes).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let views = self
-            .entries
-            .iter()
-            .map(|(n, t)| {
-                safetensors::tensor::TensorView::new(t.dtype.to_st(), t.shape.clone(), &t.data)
-                    .map(|v| (n.as_str(), v))
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| NnError::config("StateDict", e.to_string()))?;
-        let meta = (!self.metadata.is_empty()).then(|| {
-            self.metadata
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        });
-        safetensors::serialize(views, &meta)
-            .map_err(|e| NnError::config("StateDict", e.to_string()))
+        let (header, order) = self.header()?;
+        let data: usize = self.entries.iter().map(|(_, t)| t.data.len()).sum();
+        let mut out: Vec<u8> = neurite_tensor::alloc::try_with_capacity(
+            "state dict bytes",
+            header.len().saturating_add(data),
+        )?;
+        out.extend_from_slice(&header);
+        for i in order {
+            out.extend_from_slice(&self.entries[i].1.data);
+        }
+        Ok(out)
     }
 
-    /// The safetensors header of this dict (length prefix, JSON, padding) and the order in
-    /// which the tensors' bytes follow it: the safetensors crate's own header, built from
-    /// views that carry no data, so that a streamed file is byte for byte [`Self::to_bytes`].
+    /// The safetensors header of this dict (length prefix, JSON, space padding to 8 bytes)
+    /// and the order in which the tensors' bytes follow it: by descending dtype alignment,
+    /// then by name, as the safetensors crate lays data out. Written here rather than by
+    /// `safetensors::serialize`, whose metadata map is a `HashMap`: with two or more
+    /// metadata keys its header came out in a different order on every run, so the same
+    /// training wrote different checkpoint bytes. Here the metadata is sorted by key, so the
+    /// same dict always gives the same bytes.
     fn header(&self) -> Result<(Vec<u8>, Vec<usize>)> {
-        struct Header<'a>(&'a StoredTensor);
-        impl safetensors::tensor::View for Header<'_> {
-            fn dtype(&self) -> safetensors::Dtype {
-                self.0.dtype.to_st()
-            }
-            fn shape(&self) -> &[usize] {
-                &self.0.shape
-            }
-            fn data(&self) -> std::borrow::Cow<'_, [u8]> {
-                std::borrow::Cow::Borrowed(&[])
-            }
-            fn data_len(&self) -> usize {
-                self.0.data.len()
-            }
-        }
-        let meta = (!self.metadata.is_empty()).then(|| {
-            self.metadata
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        });
-        let header = safetensors::serialize(
-            self.entries.iter().map(|(n, t)| (n.as_str(), Header(t))),
-            &meta,
-        )
-        .map_err(|e| NnError::config("StateDict", e.to_string()))?;
-        // The crate lays the data out by descending dtype alignment, then by name.
+        let json_err = |e: serde_json::Error| NnError::config("StateDict", e.to_string());
         let mut order: Vec<usize> = (0..self.entries.len()).collect();
         order.sort_by(|&a, &b| {
             let ((na, ta), (nb, tb)) = (&self.entries[a], &self.entries[b]);
             tb.dtype.to_st().cmp(&ta.dtype.to_st()).then(na.cmp(nb))
         });
+        let mut json = String::from("{");
+        if !self.metadata.is_empty() {
+            json.push_str("\"__metadata__\":");
+            json.push_str(&serde_json::to_string(&self.metadata).map_err(json_err)?);
+        }
+        let mut offset = 0usize;
+        for &i in &order {
+            let (name, t) = &self.entries[i];
+            let expected = t
+                .shape
+                .iter()
+                .try_fold(t.dtype.size(), |n, &d| n.checked_mul(d));
+            if expected != Some(t.data.len()) {
+                return Err(NnError::config(
+                    "StateDict",
+                    format!(
+                        "{name:?} holds {} bytes; {:?} {:?} needs {expected:?}",
+                        t.data.len(),
+                        t.dtype,
+                        t.shape
+                    ),
+                ));
+            }
+            let end = offset + t.data.len();
+            if json.len() > 1 {
+                json.push(',');
+            }
+            json.push_str(&serde_json::to_string(name).map_err(json_err)?);
+            json.push_str(":{\"dtype\":");
+            json.push_str(&serde_json::to_string(&t.dtype.to_st()).map_err(json_err)?);
+            json.push_str(",\"shape\":");
+            json.push_str(&serde_json::to_string(&t.shape).map_err(json_err)?);
+            json.push_str(&format!(",\"data_offsets\":[{offset},{end}]}}"));
+            offset = end;
+        }
+        json.push('}');
+        while json.len() % 8 != 0 {
+            json.push(' ');
+        }
+        let mut header = Vec::with_capacity(8 + json.len());
+        header.extend_from_slice(&(json.len() as u64).to_le_bytes());
+        header.extend_from_slice(json.as_bytes());
         Ok((header, order))
     }
 
@@ -857,6 +871,22 @@ mod tests {
             StoredTensor::from_float(&Tensor::<f32>::zeros(&[0, 4])),
         );
         sd.metadata_mut().insert("format".into(), "x".into());
+        for k in ["epoch", "step", "lr", "example", "seed", "b", "a"] {
+            sd.metadata_mut().insert(k.into(), format!("value of {k}"));
+        }
+        // The same dict gives the same bytes every time (the metadata is sorted, not in a
+        // hash map's order), and the safetensors crate reads them as the same tensors.
+        let first = sd.to_bytes().unwrap();
+        for _ in 0..8 {
+            assert_eq!(sd.clone().to_bytes().unwrap(), first);
+        }
+        let st = safetensors::SafeTensors::deserialize(&first).unwrap();
+        assert_eq!(st.len(), sd.len());
+        for (name, t) in sd.iter() {
+            let view = st.tensor(name).unwrap();
+            assert_eq!(view.shape(), t.shape());
+            assert_eq!(view.data(), t.bytes());
+        }
         let dir = std::env::temp_dir().join(format!("neurite-tf-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("sd.safetensors");
