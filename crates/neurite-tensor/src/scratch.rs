@@ -71,31 +71,35 @@ fn take_inner<T: Copy + Default + 'static>(what: &str, len: usize) -> Result<(Ve
     if len == 0 {
         return Ok((Vec::new(), false));
     }
-    let reused = POOL
-        .try_with(|p| {
-            let mut p = p.try_borrow_mut().ok()?;
-            // The smallest buffer that fits, so that buffers of different sizes keep their users.
-            let (pos, _) = p
-                .iter()
-                .enumerate()
-                .filter_map(|(i, b)| {
-                    let cap = b.downcast_ref::<Vec<T>>()?.capacity();
-                    (cap >= len && cap <= SLACK.saturating_mul(len)).then_some((i, cap))
-                })
-                .min_by_key(|&(_, cap)| cap)?;
-            p.swap_remove(pos).downcast::<Vec<T>>().ok()
-        })
-        .ok()
-        .flatten();
-    match reused {
+    match take_kept::<T>(len) {
         Some(mut v) => {
             // Within the capacity: neither call allocates.
             v.truncate(len);
             v.resize(len, T::default());
-            Ok((*v, true))
+            Ok((v, true))
         }
         None => Ok((try_vec(what, len, T::default())?, false)),
     }
+}
+
+/// The smallest kept buffer of this thread whose capacity is `len` to 4·`len`, if any.
+fn take_kept<T: Copy + Default + 'static>(len: usize) -> Option<Vec<T>> {
+    POOL.try_with(|p| {
+        let mut p = p.try_borrow_mut().ok()?;
+        // The smallest buffer that fits, so that buffers of different sizes keep their users.
+        let (pos, _) = p
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| {
+                let cap = b.downcast_ref::<Vec<T>>()?.capacity();
+                (cap >= len && cap <= SLACK.saturating_mul(len)).then_some((i, cap))
+            })
+            .min_by_key(|&(_, cap)| cap)?;
+        p.swap_remove(pos).downcast::<Vec<T>>().ok()
+    })
+    .ok()
+    .flatten()
+    .map(|v| *v)
 }
 
 /// Gives a buffer back to this thread's scratch (it is freed instead when [`KEEP`] buffers are
@@ -122,8 +126,22 @@ pub fn with<T: Copy + Default + 'static, R>(
     len: usize,
     f: impl FnOnce(&mut [T]) -> R,
 ) -> Result<R> {
-    let mut buf = take_any(what, len)?;
-    let r = f(&mut buf);
+    if len == 0 {
+        return Ok(f(&mut []));
+    }
+    // A kept buffer keeps its length here and lends its first `len` elements: a buffer that
+    // serves requests of several sizes is extended (and the extension written) once, not at
+    // every request.
+    let mut buf = match take_kept::<T>(len) {
+        Some(mut v) => {
+            if v.len() < len {
+                v.resize(len, T::default());
+            }
+            v
+        }
+        None => try_vec(what, len, T::default())?,
+    };
+    let r = f(&mut buf[..len]);
     give(buf);
     Ok(r)
 }
@@ -206,6 +224,12 @@ mod tests {
         })
         .unwrap();
         assert_eq!(with::<f32, _>("t", 0, |b| b.len()).unwrap(), 0);
+        // A smaller request does not shorten the kept buffer: a larger one later finds the
+        // values it left, not a cleared extension.
+        clear();
+        with::<f32, _>("t", 10, |b| b.fill(7.0)).unwrap();
+        with::<f32, _>("t", 8, |b| assert_eq!(b.len(), 8)).unwrap();
+        with::<f32, _>("t", 10, |b| assert_eq!(b[9], 7.0)).unwrap();
         clear();
     }
 
