@@ -192,12 +192,64 @@ fn write_crate(
     Ok(dir)
 }
 
+/// Makes `cargo package` verify against this checkout's packages, not an earlier run's.
+///
+/// `cargo package --workspace` verifies each crate against the others through a temporary
+/// registry. Cargo takes a registry package with an unchanged name and version to be unchanged:
+/// it keeps its extraction under `$CARGO_HOME/registry/src/-<hash of the registry's path>/` and
+/// its compiled artifacts in the target directory, so a second run from the same checkout
+/// verified `neurite-cnn` against the previous `neurite-tensor` (seen here: "unresolved import
+/// `neurite_tensor::scratch`" after the module was added). The verification builds in its own
+/// target directory, `target/package-verify`, whose neurite fingerprints are removed here (the
+/// dependencies' artifacts stay, so only neurite rebuilds), and the extractions of neurite
+/// packages in temporary registries (directories whose names start with `-`; crates.io's start
+/// with `index.`) are removed.
+fn forget_stale_packages(version: &str, verify_dir: &Path) -> Result<(), String> {
+    for profile in ["debug", "release"] {
+        let fingerprints = verify_dir.join(profile).join(".fingerprint");
+        for entry in fs::read_dir(&fingerprints).into_iter().flatten().flatten() {
+            if entry.file_name().to_string_lossy().starts_with("neurite") {
+                fs::remove_dir_all(entry.path())
+                    .map_err(|e| format!("{}: {e}", entry.path().display()))?;
+            }
+        }
+    }
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let Some(src) = home.map(|h| h.join("registry").join("src")) else {
+        return Ok(());
+    };
+    let Ok(registries) = fs::read_dir(&src) else {
+        return Ok(());
+    };
+    for registry in registries.flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        let Ok(entries) = fs::read_dir(registry.path()) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("neurite") && name.ends_with(&format!("-{version}")) {
+                fs::remove_dir_all(entry.path())
+                    .map_err(|e| format!("{}: {e}", entry.path().display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn run_all(args: &[String]) -> Result<(), String> {
     if let Some(a) = args.first() {
         return Err(format!("dependents takes no arguments, got {a}"));
     }
     let root = root();
     let version = workspace_version()?;
+    let verify_dir = root.join("target").join("package-verify");
+    forget_stale_packages(&version, &verify_dir)?;
+    let verify_dir_arg = verify_dir.to_string_lossy().into_owned();
     run(
         &root,
         "cargo",
@@ -208,15 +260,19 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
             "xtask",
             "--exclude",
             "neurite-examples",
+            "--target-dir",
+            &verify_dir_arg,
         ],
         &[],
     )?;
     let target = root.join("target");
-    let packages = target.join("package").join("dependents");
+    let packages = verify_dir.join("package").join("dependents");
     let _ = fs::remove_dir_all(&packages);
     fs::create_dir_all(&packages).map_err(|e| format!("{}: {e}", packages.display()))?;
     for p in PACKAGES {
-        let archive = target.join("package").join(format!("{p}-{version}.crate"));
+        let archive = verify_dir
+            .join("package")
+            .join(format!("{p}-{version}.crate"));
         let archive = archive.to_string_lossy().into_owned();
         run(&packages, "tar", &["xzf", &archive], &[])?;
     }
