@@ -440,7 +440,7 @@ impl PaddedBatch {
                 }
             }));
         }
-        // Built above as lengths.len() rows of `len` values: the shape [batch, len] exactly.
+        // ok: built above as lengths.len() rows of `len` values, the shape [batch, len] exactly.
         Tensor::from_vec(data, &self.shape()).expect("mask has batch·len elements by construction")
     }
 }

@@ -107,8 +107,8 @@ pub(crate) fn gemm<T: Float>(
     beta: T,
     c: &mut [T],
 ) {
-    gemm_slices([m, k, n], a, ta, b, tb, beta, c, Par::Pool).expect("gemm: sizes");
     // ok: internal sizes, checked by the callers
+    gemm_slices([m, k, n], a, ta, b, tb, beta, c, Par::Pool).expect("gemm: sizes");
 }
 
 /// Sizes and options of one recurrence.
@@ -379,8 +379,8 @@ impl<T: Float> ForwardRun<'_, T> {
             let gx = self.gx.part(r0 * g, rows * g);
             let xr = &self.x[r0 * f..(r0 + rows) * f];
             let start = Start::Bias(self.x_bias);
-            gemm_packed(rows, xr, f, self.w_it, gx, g, start, self.split).expect("sizes");
             // ok: buffers sized from the spec
+            gemm_packed(rows, xr, f, self.w_it, gx, g, start, self.split).expect("sizes");
         }
         let mut h_run = self.h0[b0 * hn..b1 * hn].to_vec();
         let mut c_run = match (is_lstm, self.c0) {
