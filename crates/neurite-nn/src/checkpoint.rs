@@ -16,8 +16,8 @@ use neurite_tensor::{Float, Rng};
 use crate::error::{NnError, Result};
 use crate::module::Module;
 use crate::optim::Optimizer;
-use crate::serialize::{load_into, state_dict, LoadMode};
-use crate::tensor_file::{StateDict, StoredTensor};
+use crate::serialize::{load_into, state_view, LoadMode};
+use crate::tensor_file::{StateDict, StateView, StoredTensor, TensorView};
 
 const FORMAT: &str = "neurite-checkpoint-1";
 
@@ -57,45 +57,62 @@ fn rng_from(sd: &StateDict, key: &str) -> Result<Rng> {
         })
 }
 
-/// The whole training state as a [`StateDict`] (what [`save_checkpoint`] writes).
-pub fn checkpoint_state<T: Float>(
+/// The whole training state as a [`StateView`] (what [`save_checkpoint`] writes): the model's
+/// tensors share its storage and the optimiser's buffers are borrowed, so nothing is copied
+/// until it is written. Add metadata with [`StateView::metadata_mut`] and write it with
+/// [`StateView::save`].
+pub fn checkpoint_view<'a, T: Float>(
     model: &mut dyn Module<T>,
-    optimizer: &dyn Optimizer<T>,
+    optimizer: &'a dyn Optimizer<T>,
     rngs: &[(&str, &Rng)],
     progress: &TrainingState,
-) -> Result<StateDict> {
-    let mut sd = StateDict::new();
-    sd.extend_prefixed("model", state_dict(model));
-    sd.extend_prefixed("optim", optimizer.state_dict(model)?);
+) -> Result<StateView<'a, T>> {
+    let mut sd = StateView::new();
+    sd.extend_prefixed("model", state_view(model));
+    sd.extend_prefixed("optim", optimizer.state_view(model)?);
     let mut model_rngs = Vec::new();
     model.visit_rngs("", &mut |name, r| {
         model_rngs.push((name.to_string(), rng_tensor(r)))
     });
     for (name, t) in model_rngs {
-        sd.insert(format!("rng.model.{name}"), t?);
+        sd.insert(format!("rng.model.{name}"), TensorView::stored(t?));
     }
     for (name, r) in rngs {
-        sd.insert(format!("rng.loop.{name}"), rng_tensor(r)?);
+        sd.insert(
+            format!("rng.loop.{name}"),
+            TensorView::stored(rng_tensor(r)?),
+        );
     }
     let p = progress;
     let counters = StoredTensor::from_u64(
         &[4],
         &[p.epoch, p.step, p.schedule_step, p.epochs_since_best],
     )?;
-    sd.insert("progress.counters", counters);
+    sd.insert("progress.counters", TensorView::stored(counters));
     if let Some(b) = p.best_metric {
         sd.insert(
             "progress.best_metric",
-            StoredTensor::from_u64(&[1], &[b.to_bits()])?,
+            TensorView::stored(StoredTensor::from_u64(&[1], &[b.to_bits()])?),
         );
     }
     sd.metadata_mut().insert("format".into(), FORMAT.into());
     Ok(sd)
 }
 
-/// Saves a checkpoint to `path` atomically (see the module doc). `rngs` are the loop's own
-/// generators by name (data shuffling, augmentation); the model's are found through
-/// [`Module::visit_rngs`].
+/// The whole training state as a [`StateDict`] in memory: [`checkpoint_view`], copied.
+pub fn checkpoint_state<T: Float>(
+    model: &mut dyn Module<T>,
+    optimizer: &dyn Optimizer<T>,
+    rngs: &[(&str, &Rng)],
+    progress: &TrainingState,
+) -> Result<StateDict> {
+    Ok(checkpoint_view(model, optimizer, rngs, progress)?.to_state_dict())
+}
+
+/// Saves a checkpoint to `path` atomically (see the module doc): the header from the shapes
+/// first, then every tensor written straight from the model's and the optimiser's storage.
+/// `rngs` are the loop's own generators by name (data shuffling, augmentation); the model's
+/// are found through [`Module::visit_rngs`].
 pub fn save_checkpoint<T: Float>(
     path: impl AsRef<Path>,
     model: &mut dyn Module<T>,
@@ -103,7 +120,7 @@ pub fn save_checkpoint<T: Float>(
     rngs: &[(&str, &Rng)],
     progress: &TrainingState,
 ) -> Result<()> {
-    checkpoint_state(model, optimizer, rngs, progress)?.save(path)
+    checkpoint_view(model, optimizer, rngs, progress)?.save(path)
 }
 
 /// Restores a checkpoint written by [`save_checkpoint`] into `model`, `optimizer` and the
@@ -121,7 +138,7 @@ pub fn load_checkpoint<T: Float>(
         message: e.to_string(),
     };
     let sd = StateDict::load(path).map_err(wrap)?;
-    restore(&sd, model, optimizer, rngs).map_err(wrap)
+    restore_owned(sd, model, optimizer, rngs).map_err(wrap)
 }
 
 /// [`load_checkpoint`] from a state dict in memory.
@@ -131,6 +148,18 @@ pub fn restore<T: Float>(
     optimizer: &mut dyn Optimizer<T>,
     rngs: &mut [(&str, &mut Rng)],
 ) -> Result<TrainingState> {
+    restore_owned(sd.clone(), model, optimizer, rngs)
+}
+
+/// [`restore`], taking the dict apart instead of copying its model and optimiser parts (what
+/// [`load_checkpoint`] does with the file it read).
+pub fn restore_owned<T: Float>(
+    mut sd: StateDict,
+    model: &mut dyn Module<T>,
+    optimizer: &mut dyn Optimizer<T>,
+    rngs: &mut [(&str, &mut Rng)],
+) -> Result<TrainingState> {
+    let sd = &mut sd;
     match sd.metadata().get("format") {
         Some(f) if f == FORMAT => {}
         other => {
@@ -190,16 +219,22 @@ pub fn restore<T: Float>(
         ));
     }
     // The model (strict, atomic), then the optimiser (atomic); on its failure the model is put
-    // back as it was.
-    let before = state_dict(model);
+    // back as it was. The model's state before is kept without a copy: a load replaces each
+    // tensor rather than writing into it, so the view keeps the old values.
+    let before = state_view(model);
     load_into(
         model,
-        &sd.sub("model"),
+        &sd.take_sub("model"),
         LoadMode::Strict,
         Path::new("model"),
     )?;
-    if let Err(e) = optimizer.load_state_dict(model, &sd.sub("optim")) {
-        load_into(model, &before, LoadMode::Strict, Path::new("model"))?;
+    if let Err(e) = optimizer.load_state_dict(model, &sd.take_sub("optim")) {
+        load_into(
+            model,
+            &before.to_state_dict(),
+            LoadMode::Strict,
+            Path::new("model"),
+        )?;
         return Err(e);
     }
     let mut it = model_rngs.into_iter();

@@ -116,9 +116,9 @@ pub use optim::{
 pub use schedule::{CosineLr, ExponentialLr, LrSchedule, StepLr, Warmup};
 pub use serialize::{
     check_writable, load_params, load_params_with, load_state_dict, save_params, state_dict,
-    write_atomic, Conversion, LoadMode, LoadReport, Mismatch,
+    state_view, write_atomic, Conversion, LoadMode, LoadReport, Mismatch,
 };
-pub use tensor_file::{Dtype, StateDict, StoredTensor};
+pub use tensor_file::{Dtype, StateDict, StateView, StoredTensor, TensorView};
 pub use walk::Walk;
 
 /// The README's examples, compiled and run as doc tests so that they stay true.

@@ -18,19 +18,27 @@ use neurite_tensor::{Float, Tensor};
 
 use crate::error::{NnError, Result};
 use crate::module::{Buffer, BufferMut, Module};
-use crate::tensor_file::{memory_origin, Dtype, StateDict, StoredTensor};
+use crate::tensor_file::{memory_origin, Dtype, StateDict, StateView, StoredTensor, TensorView};
 
 /// The model's parameters then buffers by name, in visiting order (a PyTorch `state_dict`):
-/// parameters as F32 / F64 like the model, counters as 0-d I64.
+/// parameters as F32 / F64 like the model, counters as 0-d I64. The data is copied; see
+/// [`state_view`] for the same state sharing the model's storage.
 pub fn state_dict<T: Float>(model: &dyn Module<T>) -> StateDict {
-    let mut out = StateDict::new();
+    state_view(model).to_state_dict()
+}
+
+/// [`state_dict`] without copying: each parameter and float buffer shares the model's tensor
+/// storage (the model is not borrowed; a later in-place update of a shared tensor copies it
+/// first, so the view keeps the values of the moment it was taken). What [`save_params`] writes.
+pub fn state_view<T: Float>(model: &dyn Module<T>) -> StateView<'static, T> {
+    let mut out = StateView::new();
     model.visit_params("", &mut |name, p| {
-        out.insert(name, StoredTensor::from_float(p.value()));
+        out.insert(name, TensorView::tensor(p.value()));
     });
     model.visit_buffers("", &mut |name, b| {
         let t = match b {
-            Buffer::Float(t) => StoredTensor::from_float(t),
-            Buffer::Count(&c) => StoredTensor::scalar_i64(c),
+            Buffer::Float(t) => TensorView::tensor(t),
+            Buffer::Count(&c) => TensorView::stored(StoredTensor::scalar_i64(c)),
         };
         out.insert(name, t);
     });
@@ -272,7 +280,7 @@ pub fn check_writable(path: impl AsRef<Path>) -> Result<()> {
 /// Saves the state of `model` (parameters and buffers) to `path` in safetensors format, F32 or
 /// F64 as the model, atomically.
 pub fn save_params<T: Float>(model: &dyn Module<T>, path: impl AsRef<Path>) -> Result<()> {
-    state_dict(model).save(path)
+    state_view(model).save(path)
 }
 
 /// Loads the state of `model` from the safetensors file at `path`, strictly: every name of the

@@ -11,7 +11,7 @@ use neurite_nn::{
     cross_entropy, load_checkpoint, save_checkpoint, state_dict, Adam, Dropout, Linear, Module,
     NnError, Optimizer, Relu, Sequential, Sgd, SgdConfig, TrainingState,
 };
-use neurite_tensor::{Rng, Tensor};
+use neurite_tensor::{Float, Rng, Tensor};
 
 fn model(seed: u64) -> Sequential<f32> {
     let mut rng = Rng::new(seed);
@@ -202,5 +202,118 @@ fn a_corrupt_or_mismatched_checkpoint_is_a_typed_error_and_changes_nothing() {
         &mut m2,
         &mut adam,
         "not a neurite checkpoint",
+    );
+}
+
+/// A small model with every kind of state: parameters, float buffers and a counter
+/// (BatchNorm), a generator (dropout).
+fn rich_model<T: Float>(seed: u64) -> Sequential<T> {
+    let mut rng = Rng::new(seed);
+    Sequential::new()
+        .add(Linear::new(5, 7, &mut rng).unwrap())
+        .add(neurite_nn::BatchNorm1d::new(7).unwrap())
+        .add(Dropout::new(0.3, seed + 1).unwrap())
+        .add(Linear::new(7, 3, &mut rng).unwrap())
+}
+
+/// Saves a checkpoint of `rich_model` after two steps of `opt`, and checks the file against the
+/// copying path and against the model's values encoded here by hand.
+fn check_saved_bytes<T: Float>(name: &str, opt: &mut dyn Optimizer<T>) {
+    let mut m = rich_model::<T>(3);
+    let mut rng = Rng::new(4);
+    for _ in 0..2 {
+        let g = Graph::new();
+        let x = Tensor::<T>::rand_normal(&[4, 5], 0.0, 1.0, &mut rng);
+        let y = m.forward(&g, g.constant(x)).unwrap();
+        let grads = y.square().unwrap().sum().unwrap().backward().unwrap();
+        opt.step(&mut m, &grads).unwrap();
+    }
+    let progress = TrainingState {
+        epoch: 2,
+        step: 7,
+        schedule_step: 7,
+        best_metric: Some(0.25),
+        epochs_since_best: 1,
+    };
+    let loop_rng = Rng::new(11);
+    let path = dir(name).join("ckpt.safetensors");
+    save_checkpoint(&path, &mut m, opt, &[("data", &loop_rng)], &progress).unwrap();
+    let file = std::fs::read(&path).unwrap();
+    // The copying path: every tensor first copied into a StateDict, then serialised.
+    let owned =
+        neurite_nn::checkpoint::checkpoint_state(&mut m, opt, &[("data", &loop_rng)], &progress)
+            .unwrap();
+    assert_eq!(file, owned.to_bytes().unwrap(), "{name}");
+    // The tensors in the file are the model's and the optimiser's values, little-endian.
+    let back = neurite_nn::StateDict::from_bytes(&file).unwrap();
+    assert_eq!(back, owned, "{name}");
+    let le = |v: Vec<T>| -> Vec<u8> {
+        v.into_iter()
+            .flat_map(|x| {
+                if std::mem::size_of::<T>() == 4 {
+                    (x.to_f64() as f32).to_le_bytes().to_vec()
+                } else {
+                    x.to_f64().to_le_bytes().to_vec()
+                }
+            })
+            .collect()
+    };
+    let mut n = 0;
+    m.visit_params("", &mut |p, v| {
+        let t = back.get(&format!("model.{p}")).unwrap();
+        assert_eq!(t.bytes(), le(v.value().to_vec()), "{name} {p}");
+        n += 1;
+    });
+    m.visit_buffers("", &mut |b, v| {
+        if let neurite_nn::Buffer::Float(v) = v {
+            let t = back.get(&format!("model.{b}")).unwrap();
+            assert_eq!(t.bytes(), le(v.to_vec()), "{name} {b}");
+            n += 1;
+        }
+    });
+    // Two linear layers' and BatchNorm's weight and bias, BatchNorm's running mean and variance.
+    assert_eq!(n, 8);
+    let counter = back.get("model.1.num_batches_tracked").unwrap();
+    assert_eq!(counter.to_i64().unwrap(), [2]);
+    let optim = opt.state_dict(&m).unwrap();
+    assert!(optim.len() > 1, "{name}: the optimiser holds state");
+    for (k, t) in optim.iter() {
+        assert_eq!(back.get(&format!("optim.{k}")), Some(t), "{name} {k}");
+    }
+}
+
+#[test]
+fn the_saved_file_is_the_copying_paths_byte_for_byte() {
+    use neurite_nn::{Adagrad, RmsProp};
+    check_saved_bytes::<f32>("bytes-adam32", &mut Adam::new(1e-2).unwrap());
+    check_saved_bytes::<f64>("bytes-adamw64", &mut Adam::adamw(1e-2, 0.1).unwrap());
+    check_saved_bytes::<f32>(
+        "bytes-sgd32",
+        &mut Sgd::with_options(0.1, 0.9, true, 0.01).unwrap(),
+    );
+    check_saved_bytes::<f64>(
+        "bytes-rms64",
+        &mut RmsProp::with_options(0.1, 0.9, 1e-8, 0.5, 0.0).unwrap(),
+    );
+    check_saved_bytes::<f32>("bytes-adagrad32", &mut Adagrad::new(0.1).unwrap());
+}
+
+#[test]
+fn a_state_view_keeps_the_values_of_the_moment_it_was_taken() {
+    let mut m = model(1);
+    let mut adam = Adam::<f32>::new(0.05).unwrap();
+    let before = state_dict(&m);
+    let view = neurite_nn::state_view(&m);
+    let (mut s, mut p) = (Rng::new(5), TrainingState::default());
+    train(&mut m, &mut adam, &mut s, &mut p, 2);
+    assert_ne!(state_dict(&m), before, "training changed the model");
+    assert_eq!(view.to_state_dict(), before);
+    // The optimiser's view borrows its buffers: it reads the state as it is.
+    let v = adam.state_view(&m).unwrap();
+    assert_eq!(v.to_state_dict(), adam.state_dict(&m).unwrap());
+    assert_eq!(
+        v.names().filter(|n| n.ends_with(".exp_avg")).count(),
+        4,
+        "one first moment per parameter"
     );
 }

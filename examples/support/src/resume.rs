@@ -12,7 +12,7 @@
 use std::error::Error;
 use std::path::PathBuf;
 
-use neurite::nn::checkpoint::{checkpoint_state, restore};
+use neurite::nn::checkpoint::{checkpoint_view, restore_owned};
 use neurite::nn::{check_writable, Module, NnError, Optimizer, StateDict, TrainingState};
 use neurite::tensor::{Float, Rng};
 
@@ -111,7 +111,7 @@ impl Checkpoints {
             }
             None => {}
         }
-        // Checked before anything changes; restore() checks the rest.
+        // Checked before anything changes; restore_owned() checks the rest.
         let counters = sd.get("progress.counters").and_then(|t| t.to_u64().ok());
         if let Some([epoch, step, ..]) = counters.as_deref() {
             let saved = TrainingState {
@@ -121,10 +121,12 @@ impl Checkpoints {
             };
             left(&saved).map_err(fail)?;
         }
-        let progress = restore(&sd, model, optimizer, rngs).map_err(|e| fail(e.to_string()))?;
+        let settings = sd.metadata().get(SETTINGS_KEY).cloned();
+        let progress =
+            restore_owned(sd, model, optimizer, rngs).map_err(|e| fail(e.to_string()))?;
         optimizer.set_learning_rate(self.lr);
-        match sd.metadata().get(SETTINGS_KEY) {
-            Some(s) if *s != self.settings => eprintln!(
+        match settings {
+            Some(s) if s != self.settings => eprintln!(
                 "note: {} was written with {s}; this run has {}: it continues, but will not \
                  repeat the uninterrupted run",
                 path.display(),
@@ -152,7 +154,7 @@ impl Checkpoints {
         let Some(path) = &self.save else {
             return Ok(());
         };
-        let mut sd = checkpoint_state(model, optimizer, rngs, progress)?;
+        let mut sd = checkpoint_view(model, optimizer, rngs, progress)?;
         let meta = sd.metadata_mut();
         meta.insert(EXAMPLE_KEY.into(), self.example.clone());
         meta.insert(SETTINGS_KEY.into(), self.settings.clone());

@@ -1,9 +1,11 @@
 //! W8: checkpoint save and load of a 100 MB model — six fp32 `Linear(2048, 2048)` layers after
 //! one Adam step, so the file holds the weights and both moments (about 302 MB) — in the
 //! directory `NEURITE_BENCH_DIR` (default: the system's temporary directory). Metric: MB (10⁶
-//! bytes) of file per second. Next to them, the disk itself on the same bytes in the same
-//! directory: W8-disk-write (one `write_all` and `sync_all`, as the atomic save syncs before
-//! its rename) and W8-disk-read (`std::fs::read` of the checkpoint just written).
+//! bytes) of file per second. Next to them, the disk itself on the same number of bytes in the
+//! same directory, written and read the way a checkpoint is: W8-disk-write (`write_atomic` of
+//! the bytes from memory — a temporary file, one `write_all`, `sync_all`, a rename over the
+//! previous file of the same size, as a save does) and W8-disk-read (`std::fs::read` of the
+//! checkpoint just written).
 //! `--quick` uses one layer.
 
 use std::path::PathBuf;
@@ -120,11 +122,10 @@ pub fn workloads(quick: bool) -> Vec<Workload> {
             metric: "MB_per_s",
             run: Box::new(move |_| {
                 let data = vec![7u8; (bytes * 1e6) as usize];
+                // A first file for the timed write to replace, as a save replaces the last one.
+                neurite::tensor::fs::write_atomic(&raw, &data).expect("W8 raw write");
                 let s = seconds(|| {
-                    use std::io::Write;
-                    let mut f = std::fs::File::create(&raw).expect("W8 raw file");
-                    f.write_all(&data).expect("W8 raw write");
-                    f.sync_all().expect("W8 raw sync");
+                    neurite::tensor::fs::write_atomic(&raw, &data).expect("W8 raw write");
                 });
                 let _ = std::fs::remove_file(&raw);
                 bytes / s

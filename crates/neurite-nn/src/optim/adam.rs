@@ -170,56 +170,32 @@ impl<T: Float> Optimizer<T> for Adam<T> {
     fn set_learning_rate(&mut self, lr: f64) {
         self.lr = lr;
     }
-    fn state_dict(&self, model: &dyn Module<T>) -> Result<StateDict> {
-        let mut sd = StateDict::new();
-        save_lr(&mut sd, self.lr)?;
-        for (name, id, shape) in params_of(model) {
-            if let Some(st) = self.moments.get(&id) {
-                sd.insert(
-                    format!("{name}.step"),
-                    StoredTensor::scalar_i64(st.step as i64),
-                );
-                for (suffix, v) in [("exp_avg", &st.m), ("exp_avg_sq", &st.v)] {
-                    sd.insert(
-                        format!("{name}.{suffix}"),
-                        StoredTensor::from_slice(&shape, v)?,
-                    );
-                }
-            }
-        }
-        Ok(sd)
+    fn state_view<'a>(&'a self, model: &dyn Module<T>) -> Result<StateView<'a, T>> {
+        state::export(self.lr, model, |id| match self.moments.get(&id) {
+            Some(st) => state::ParamState {
+                step: Some(i64::from(st.step)),
+                buffers: vec![("exp_avg", &st.m[..]), ("exp_avg_sq", &st.v[..])],
+            },
+            None => state::ParamState {
+                step: None,
+                buffers: Vec::new(),
+            },
+        })
     }
     fn load_state_dict(&mut self, model: &dyn Module<T>, sd: &StateDict) -> Result<()> {
-        let params = params_of(model);
-        let mut used = Vec::new();
-        let mut m = load_slot(sd, &params, "exp_avg", &mut used)?;
-        let mut v = load_slot(sd, &params, "exp_avg_sq", &mut used)?;
+        let got = state::import(model, sd, &["exp_avg", "exp_avg_sq"], true)?;
+        let [mut m, mut v]: [HashMap<ParamId, Vec<T>>; 2] = got
+            .slots
+            .try_into()
+            .map_err(|_| state::state_err("two slots were asked for".into()))?;
         let mut moments = HashMap::new();
-        for (name, id, _) in &params {
-            let key = format!("{name}.step");
-            match (sd.get(&key), m.remove(id), v.remove(id)) {
-                (None, None, None) => {}
-                (Some(s), Some(m), Some(v)) => {
-                    let step = s
-                        .to_i64()
-                        .ok()
-                        .filter(|s| s.len() == 1)
-                        .and_then(|s| i32::try_from(s[0]).ok())
-                        .filter(|&s| s >= 0)
-                        .ok_or_else(|| {
-                            state_err(format!("{key:?} is not a step count (I64 scalar)"))
-                        })?;
-                    moments.insert(*id, Moments { step, m, v });
-                    used.push(key);
-                }
-                _ => {
-                    return Err(state_err(format!(
-                        "{name:?}: step, exp_avg and exp_avg_sq must come together"
-                    )))
-                }
+        for (id, step) in got.steps {
+            // `import` gives a step only with both moments.
+            if let (Some(m), Some(v)) = (m.remove(&id), v.remove(&id)) {
+                moments.insert(id, Moments { step, m, v });
             }
         }
-        self.lr = finish_load(sd, used)?;
+        self.lr = got.lr;
         self.moments = moments;
         Ok(())
     }

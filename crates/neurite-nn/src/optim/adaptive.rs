@@ -114,20 +114,25 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
     fn set_learning_rate(&mut self, lr: f64) {
         self.lr = lr;
     }
-    fn state_dict(&self, model: &dyn Module<T>) -> Result<StateDict> {
-        let mut sd = StateDict::new();
-        save_lr(&mut sd, self.lr)?;
-        let params = params_of(model);
-        save_slot(&mut sd, &params, "square_avg", &self.square_avg)?;
-        save_slot(&mut sd, &params, "momentum_buffer", &self.buffer)?;
-        Ok(sd)
+    fn state_view<'a>(&'a self, model: &dyn Module<T>) -> Result<StateView<'a, T>> {
+        state::export(self.lr, model, |id| state::ParamState {
+            step: None,
+            buffers: [
+                ("square_avg", self.square_avg.get(&id)),
+                ("momentum_buffer", self.buffer.get(&id)),
+            ]
+            .into_iter()
+            .filter_map(|(slot, v)| Some((slot, &v?[..])))
+            .collect(),
+        })
     }
     fn load_state_dict(&mut self, model: &dyn Module<T>, sd: &StateDict) -> Result<()> {
-        let params = params_of(model);
-        let mut used = Vec::new();
-        let sq = load_slot(sd, &params, "square_avg", &mut used)?;
-        let buf = load_slot(sd, &params, "momentum_buffer", &mut used)?;
-        self.lr = finish_load(sd, used)?;
+        let got = state::import(model, sd, &["square_avg", "momentum_buffer"], false)?;
+        let [sq, buf]: [HashMap<ParamId, Vec<T>>; 2] = got
+            .slots
+            .try_into()
+            .map_err(|_| state::state_err("two slots were asked for".into()))?;
+        self.lr = got.lr;
         self.square_avg = sq;
         self.buffer = buf;
         Ok(())
@@ -216,17 +221,21 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
     fn set_learning_rate(&mut self, lr: f64) {
         self.lr = lr;
     }
-    fn state_dict(&self, model: &dyn Module<T>) -> Result<StateDict> {
-        let mut sd = StateDict::new();
-        save_lr(&mut sd, self.lr)?;
-        save_slot(&mut sd, &params_of(model), "sum", &self.sum_sq)?;
-        Ok(sd)
+    fn state_view<'a>(&'a self, model: &dyn Module<T>) -> Result<StateView<'a, T>> {
+        state::export(self.lr, model, |id| state::ParamState {
+            step: None,
+            buffers: self
+                .sum_sq
+                .get(&id)
+                .map(|v| ("sum", &v[..]))
+                .into_iter()
+                .collect(),
+        })
     }
     fn load_state_dict(&mut self, model: &dyn Module<T>, sd: &StateDict) -> Result<()> {
-        let mut used = Vec::new();
-        let s = load_slot(sd, &params_of(model), "sum", &mut used)?;
-        self.lr = finish_load(sd, used)?;
-        self.sum_sq = s;
+        let mut got = state::import(model, sd, &["sum"], false)?;
+        self.lr = got.lr;
+        self.sum_sq = got.slots.swap_remove(0);
         Ok(())
     }
 }

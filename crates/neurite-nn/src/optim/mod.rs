@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use neurite_autograd::{Gradients, ParamId, Parameter};
 use neurite_tensor::{update, Float, Tensor};
 
-use crate::tensor_file::{Dtype, StateDict, StoredTensor};
+use crate::tensor_file::{Dtype, StateDict, StateView, StoredTensor};
 
 use crate::error::{NnError, Result};
 use crate::module::Module;
@@ -16,6 +16,7 @@ use crate::module::Module;
 mod adam;
 mod adaptive;
 mod sgd;
+mod state;
 
 pub use adam::{Adam, AdamConfig};
 pub use adaptive::{Adagrad, AdagradConfig, RmsProp, RmsPropConfig};
@@ -52,92 +53,17 @@ pub trait Optimizer<T: Float> {
     }
     /// The optimiser's state keyed by parameter name — `lr`, and per parameter of `model` its
     /// buffers (`0.weight.momentum_buffer`, `0.weight.exp_avg`, `0.weight.step`, …) — for a
-    /// checkpoint. Values keep the model's dtype, so a restore is bit for bit.
-    fn state_dict(&self, model: &dyn Module<T>) -> Result<StateDict>;
+    /// checkpoint, borrowing the buffers where the optimiser keeps them (nothing is copied).
+    /// Values keep the model's dtype, so a restore is bit for bit.
+    fn state_view<'a>(&'a self, model: &dyn Module<T>) -> Result<StateView<'a, T>>;
+    /// [`Optimizer::state_view`], copied into a [`StateDict`].
+    fn state_dict(&self, model: &dyn Module<T>) -> Result<StateDict> {
+        Ok(self.state_view(model)?.to_state_dict())
+    }
     /// Restores what [`Optimizer::state_dict`] saved, for the parameters of `model` by name.
     /// A missing or unexpected entry, a shape or dtype that does not fit is an error naming
     /// it, and the optimiser is then unchanged.
     fn load_state_dict(&mut self, model: &dyn Module<T>, sd: &StateDict) -> Result<()>;
-}
-
-/// (name, id, shape) of every parameter of `model`, in visiting order.
-fn params_of<T: Float>(model: &dyn Module<T>) -> Vec<(String, ParamId, Vec<usize>)> {
-    let mut out = Vec::new();
-    model.visit_params("", &mut |n, p| {
-        out.push((n.to_string(), p.id(), p.shape().to_vec()))
-    });
-    out
-}
-
-fn state_err(message: String) -> NnError {
-    NnError::config("optimizer state", message)
-}
-
-/// Writes `lr` and one per-parameter buffer map under `{name}.{suffix}`.
-fn save_slot<T: Float>(
-    sd: &mut StateDict,
-    params: &[(String, ParamId, Vec<usize>)],
-    suffix: &str,
-    map: &HashMap<ParamId, Vec<T>>,
-) -> Result<()> {
-    for (name, id, shape) in params {
-        if let Some(v) = map.get(id) {
-            sd.insert(
-                format!("{name}.{suffix}"),
-                StoredTensor::from_slice(shape, v)?,
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Reads one per-parameter buffer map written by [`save_slot`]; marks the names it used.
-fn load_slot<T: Float>(
-    sd: &StateDict,
-    params: &[(String, ParamId, Vec<usize>)],
-    suffix: &str,
-    used: &mut Vec<String>,
-) -> Result<HashMap<ParamId, Vec<T>>> {
-    let mut map = HashMap::new();
-    for (name, id, shape) in params {
-        let key = format!("{name}.{suffix}");
-        if let Some(t) = sd.get(&key) {
-            if t.dtype() != Dtype::of::<T>() || t.shape() != shape.as_slice() {
-                return Err(state_err(format!(
-                    "{key:?} is {} {:?}, the parameter needs {} {shape:?}",
-                    t.dtype(),
-                    t.shape(),
-                    T::NAME
-                )));
-            }
-            map.insert(*id, t.to_float::<T>()?.to_vec());
-            used.push(key);
-        }
-    }
-    Ok(map)
-}
-
-fn save_lr(sd: &mut StateDict, lr: f64) -> Result<()> {
-    let t = Tensor::<f64>::from_vec(vec![lr], &[])?;
-    sd.insert("lr", StoredTensor::from_float(&t));
-    Ok(())
-}
-
-/// The learning rate, and a check that every entry of `sd` was used.
-fn finish_load(sd: &StateDict, mut used: Vec<String>) -> Result<f64> {
-    let lr = sd
-        .require("lr")
-        .and_then(|t| t.to_float::<f64>())
-        .map_err(|e| state_err(format!("lr: {e}")))?;
-    let lr = lr.to_vec().first().copied().unwrap_or(f64::NAN);
-    check_lr("optimizer state", lr)?;
-    used.push("lr".into());
-    if let Some(extra) = sd.names().find(|n| !used.iter().any(|u| u == n)) {
-        return Err(state_err(format!(
-            "unexpected entry {extra:?} (no parameter of the model, or another optimiser's state)"
-        )));
-    }
-    Ok(lr)
 }
 
 fn check_lr(what: &'static str, lr: f64) -> Result<()> {

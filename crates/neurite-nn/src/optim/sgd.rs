@@ -101,22 +101,21 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     fn set_learning_rate(&mut self, lr: f64) {
         self.lr = lr;
     }
-    fn state_dict(&self, model: &dyn Module<T>) -> Result<StateDict> {
-        let mut sd = StateDict::new();
-        save_lr(&mut sd, self.lr)?;
-        save_slot(
-            &mut sd,
-            &params_of(model),
-            "momentum_buffer",
-            &self.velocity,
-        )?;
-        Ok(sd)
+    fn state_view<'a>(&'a self, model: &dyn Module<T>) -> Result<StateView<'a, T>> {
+        state::export(self.lr, model, |id| state::ParamState {
+            step: None,
+            buffers: self
+                .velocity
+                .get(&id)
+                .map(|v| ("momentum_buffer", &v[..]))
+                .into_iter()
+                .collect(),
+        })
     }
     fn load_state_dict(&mut self, model: &dyn Module<T>, sd: &StateDict) -> Result<()> {
-        let mut used = Vec::new();
-        let v = load_slot(sd, &params_of(model), "momentum_buffer", &mut used)?;
-        self.lr = finish_load(sd, used)?;
-        self.velocity = v;
+        let mut got = state::import(model, sd, &["momentum_buffer"], false)?;
+        self.lr = got.lr;
+        self.velocity = got.slots.swap_remove(0);
         Ok(())
     }
 }

@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use half::{bf16, f16};
@@ -147,20 +147,21 @@ fn chunks<const N: usize>(b: &[u8]) -> impl Iterator<Item = [u8; N]> + '_ {
     })
 }
 
-/// Little-endian bytes of f32 / f64 values (one pass into a buffer of the final size).
+/// Little-endian bytes of f32 / f64 values, copied from where they are (one copy into a buffer
+/// of the final size; converted element by element on a big-endian target).
 fn le_bytes<T: Float>(s: &[T]) -> Vec<u8> {
+    view::le_view(s).into_owned()
+}
+
+/// Little-endian bytes of f32 / f64 values, converted element by element.
+#[cfg(not(target_endian = "little"))]
+fn le_bytes_converted<T: Float>(s: &[T]) -> Vec<u8> {
     if Dtype::of::<T>() == Dtype::F32 {
-        let mut data = vec![0u8; s.len() * 4];
-        for (c, &x) in data.chunks_exact_mut(4).zip(s) {
-            c.copy_from_slice(&(x.to_f64() as f32).to_le_bytes());
-        }
-        data
+        s.iter()
+            .flat_map(|&x| (x.to_f64() as f32).to_le_bytes())
+            .collect()
     } else {
-        let mut data = vec![0u8; s.len() * 8];
-        for (c, &x) in data.chunks_exact_mut(8).zip(s) {
-            c.copy_from_slice(&x.to_f64().to_le_bytes());
-        }
-        data
+        s.iter().flat_map(|&x| x.to_f64().to_le_bytes()).collect()
     }
 }
 
@@ -267,13 +268,20 @@ impl StoredTensor {
     /// The tensor as `Tensor<T>`, converting from any float dtype (F64, F32, F16, BF16; F64 into
     /// f32 rounds). An integer dtype is an [`NnError::Dtype`].
     pub fn to_float<T: Float>(&self) -> Result<Tensor<T>> {
-        let v: Vec<T> = match (self.dtype, Dtype::of::<T>()) {
+        Ok(Tensor::from_vec(self.to_float_vec()?, &self.shape)?)
+    }
+
+    /// The values as `Vec<T>` (see [`Self::to_float`]), in one pass when the dtype is `T`'s.
+    pub(crate) fn to_float_vec<T: Float>(&self) -> Result<Vec<T>> {
+        Ok(match (self.dtype, Dtype::of::<T>()) {
             (Dtype::F32, Dtype::F32) => chunks::<4>(&self.data)
                 .map(|c| T::from_f64(f32::from_le_bytes(c) as f64))
                 .collect(),
+            (Dtype::F64, Dtype::F64) => chunks::<8>(&self.data)
+                .map(|c| T::from_f64(f64::from_le_bytes(c)))
+                .collect(),
             _ => self.floats()?.into_iter().map(T::from_f64).collect(),
-        };
-        Ok(Tensor::from_vec(v, &self.shape)?)
+        })
     }
 
     /// The values as `i64`, from any integer or bool dtype. A float dtype, or a U64 value above
@@ -471,6 +479,25 @@ impl StateDict {
         out
     }
 
+    /// Removes the tensors whose names start with `prefix.` and returns them with the prefix
+    /// taken off: [`Self::sub`] without copying the data.
+    pub fn take_sub(&mut self, prefix: &str) -> StateDict {
+        let p = format!("{prefix}.");
+        let (taken, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.entries)
+            .into_iter()
+            .partition(|(n, _)| n.starts_with(&p));
+        self.index = kept
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| (n.clone(), i))
+            .collect();
+        self.entries = kept;
+        taken
+            .into_iter()
+            .map(|(n, t)| (n[p.len()..].to_string(), t))
+            .collect()
+    }
+
     /// Adds every tensor of `other` under `prefix.name`.
     pub fn extend_prefixed(&mut self, prefix: &str, other: StateDict) {
         for (n, t) in other.entries {
@@ -478,78 +505,11 @@ impl StateDict {
         }
     }
 
-    /// The safetensors bytes of this dict (the bytes [`Self::save`] writes).
+    /// The safetensors bytes of this dict (the bytes [`Self::save`] writes). The header lists
+    /// the metadata sorted by key and the tensors by descending dtype alignment, then by name
+    /// (as the safetensors crate lays data out), so the same dict always gives the same bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let (header, order) = self.header()?;
-        let data: usize = self.entries.iter().map(|(_, t)| t.data.len()).sum();
-        let mut out: Vec<u8> = neurite_tensor::alloc::try_with_capacity(
-            "state dict bytes",
-            header.len().saturating_add(data),
-        )?;
-        out.extend_from_slice(&header);
-        for i in order {
-            out.extend_from_slice(&self.entries[i].1.data);
-        }
-        Ok(out)
-    }
-
-    /// The safetensors header of this dict (length prefix, JSON, space padding to 8 bytes)
-    /// and the order in which the tensors' bytes follow it: by descending dtype alignment,
-    /// then by name, as the safetensors crate lays data out. Written here rather than by
-    /// `safetensors::serialize`, whose metadata map is a `HashMap`: with two or more
-    /// metadata keys its header came out in a different order on every run, so the same
-    /// training wrote different checkpoint bytes. Here the metadata is sorted by key, so the
-    /// same dict always gives the same bytes.
-    fn header(&self) -> Result<(Vec<u8>, Vec<usize>)> {
-        let json_err = |e: serde_json::Error| NnError::config("StateDict", e.to_string());
-        let mut order: Vec<usize> = (0..self.entries.len()).collect();
-        order.sort_by(|&a, &b| {
-            let ((na, ta), (nb, tb)) = (&self.entries[a], &self.entries[b]);
-            tb.dtype.to_st().cmp(&ta.dtype.to_st()).then(na.cmp(nb))
-        });
-        let mut json = String::from("{");
-        if !self.metadata.is_empty() {
-            json.push_str("\"__metadata__\":");
-            json.push_str(&serde_json::to_string(&self.metadata).map_err(json_err)?);
-        }
-        let mut offset = 0usize;
-        for &i in &order {
-            let (name, t) = &self.entries[i];
-            let expected = t
-                .shape
-                .iter()
-                .try_fold(t.dtype.size(), |n, &d| n.checked_mul(d));
-            if expected != Some(t.data.len()) {
-                return Err(NnError::config(
-                    "StateDict",
-                    format!(
-                        "{name:?} holds {} bytes; {:?} {:?} needs {expected:?}",
-                        t.data.len(),
-                        t.dtype,
-                        t.shape
-                    ),
-                ));
-            }
-            let end = offset + t.data.len();
-            if json.len() > 1 {
-                json.push(',');
-            }
-            json.push_str(&serde_json::to_string(name).map_err(json_err)?);
-            json.push_str(":{\"dtype\":");
-            json.push_str(&serde_json::to_string(&t.dtype.to_st()).map_err(json_err)?);
-            json.push_str(",\"shape\":");
-            json.push_str(&serde_json::to_string(&t.shape).map_err(json_err)?);
-            json.push_str(&format!(",\"data_offsets\":[{offset},{end}]}}"));
-            offset = end;
-        }
-        json.push('}');
-        while json.len() % 8 != 0 {
-            json.push(' ');
-        }
-        let mut header = Vec::with_capacity(8 + json.len());
-        header.extend_from_slice(&(json.len() as u64).to_le_bytes());
-        header.extend_from_slice(json.as_bytes());
-        Ok((header, order))
+        view::to_bytes(&self.metadata, &self.entries)
     }
 
     /// Reads safetensors data of `len` bytes from `r`; `origin` names the source in errors.
@@ -699,23 +659,11 @@ impl StateDict {
         Self::read_from(&mut (&mut file).take(len), len, path)
     }
 
-    /// Writes a safetensors file atomically (a temporary file, then a rename), streaming the
-    /// header and then each tensor's bytes as they are held: no copy of the whole file is
-    /// built in memory.
+    /// Writes a safetensors file atomically (a temporary file, synced, then a rename),
+    /// streaming the header and then each tensor's bytes as they are held: no copy of the whole
+    /// file is built in memory.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        let (header, order) = self.header()?;
-        neurite_tensor::fs::write_atomic_with(path, |w| {
-            w.write_all(&header)?;
-            for i in order {
-                w.write_all(&self.entries[i].1.data)?;
-            }
-            Ok(())
-        })
-        .map_err(|source| NnError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        view::save(path.as_ref(), &self.metadata, &self.entries)
     }
 }
 
@@ -747,3 +695,6 @@ pub(crate) fn memory_origin() -> PathBuf {
 
 #[cfg(test)]
 mod tests;
+mod view;
+
+pub use view::{StateView, TensorView};

@@ -214,3 +214,68 @@ fn headers_that_do_not_fit_their_data_are_refused() {
     // The data must fill the file exactly.
     assert!(file(ok, 7).is_err() && file(ok, 9).is_err());
 }
+
+#[test]
+fn a_view_writes_the_bytes_of_the_dict_it_copies_into() {
+    let w = Tensor::<f64>::from_vec(vec![1.0, -2.0, 0.5, 3.25, 7.0, -0.125], &[2, 3]).unwrap();
+    let moments = [0.5f64, 1.5, -2.5];
+    let mut v = StateView::<f64>::new();
+    v.insert("w", TensorView::tensor(&w));
+    // A transposed (not standard-layout) tensor is written in row-major order of its shape.
+    v.insert("wt", TensorView::tensor(&w.transpose(0, 1).unwrap()));
+    v.insert("m", TensorView::slice(&[3], &moments).unwrap());
+    v.insert("n", TensorView::stored(StoredTensor::scalar_i64(9)));
+    let labels = StoredTensor::from_i64(&[2], &[4, 1]).unwrap();
+    v.insert("labels", TensorView::stored_ref(&labels));
+    v.metadata_mut().insert("b".into(), "2".into());
+    v.metadata_mut().insert("a".into(), "1".into());
+    let sd = v.to_state_dict();
+    assert_eq!(
+        sd.names().collect::<Vec<_>>(),
+        ["w", "wt", "m", "n", "labels"]
+    );
+    assert_eq!(sd.get("w"), Some(&StoredTensor::from_float(&w)));
+    let wt = sd.get("wt").unwrap();
+    assert_eq!(wt.shape(), [3, 2]);
+    assert_eq!(
+        wt.to_float::<f64>().unwrap().to_vec(),
+        [1.0, 3.25, -2.0, 7.0, 0.5, -0.125]
+    );
+    assert_eq!(
+        sd.get("m"),
+        Some(&StoredTensor::from_slice(&[3], &moments).unwrap())
+    );
+    let bytes = v.to_bytes().unwrap();
+    assert_eq!(bytes, sd.to_bytes().unwrap());
+    assert_eq!(StateDict::from_bytes(&bytes).unwrap(), sd);
+    let path = std::env::temp_dir().join(format!("neurite-view-{}.st", std::process::id()));
+    v.save(&path).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    std::fs::remove_file(&path).unwrap();
+    // A slice that does not fill its shape is refused.
+    let e = TensorView::slice(&[2, 2], &moments)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("needs 4 values, got 3"), "{e}");
+}
+
+#[test]
+fn take_sub_moves_a_prefix_out() {
+    let mut sd = StateDict::new();
+    for (n, v) in [
+        ("model.a", 1),
+        ("optim.a", 2),
+        ("model.b", 3),
+        ("modelx", 4),
+    ] {
+        sd.insert(n, StoredTensor::scalar_i64(v));
+    }
+    let copy = sd.sub("model");
+    let model = sd.take_sub("model");
+    assert_eq!(model, copy);
+    assert_eq!(model.names().collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(sd.names().collect::<Vec<_>>(), ["optim.a", "modelx"]);
+    assert_eq!(sd.get("modelx").unwrap().to_i64().unwrap(), [4]);
+    assert!(!sd.contains("model.a"));
+}
