@@ -16,7 +16,7 @@ use neurite_tensor::{Float, Rng};
 use crate::error::{NnError, Result};
 use crate::module::Module;
 use crate::optim::Optimizer;
-use crate::serialize::{load_into, state_view, LoadMode};
+use crate::serialize::{load_into, load_owned, state_view, LoadMode};
 use crate::tensor_file::{StateDict, StateView, StoredTensor, TensorView};
 
 const FORMAT: &str = "neurite-checkpoint-1";
@@ -222,13 +222,13 @@ pub fn restore_owned<T: Float>(
     // back as it was. The model's state before is kept without a copy: a load replaces each
     // tensor rather than writing into it, so the view keeps the old values.
     let before = state_view(model);
-    load_into(
+    load_owned(
         model,
-        &sd.take_sub("model"),
+        sd.take_sub("model"),
         LoadMode::Strict,
         Path::new("model"),
     )?;
-    if let Err(e) = optimizer.load_state_dict(model, &sd.take_sub("optim")) {
+    if let Err(e) = optimizer.load_state(model, sd.take_sub("optim")) {
         load_into(
             model,
             &before.to_state_dict(),

@@ -10,6 +10,7 @@
 //! F16, BF16 into an f32 or f64 model), each conversion named in the report. Saving writes a
 //! temporary file and renames it, so a crash never leaves a half-written file.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
@@ -131,6 +132,8 @@ impl fmt::Display for LoadReport {
 enum Ready<T: Float> {
     Float(Tensor<T>),
     Count(i64),
+    /// Of the model's dtype in a dict the load owns: moved out of it once every check passed.
+    Take(Vec<usize>),
 }
 
 /// Loads `sd` into `model` (see the module doc for strictness and conversions). Strict: any
@@ -153,6 +156,27 @@ pub(crate) fn load_into<T: Float>(
     mode: LoadMode,
     origin: &Path,
 ) -> Result<LoadReport> {
+    load_from(model, Cow::Borrowed(sd), mode, origin)
+}
+
+/// [`load_into`] from a dict the load may take apart: tensors of the model's dtype move into
+/// the model without a copy (those read from a file are already vectors of its values).
+pub(crate) fn load_owned<T: Float>(
+    model: &mut dyn Module<T>,
+    sd: StateDict,
+    mode: LoadMode,
+    origin: &Path,
+) -> Result<LoadReport> {
+    load_from(model, Cow::Owned(sd), mode, origin)
+}
+
+fn load_from<T: Float>(
+    model: &mut dyn Module<T>,
+    sd: Cow<'_, StateDict>,
+    mode: LoadMode,
+    origin: &Path,
+) -> Result<LoadReport> {
+    let owned = matches!(sd, Cow::Owned(_));
     let want = Dtype::of::<T>();
     let mut report = LoadReport::default();
     let mut ready: HashMap<String, Ready<T>> = HashMap::new();
@@ -173,6 +197,10 @@ pub(crate) fn load_into<T: Float>(
                 expected,
                 got: describe(t),
             });
+            return;
+        }
+        if owned && t.dtype() == want {
+            ready.insert(name.to_string(), Ready::Take(shape.to_vec()));
             return;
         }
         match t.to_float::<T>() {
@@ -239,6 +267,19 @@ pub(crate) fn load_into<T: Float>(
             .to_string(),
         });
     }
+    if let Cow::Owned(sd) = sd {
+        // Everything is checked: move the tensors of the model's dtype out of the dict (all of
+        // them before the model changes, so that a failure still changes nothing).
+        let mut stored = sd.into_map();
+        for (name, r) in ready.iter_mut() {
+            if let Ready::Take(shape) = r {
+                let t = stored
+                    .remove(name)
+                    .ok_or_else(|| NnError::MissingTensor { name: name.clone() })?;
+                *r = Ready::Float(Tensor::from_vec(t.into_float_vec()?, shape)?);
+            }
+        }
+    }
     let mut err = None;
     model.visit_params_mut("", &mut |name, p| {
         if let Some(Ready::Float(v)) = ready.remove(name) {
@@ -303,7 +344,7 @@ pub fn load_params_with<T: Float>(
 ) -> Result<LoadReport> {
     let path = path.as_ref();
     let sd = StateDict::load(path)?;
-    load_into(model, &sd, mode, path)
+    load_owned(model, sd, mode, path)
 }
 
 #[cfg(test)]

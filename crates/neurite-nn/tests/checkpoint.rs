@@ -247,6 +247,8 @@ fn check_saved_bytes<T: Float>(name: &str, opt: &mut dyn Optimizer<T>) {
     // The tensors in the file are the model's and the optimiser's values, little-endian.
     let back = neurite_nn::StateDict::from_bytes(&file).unwrap();
     assert_eq!(back, owned, "{name}");
+    // Read back (F32 / F64 tensors held as values), it writes the same bytes again.
+    assert_eq!(back.to_bytes().unwrap(), file, "{name}");
     let le = |v: Vec<T>| -> Vec<u8> {
         v.into_iter()
             .flat_map(|x| {

@@ -182,7 +182,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             },
         })
     }
-    fn load_state_dict(&mut self, model: &dyn Module<T>, sd: &StateDict) -> Result<()> {
+    fn load_state(&mut self, model: &dyn Module<T>, sd: StateDict) -> Result<()> {
         let got = state::import(model, sd, &["exp_avg", "exp_avg_sq"], true)?;
         let [mut m, mut v]: [HashMap<ParamId, Vec<T>>; 2] = got
             .slots

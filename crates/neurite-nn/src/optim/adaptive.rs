@@ -126,7 +126,7 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
             .collect(),
         })
     }
-    fn load_state_dict(&mut self, model: &dyn Module<T>, sd: &StateDict) -> Result<()> {
+    fn load_state(&mut self, model: &dyn Module<T>, sd: StateDict) -> Result<()> {
         let got = state::import(model, sd, &["square_avg", "momentum_buffer"], false)?;
         let [sq, buf]: [HashMap<ParamId, Vec<T>>; 2] = got
             .slots
@@ -232,7 +232,7 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
                 .collect(),
         })
     }
-    fn load_state_dict(&mut self, model: &dyn Module<T>, sd: &StateDict) -> Result<()> {
+    fn load_state(&mut self, model: &dyn Module<T>, sd: StateDict) -> Result<()> {
         let mut got = state::import(model, sd, &["sum"], false)?;
         self.lr = got.lr;
         self.sum_sq = got.slots.swap_remove(0);

@@ -60,10 +60,15 @@ pub trait Optimizer<T: Float> {
     fn state_dict(&self, model: &dyn Module<T>) -> Result<StateDict> {
         Ok(self.state_view(model)?.to_state_dict())
     }
-    /// Restores what [`Optimizer::state_dict`] saved, for the parameters of `model` by name.
-    /// A missing or unexpected entry, a shape or dtype that does not fit is an error naming
-    /// it, and the optimiser is then unchanged.
-    fn load_state_dict(&mut self, model: &dyn Module<T>, sd: &StateDict) -> Result<()>;
+    /// Restores what [`Optimizer::state_view`] / [`Optimizer::state_dict`] saved, for the
+    /// parameters of `model` by name, taking the dict apart (buffers read from a file move in
+    /// without a copy). A missing or unexpected entry, a shape or dtype that does not fit is
+    /// an error naming it, and the optimiser is then unchanged.
+    fn load_state(&mut self, model: &dyn Module<T>, sd: StateDict) -> Result<()>;
+    /// [`Optimizer::load_state`] from a dict that stays the caller's (its buffers are copied).
+    fn load_state_dict(&mut self, model: &dyn Module<T>, sd: &StateDict) -> Result<()> {
+        self.load_state(model, sd.clone())
+    }
 }
 
 fn check_lr(what: &'static str, lr: f64) -> Result<()> {

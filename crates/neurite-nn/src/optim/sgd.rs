@@ -112,7 +112,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
                 .collect(),
         })
     }
-    fn load_state_dict(&mut self, model: &dyn Module<T>, sd: &StateDict) -> Result<()> {
+    fn load_state(&mut self, model: &dyn Module<T>, sd: StateDict) -> Result<()> {
         let mut got = state::import(model, sd, &["momentum_buffer"], false)?;
         self.lr = got.lr;
         self.velocity = got.slots.swap_remove(0);

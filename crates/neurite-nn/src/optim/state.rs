@@ -75,10 +75,10 @@ pub(super) struct Imported<T> {
 /// `slots` (each optional per parameter) and, when `with_step`, a step count that must come
 /// with every slot of its parameter or none. A missing `lr`, an unexpected entry (another
 /// optimiser's state, a parameter the model lacks), a shape or dtype that does not fit, is an
-/// error naming it.
+/// error naming it. Everything is checked before the buffers are moved out of `sd`.
 pub(super) fn import<T: Float>(
     model: &dyn Module<T>,
-    sd: &StateDict,
+    sd: StateDict,
     slots: &[&str],
     with_step: bool,
 ) -> Result<Imported<T>> {
@@ -89,9 +89,11 @@ pub(super) fn import<T: Float>(
         steps: HashMap::new(),
         slots: slots.iter().map(|_| HashMap::new()).collect(),
     };
+    // (slot index, parameter id, key) of every buffer to move in.
+    let mut take = Vec::new();
     for (name, id, shape) in &params {
         let mut present = 0;
-        for (slot, map) in slots.iter().zip(&mut out.slots) {
+        for (k, slot) in slots.iter().enumerate() {
             let key = format!("{name}.{slot}");
             let Some(t) = sd.get(&key) else { continue };
             if t.dtype() != Dtype::of::<T>() || t.shape() != shape.as_slice() {
@@ -102,7 +104,7 @@ pub(super) fn import<T: Float>(
                     T::NAME
                 )));
             }
-            map.insert(*id, t.to_float_vec::<T>()?);
+            take.push((k, *id, key.clone()));
             used.push(key);
             present += 1;
         }
@@ -142,6 +144,15 @@ pub(super) fn import<T: Float>(
         return Err(state_err(format!(
             "unexpected entry {extra:?} (no parameter of the model, or another optimiser's state)"
         )));
+    }
+    let mut stored = sd.into_map();
+    for (k, id, key) in take {
+        let t = stored
+            .remove(&key)
+            .ok_or(NnError::MissingTensor { name: key })?;
+        if let Some(map) = out.slots.get_mut(k) {
+            map.insert(id, t.into_float_vec::<T>()?);
+        }
     }
     Ok(out)
 }

@@ -6,7 +6,10 @@
 //! or `Tensor<f64>`, [`StoredTensor::to_i64`] / [`StoredTensor::to_usize`] read any integer
 //! dtype (PyTorch's I64 labels and counters). A [`StateDict`] is an ordered set of named
 //! stored tensors plus the file's string metadata; [`StateDict::load`] / [`StateDict::save`]
-//! read and write files (saving writes a temporary file and renames it).
+//! read and write files (saving writes a temporary file and renames it). A [`StateView`] is the
+//! write side without copies: [`TensorView`]s borrow a model's or an optimiser's tensors where
+//! they live, and saving writes each one straight from there (the bytes of the equivalent
+//! dict's file).
 //!
 //! ```
 //! use neurite_nn::{StateDict, StoredTensor};
@@ -132,11 +135,17 @@ impl fmt::Display for Dtype {
 }
 
 /// One tensor as stored: dtype, shape and little-endian element bytes (row-major).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct StoredTensor {
     dtype: Dtype,
     shape: Vec<usize>,
-    data: Vec<u8>,
+    data: Data,
+}
+
+impl PartialEq for StoredTensor {
+    fn eq(&self, other: &Self) -> bool {
+        self.dtype == other.dtype && self.shape == other.shape && self.bytes() == other.bytes()
+    }
 }
 
 fn chunks<const N: usize>(b: &[u8]) -> impl Iterator<Item = [u8; N]> + '_ {
@@ -150,19 +159,7 @@ fn chunks<const N: usize>(b: &[u8]) -> impl Iterator<Item = [u8; N]> + '_ {
 /// Little-endian bytes of f32 / f64 values, copied from where they are (one copy into a buffer
 /// of the final size; converted element by element on a big-endian target).
 fn le_bytes<T: Float>(s: &[T]) -> Vec<u8> {
-    view::le_view(s).into_owned()
-}
-
-/// Little-endian bytes of f32 / f64 values, converted element by element.
-#[cfg(not(target_endian = "little"))]
-fn le_bytes_converted<T: Float>(s: &[T]) -> Vec<u8> {
-    if Dtype::of::<T>() == Dtype::F32 {
-        s.iter()
-            .flat_map(|&x| (x.to_f64() as f32).to_le_bytes())
-            .collect()
-    } else {
-        s.iter().flat_map(|&x| x.to_f64().to_le_bytes()).collect()
-    }
+    storage::le_view(s).into_owned()
 }
 
 impl StoredTensor {
@@ -184,7 +181,7 @@ impl StoredTensor {
         Ok(StoredTensor {
             dtype,
             shape: shape.to_vec(),
-            data,
+            data: Data::Bytes(data),
         })
     }
 
@@ -195,7 +192,7 @@ impl StoredTensor {
         StoredTensor {
             dtype: Dtype::of::<T>(),
             shape: t.shape().to_vec(),
-            data: le_bytes(s),
+            data: Data::Bytes(le_bytes(s)),
         }
     }
 
@@ -215,7 +212,7 @@ impl StoredTensor {
         StoredTensor {
             dtype: Dtype::I64,
             shape: Vec::new(),
-            data: v.to_le_bytes().to_vec(),
+            data: Data::Bytes(v.to_le_bytes().to_vec()),
         }
     }
 
@@ -235,16 +232,16 @@ impl StoredTensor {
     }
     /// The number of elements.
     pub fn numel(&self) -> usize {
-        self.data.len() / self.dtype.size()
+        self.bytes().len() / self.dtype.size()
     }
     /// The little-endian element bytes.
     pub fn bytes(&self) -> &[u8] {
-        &self.data
+        self.data.bytes()
     }
 
     /// The values as f64, from any float dtype.
     fn floats(&self) -> Result<Vec<f64>> {
-        let b = &self.data;
+        let b = self.bytes();
         Ok(match self.dtype {
             Dtype::F64 => chunks::<8>(b).map(f64::from_le_bytes).collect(),
             Dtype::F32 => chunks::<4>(b)
@@ -273,21 +270,33 @@ impl StoredTensor {
 
     /// The values as `Vec<T>` (see [`Self::to_float`]), in one pass when the dtype is `T`'s.
     pub(crate) fn to_float_vec<T: Float>(&self) -> Result<Vec<T>> {
+        if let Some(v) = self.data.values::<T>() {
+            return Ok(v.to_vec());
+        }
         Ok(match (self.dtype, Dtype::of::<T>()) {
-            (Dtype::F32, Dtype::F32) => chunks::<4>(&self.data)
+            (Dtype::F32, Dtype::F32) => chunks::<4>(self.bytes())
                 .map(|c| T::from_f64(f32::from_le_bytes(c) as f64))
                 .collect(),
-            (Dtype::F64, Dtype::F64) => chunks::<8>(&self.data)
+            (Dtype::F64, Dtype::F64) => chunks::<8>(self.bytes())
                 .map(|c| T::from_f64(f64::from_le_bytes(c)))
                 .collect(),
             _ => self.floats()?.into_iter().map(T::from_f64).collect(),
         })
     }
 
+    /// [`Self::to_float_vec`], moving the values out when the tensor was read from a file as
+    /// `T`s (no copy).
+    pub(crate) fn into_float_vec<T: Float>(self) -> Result<Vec<T>> {
+        match self.data.into_values::<T>() {
+            Ok(v) => Ok(v),
+            Err(data) => StoredTensor { data, ..self }.to_float_vec(),
+        }
+    }
+
     /// The values as `i64`, from any integer or bool dtype. A float dtype, or a U64 value above
     /// `i64::MAX`, is an error.
     pub fn to_i64(&self) -> Result<Vec<i64>> {
-        let b = &self.data;
+        let b = self.bytes();
         Ok(match self.dtype {
             Dtype::Bool | Dtype::U8 => b.iter().map(|&x| x as i64).collect(),
             Dtype::I8 => b.iter().map(|&x| x as i8 as i64).collect(),
@@ -324,7 +333,7 @@ impl StoredTensor {
     pub fn to_u64(&self) -> Result<Vec<u64>> {
         match self.dtype {
             Dtype::U64 | Dtype::I64 => {
-                Ok(chunks::<8>(&self.data).map(u64::from_le_bytes).collect())
+                Ok(chunks::<8>(self.bytes()).map(u64::from_le_bytes).collect())
             }
             d => Err(NnError::Dtype {
                 expected: "U64 or I64".into(),
@@ -454,7 +463,7 @@ impl StateDict {
 
     /// Total bytes of tensor data.
     pub fn data_bytes(&self) -> usize {
-        self.entries.iter().map(|(_, t)| t.data.len()).sum()
+        self.entries.iter().map(|(_, t)| t.bytes().len()).sum()
     }
 
     /// The file's string metadata (safetensors `__metadata__`).
@@ -477,6 +486,11 @@ impl StateDict {
             }
         }
         out
+    }
+
+    /// The tensors by name, taken out of the dict.
+    pub(crate) fn into_map(self) -> HashMap<String, StoredTensor> {
+        self.entries.into_iter().collect()
     }
 
     /// Removes the tensors whose names start with `prefix.` and returns them with the prefix
@@ -628,8 +642,8 @@ impl StateDict {
         // Every size is now checked against the input's length: read the data.
         let mut read = Vec::with_capacity(infos.len());
         for (name, dtype, shape, start, end) in infos {
-            let mut data = vec![0u8; (end - start) as usize]; // ok: within the input's length
-            r.read_exact(&mut data).map_err(io)?;
+            // Within the input's length, a whole number of elements (checked above).
+            let data = storage::read_data(r, dtype, (end - start) as usize).map_err(io)?;
             read.push((name, StoredTensor { dtype, shape, data }));
         }
         read.sort_by(|a, b| a.0.cmp(&b.0));
@@ -644,9 +658,10 @@ impl StateDict {
         Self::read_from(&mut &bytes[..], bytes.len() as u64, Path::new("<memory>"))
     }
 
-    /// Reads a safetensors file, each tensor straight from the file into its buffer. A
-    /// truncated or corrupt file is an [`NnError::Parse`] naming it; nothing is allocated for
-    /// a size the file does not hold.
+    /// Reads a safetensors file, each tensor straight from the file into its buffer (F32 and
+    /// F64 tensors into vectors of their values, which a model load then takes without a
+    /// copy). A truncated or corrupt file is an [`NnError::Parse`] naming it; nothing is
+    /// allocated for a size the file does not hold.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let io = |source| NnError::Io {
@@ -693,8 +708,11 @@ pub(crate) fn memory_origin() -> PathBuf {
     PathBuf::from("<state dict>")
 }
 
+mod storage;
 #[cfg(test)]
 mod tests;
 mod view;
+
+use storage::Data;
 
 pub use view::{StateView, TensorView};

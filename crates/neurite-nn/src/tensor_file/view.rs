@@ -13,27 +13,9 @@ use std::path::Path;
 
 use neurite_tensor::{Float, Tensor};
 
+use super::storage::le_view;
 use super::{Dtype, StateDict, StoredTensor};
 use crate::error::{checked_numel, NnError, Result};
-
-/// The little-endian bytes of f32 / f64 values, borrowed: on a little-endian target the
-/// values' memory is already the file's layout.
-#[cfg(target_endian = "little")]
-pub(super) fn le_view<T: Float>(s: &[T]) -> Cow<'_, [u8]> {
-    // SAFETY: `Float` is sealed to f32 and f64: plain values with no padding, so the slice is
-    // `size_of_val(s)` initialised bytes; u8 needs no alignment, and the borrow keeps `s`'s
-    // lifetime. On this little-endian target these bytes are the safetensors layout.
-    Cow::Borrowed(unsafe {
-        std::slice::from_raw_parts(s.as_ptr().cast::<u8>(), std::mem::size_of_val(s))
-    })
-}
-
-/// The little-endian bytes of f32 / f64 values (big-endian target: converted, one tensor at a
-/// time).
-#[cfg(not(target_endian = "little"))]
-pub(super) fn le_view<T: Float>(s: &[T]) -> Cow<'_, [u8]> {
-    Cow::Owned(super::le_bytes_converted(s))
-}
 
 enum Data<'a, T: Float> {
     Stored(Cow<'a, StoredTensor>),
@@ -123,7 +105,7 @@ impl<'a, T: Float> TensorView<'a, T> {
             _ => StoredTensor {
                 dtype: self.dtype(),
                 shape: self.shape().to_vec(),
-                data: self.bytes().into_owned(),
+                data: super::Data::Bytes(self.bytes().into_owned()),
             },
         }
     }
@@ -253,10 +235,10 @@ impl Entry for StoredTensor {
         &self.shape
     }
     fn byte_len(&self) -> usize {
-        self.data.len()
+        StoredTensor::bytes(self).len()
     }
     fn bytes(&self) -> Cow<'_, [u8]> {
-        Cow::Borrowed(&self.data)
+        Cow::Borrowed(StoredTensor::bytes(self))
     }
 }
 
@@ -269,7 +251,7 @@ impl<T: Float> Entry for TensorView<'_, T> {
     }
     fn byte_len(&self) -> usize {
         match &self.data {
-            Data::Stored(t) => t.data.len(),
+            Data::Stored(t) => t.bytes().len(),
             Data::Slice(_, s) => std::mem::size_of_val(*s),
             Data::Tensor(t) => t.len() * std::mem::size_of::<T>(),
         }
