@@ -10,7 +10,7 @@ use neurite_nn::Module;
 use neurite_tensor::conv::Window2d;
 use neurite_tensor::pool::{
     adaptive_avg_pool2d, adaptive_avg_pool2d_backward, adaptive_max_pool2d, avg_pool2d,
-    avg_pool2d_backward, max_pool2d, max_pool2d_backward,
+    avg_pool2d_backward, max_pool2d, max_pool2d_backward, max_pool2d_values,
 };
 use neurite_tensor::{Float, Tensor};
 
@@ -250,6 +250,11 @@ fn pool_op<'g, T: Float>(
 ) -> Result<Var<'g, T>> {
     let x4 = x.value()?.reshape(&in4)?;
     let (y, rule) = match reduce {
+        // Nothing will differentiate through an input that needs no gradient (an inference
+        // graph, a constant): the maxima alone, without the argmax a backward pass would need.
+        Reduce::Max(win) if !x.requires_grad() => {
+            (max_pool2d_values(&x4, &win)?, Rule::Max(Vec::new()))
+        }
         Reduce::Max(win) => {
             let m = max_pool2d(&x4, &win)?;
             (m.values, Rule::Max(m.argmax))
@@ -706,6 +711,32 @@ mod tests {
         assert_eq!(dx.iter().sum::<f64>(), 2.0);
         assert_eq!(dx[5], 1.0);
         assert_eq!(dx[7], 1.0);
+    }
+
+    /// An input that needs no gradient takes the values-only kernel: the same maxima as a
+    /// recorded forward, in an inference graph and for a constant in a recording graph.
+    #[test]
+    fn max_pool_without_gradients_gives_the_recorded_values() {
+        let mut rng = neurite_tensor::Rng::new(7);
+        let x = Tensor::<f32>::rand_normal(&[2, 3, 9, 8], 0.0, 1.0, &mut rng);
+        for cfg in [
+            PoolConfig::new([2, 2]),
+            PoolConfig::new([3, 2])
+                .with_stride([2, 1])
+                .with_padding([1, 0]),
+            PoolConfig::new([2, 2]).with_ceil_mode(true),
+        ] {
+            let pool = MaxPool2d::with_config(cfg);
+            let g = Graph::new();
+            let recorded = pool.try_forward(g.variable(x.clone())).unwrap();
+            assert!(recorded.requires_grad());
+            let want = recorded.value().unwrap().to_vec();
+            let constant = pool.try_forward(g.constant(x.clone())).unwrap();
+            assert_eq!(constant.value().unwrap().to_vec(), want);
+            let inference = Graph::inference();
+            let y = pool.try_forward(inference.variable(x.clone())).unwrap();
+            assert_eq!(y.value().unwrap().to_vec(), want);
+        }
     }
 
     #[test]
