@@ -286,6 +286,49 @@ fn max_pairs_body<T: Float>(
     }
 }
 
+/// The maxima alone of [`max_pairs`]' windows. No ties to keep and no NaN scan: the
+/// NaN-propagating maximum of four, which vectorises at every level.
+fn max_pairs_values<T: Float>(g: &Plane, full: [usize; 2], xs: &[T], vs: &mut [T]) {
+    simd::run(simd::level(), MaxPairsValues { g, full, xs, vs });
+}
+
+/// The operands of [`max_pairs_values`] (a [`simd::Kernel`]).
+struct MaxPairsValues<'a, T> {
+    g: &'a Plane,
+    full: [usize; 2],
+    xs: &'a [T],
+    vs: &'a mut [T],
+}
+
+impl<T: Float> simd::Kernel for MaxPairsValues<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn call(self) {
+        let MaxPairsValues { g, full, xs, vs } = self;
+        max_pairs_values_body(g, full, xs, vs);
+    }
+}
+
+#[inline(always)]
+fn max_pairs_values_body<T: Float>(g: &Plane, [full_oh, fw]: [usize; 2], xs: &[T], vs: &mut [T]) {
+    let (w, ow) = (g.w, g.ow);
+    // The larger of a and b, or the NaN if either is one: pooling never hides a NaN.
+    let max = |a: T, b: T| if b > a || b.is_nan() { b } else { a };
+    for oy in 0..full_oh {
+        let r0 = 2 * oy * w;
+        let top = &xs[r0..r0 + 2 * fw];
+        let bottom = &xs[r0 + w..r0 + w + 2 * fw];
+        let vo = &mut vs[oy * ow..oy * ow + fw];
+        for ((v, t), b) in vo
+            .iter_mut()
+            .zip(top.chunks_exact(2))
+            .zip(bottom.chunks_exact(2))
+        {
+            *v = max(max(t[0], t[1]), max(b[0], b[1]));
+        }
+    }
+}
+
 /// True when `planes` planes of `work` elements each are worth splitting over threads (the
 /// rule of [`for_each_plane`]).
 fn split_planes(planes: usize, work: usize) -> bool {
@@ -293,19 +336,32 @@ fn split_planes(planes: usize, work: usize) -> bool {
 }
 
 fn max_pool_run<T: Float>(input: &Tensor<T>, p: &Plan) -> Result<MaxPoolOutput<T>> {
+    let (values, argmax) = max_pool_plan(input, p, true)?;
+    Ok(MaxPoolOutput { values, argmax })
+}
+
+/// Max pooling by plan: the maxima, and with `with_argmax` their in-plane indices (empty
+/// without: a forward pass nobody differentiates needs neither the index writes nor the
+/// tie-keeping comparisons that produce them).
+fn max_pool_plan<T: Float>(
+    input: &Tensor<T>,
+    p: &Plan,
+    with_argmax: bool,
+) -> Result<(Tensor<T>, Vec<usize>)> {
     let g = &p.g;
     let x = input.contiguous();
     let src = x.as_slice().expect("contiguous"); // ok: made contiguous above
     let n_out: usize = p.out_shape.iter().product();
     // Zeroed in parallel (see `parallel::zeroed`); every element is overwritten below.
     let mut values: Vec<T> = crate::parallel::zeroed(n_out);
-    let mut argmax: Vec<usize> = crate::parallel::zeroed(n_out);
+    let mut argmax: Vec<usize> = if with_argmax {
+        crate::parallel::zeroed(n_out)
+    } else {
+        Vec::new()
+    };
     let (inp, out) = (g.in_len(), g.out_len());
     if out == 0 {
-        return Ok(MaxPoolOutput {
-            values: Tensor::from_vec(values, &p.out_shape)?,
-            argmax,
-        });
+        return Ok((Tensor::from_vec(values, &p.out_shape)?, argmax));
     }
     let pairs = p.pairs();
     // The maximum of window (y, x) and its in-plane index.
@@ -327,53 +383,69 @@ fn max_pool_run<T: Float>(input: &Tensor<T>, p: &Plan) -> Result<MaxPoolOutput<T
         }
         (best_v, best)
     };
-    // One plane: its maxima and their in-plane indices.
-    let plane_body = |(k, (vs, args)): (usize, (&mut [T], &mut [usize]))| {
+    // One plane: its maxima and (unless `args` is empty: values only) their in-plane indices.
+    let plane_body = |k: usize, vs: &mut [T], args: &mut [usize]| {
         let xs = &src[k * inp..(k + 1) * inp];
         // The fast path's windows, then the rest (all of them without it).
         let [fh, fw] = match pairs {
             Some(full) => {
-                max_pairs(g, full, xs, vs, args);
+                if args.is_empty() {
+                    max_pairs_values(g, full, xs, vs);
+                } else {
+                    max_pairs(g, full, xs, vs, args);
+                }
                 full
             }
             None => [0, 0],
         };
+        let mut put = |y: usize, x: usize| {
+            let (v, i) = window(xs, y, x);
+            vs[y * g.ow + x] = v;
+            if let Some(a) = args.get_mut(y * g.ow + x) {
+                *a = i;
+            }
+        };
         if fw < g.ow {
             for y in 0..fh {
                 for x in fw..g.ow {
-                    (vs[y * g.ow + x], args[y * g.ow + x]) = window(xs, y, x);
+                    put(y, x);
                 }
             }
         }
         for y in fh..g.oh {
             for x in 0..g.ow {
-                (vs[y * g.ow + x], args[y * g.ow + x]) = window(xs, y, x);
+                put(y, x);
             }
         }
     };
     // At the caller's SIMD level on every thread (`max_pairs` compiles for it).
     let level = simd::level();
-    let plane = |a: (usize, (&mut [T], &mut [usize]))| {
+    let plane = |k: usize, vs: &mut [T], args: &mut [usize]| {
         let _simd = simd::force_level(level);
-        plane_body(a)
+        plane_body(k, vs, args)
     };
-    if split_planes(n_out / out, out * g.kh * g.kw) {
-        values
+    let parallel = split_planes(n_out / out, out * g.kh * g.kw);
+    match (parallel, with_argmax) {
+        (true, true) => values
             .par_chunks_mut(out)
             .zip(argmax.par_chunks_mut(out))
             .enumerate()
-            .for_each(plane);
-    } else {
-        values
+            .for_each(|(k, (vs, a))| plane(k, vs, a)),
+        (true, false) => values
+            .par_chunks_mut(out)
+            .enumerate()
+            .for_each(|(k, vs)| plane(k, vs, &mut [])),
+        (false, true) => values
             .chunks_mut(out)
             .zip(argmax.chunks_mut(out))
             .enumerate()
-            .for_each(plane);
+            .for_each(|(k, (vs, a))| plane(k, vs, a)),
+        (false, false) => values
+            .chunks_mut(out)
+            .enumerate()
+            .for_each(|(k, vs)| plane(k, vs, &mut [])),
     }
-    Ok(MaxPoolOutput {
-        values: Tensor::from_vec(values, &p.out_shape)?,
-        argmax,
-    })
+    Ok((Tensor::from_vec(values, &p.out_shape)?, argmax))
 }
 
 /// Max pooling in 2-D: `[N, C, H, W]` → `[N, C, OH, OW]` with argmax indices. Padding acts as
@@ -399,6 +471,28 @@ pub fn max_pool1d<T: Float>(input: &Tensor<T>, window: &Window1d) -> Result<MaxP
     let op = "max_pool1d";
     let p = Plan::for_1d(op, input.shape(), window)?;
     max_pool_run(input, &p)
+}
+
+/// The maxima of [`max_pool2d`] without their argmax indices, for a forward pass that is not
+/// differentiated (inference, or an input that needs no gradient): the same values (a window
+/// holding a NaN gives a NaN), with less work and memory traffic.
+///
+/// ```
+/// use neurite_tensor::{pool::{max_pool2d, max_pool2d_values}, conv::Window2d, Tensor};
+/// let x = Tensor::<f32>::from_vec((0..16).map(|v| (v * 7 % 16) as f32).collect(), &[1, 1, 4, 4])?;
+/// let win = Window2d::pool([2, 2]);
+/// assert_eq!(max_pool2d_values(&x, &win)?.to_vec(), max_pool2d(&x, &win)?.values.to_vec());
+/// # Ok::<(), neurite_tensor::TensorError>(())
+/// ```
+pub fn max_pool2d_values<T: Float>(input: &Tensor<T>, window: &Window2d) -> Result<Tensor<T>> {
+    let p = Plan::for_2d("max_pool2d", input.shape(), window)?;
+    Ok(max_pool_plan(input, &p, false)?.0)
+}
+
+/// The maxima of [`max_pool1d`] without their argmax indices (see [`max_pool2d_values`]).
+pub fn max_pool1d_values<T: Float>(input: &Tensor<T>, window: &Window1d) -> Result<Tensor<T>> {
+    let p = Plan::for_1d("max_pool1d", input.shape(), window)?;
+    Ok(max_pool_plan(input, &p, false)?.0)
 }
 
 fn max_pool_backward_run<T: Float>(

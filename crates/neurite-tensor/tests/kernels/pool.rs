@@ -124,11 +124,14 @@ proptest! {
         let _simd = neurite_tensor::simd::force_level(level);
         let x = tensor(&c.x, &c.shape, strided);
         let got = max_pool2d(&x, &c.win);
+        let values_only = max_pool2d_values(&x, &c.win);
         let Some((out, ws)) = windows(&c) else {
             prop_assert!(got.is_err());
+            prop_assert!(values_only.is_err());
             return Ok(());
         };
         let got = got.unwrap();
+        prop_assert_eq!(values_only.unwrap().to_vec(), got.values.to_vec());
         let (mut vals, mut arg) = (Vec::new(), Vec::new());
         for p in 0..planes(&c) {
             let plane = &c.x[p * plane_len(&c)..(p + 1) * plane_len(&c)];
@@ -333,9 +336,13 @@ proptest! {
         }
         prop_assert_eq!(&got.argmax, &arg);
         let gv = got.values.to_vec();
+        // The values-only path: the same maxima (some NaN where a window holds one).
+        let vo = max_pool2d_values(&x, &Window2d::pool([2, 2]).with_ceil_mode(ceil)).unwrap().to_vec();
         prop_assert_eq!(gv.len(), vals.len());
-        for (a, b) in gv.iter().zip(&vals) {
+        prop_assert_eq!(vo.len(), vals.len());
+        for ((a, b), c) in gv.iter().zip(&vals).zip(&vo) {
             prop_assert!(a == b || (a.is_nan() && b.is_nan()), "{} vs {}", a, b);
+            prop_assert!(c == b || (c.is_nan() && b.is_nan()), "values only: {} vs {}", c, b);
         }
     }
 
@@ -356,6 +363,7 @@ proptest! {
         match (max_pool1d(&x, &win), max_pool2d(&x2, &w2)) {
             (Ok(a), Ok(b)) => {
                 prop_assert_eq!(&a.argmax, &b.argmax);
+                prop_assert_eq!(max_pool1d_values(&x, &win).unwrap().to_vec(), a.values.to_vec());
                 let ol = a.values.shape()[2];
                 assert_close(&a.values, &[n, ch, ol], &b.values.to_vec(), 0.0);
                 let g = Tensor::<f64>::rand_normal(&[n, ch, ol], 0.0, 1.0, &mut rng);
@@ -371,6 +379,7 @@ proptest! {
             }
             (Err(_), Err(_)) => {
                 prop_assert!(avg_pool1d(&x, &win, pad).is_err());
+                prop_assert!(max_pool1d_values(&x, &win).is_err());
             }
             (a, b) => panic!("1-D {a:?} vs 2-D {b:?}"),
         }

@@ -5,7 +5,9 @@
 //! path (and each level, a third of the cases each) against naive references.
 
 use neurite_tensor::conv::{col2im_2d, im2col_2d, Im2col, Window2d};
-use neurite_tensor::pool::{adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_pool2d_backward};
+use neurite_tensor::pool::{
+    adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_pool2d_backward, max_pool2d_values,
+};
 use neurite_tensor::simd::{self, Level};
 use neurite_tensor::{PadCount, Rng, Tensor};
 use proptest::prelude::*;
@@ -48,6 +50,9 @@ fn outputs(level: Level, x: &Tensor<f32>, bias: &Tensor<f32>, img: &Tensor<f32>)
     let dx = max_pool2d_backward(&pooled.values.mul_scalar(3.0), &pooled.argmax, [n, c, h, w]);
     out.push(pooled.argmax.iter().map(|&i| i as u32).collect());
     out.push(bits(pooled.values));
+    out.push(bits(
+        max_pool2d_values(img, &Window2d::pool([2, 2])).unwrap(),
+    ));
     out.push(bits(dx.unwrap()));
     let odd = Window2d::new([3, 2])
         .with_stride([2, 1])
