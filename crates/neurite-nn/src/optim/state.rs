@@ -156,3 +156,142 @@ pub(super) fn import<T: Float>(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Linear, Sequential};
+    use neurite_autograd::Graph;
+    use neurite_tensor::Rng;
+
+    fn model() -> Sequential<f64> {
+        let mut rng = Rng::new(1);
+        Sequential::new()
+            .add(Linear::new(3, 4, &mut rng).unwrap())
+            .add(Linear::new(4, 2, &mut rng).unwrap())
+    }
+
+    fn step(opt: &mut dyn Optimizer<f64>, m: &mut Sequential<f64>) {
+        let g = Graph::new();
+        let x = Tensor::from_vec(vec![0.5, -1.0, 2.0], &[1, 3]).unwrap();
+        let y = m.forward(&g, g.constant(x)).unwrap();
+        let grads = y.square().unwrap().sum().unwrap().backward().unwrap();
+        opt.step(m, &grads).unwrap();
+    }
+
+    #[test]
+    fn every_optimisers_state_round_trips_and_continues_alike() {
+        type Make = fn() -> Box<dyn Optimizer<f64>>;
+        let makes: [(&str, Make, &[&str]); 4] = [
+            (
+                "sgd",
+                || Box::new(Sgd::with_options(0.1, 0.9, false, 0.0).unwrap()),
+                &["momentum_buffer"],
+            ),
+            (
+                "adam",
+                || Box::new(Adam::new(0.1).unwrap()),
+                &["step", "exp_avg", "exp_avg_sq"],
+            ),
+            (
+                "rmsprop",
+                || Box::new(RmsProp::with_options(0.1, 0.9, 1e-8, 0.5, 0.0).unwrap()),
+                &["square_avg", "momentum_buffer"],
+            ),
+            ("adagrad", || Box::new(Adagrad::new(0.1).unwrap()), &["sum"]),
+        ];
+        for (name, make, slots) in makes {
+            let mut m = model();
+            let mut a = make();
+            step(a.as_mut(), &mut m);
+            let sd = a.state_dict(&m).unwrap();
+            // lr, and each slot for each of the four parameters.
+            assert_eq!(sd.len(), 1 + 4 * slots.len(), "{name}");
+            for slot in slots {
+                assert!(sd.contains(&format!("1.weight.{slot}")), "{name} {slot}");
+            }
+            // A fresh model (other parameter ids) with the same values, and a fresh optimiser
+            // restored for it by name.
+            let mut m2 = model();
+            crate::load_state_dict(&mut m2, &crate::state_dict(&m), crate::LoadMode::Strict)
+                .unwrap();
+            let mut b = make();
+            b.set_learning_rate(0.5);
+            b.load_state_dict(&m2, &sd).unwrap();
+            assert_eq!(b.learning_rate(), 0.1, "{name}");
+            assert_eq!(b.state_dict(&m2).unwrap(), sd, "{name}");
+            step(a.as_mut(), &mut m);
+            step(b.as_mut(), &mut m2);
+            assert_eq!(
+                crate::state_dict(&m),
+                crate::state_dict(&m2),
+                "{name}: the restored optimiser continues as the original"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_state_is_an_error_naming_it_and_changes_nothing() {
+        let mut m = model();
+        let mut adam = Adam::<f64>::new(0.1).unwrap();
+        step(&mut adam, &mut m);
+        let good = adam.state_dict(&m).unwrap();
+        type Edit = Box<dyn Fn(&mut StateDict)>;
+        let cases: Vec<(Edit, &str)> = vec![
+            (
+                Box::new(|sd| drop(sd.remove("0.bias.step"))),
+                "step, exp_avg and exp_avg_sq must come together",
+            ),
+            (
+                Box::new(|sd| drop(sd.remove("0.bias.exp_avg"))),
+                "must come together",
+            ),
+            (
+                Box::new(|sd| {
+                    sd.insert(
+                        "0.bias.exp_avg",
+                        StoredTensor::from_slice(&[3], &[0.0f64; 3]).unwrap(),
+                    );
+                }),
+                "\"0.bias.exp_avg\" is F64 [3], the parameter needs f64 [4]",
+            ),
+            (
+                Box::new(|sd| {
+                    sd.insert(
+                        "0.bias.exp_avg",
+                        StoredTensor::from_slice(&[4], &[0.0f32; 4]).unwrap(),
+                    );
+                }),
+                "is F32 [4], the parameter needs f64 [4]",
+            ),
+            (
+                Box::new(|sd| {
+                    sd.insert("0.bias.step", StoredTensor::scalar_i64(-1));
+                }),
+                "\"0.bias.step\" is not a step count",
+            ),
+            (Box::new(|sd| drop(sd.remove("lr"))), "lr"),
+            (
+                Box::new(|sd| {
+                    sd.insert("9.weight.exp_avg", StoredTensor::scalar_i64(0));
+                }),
+                "unexpected entry \"9.weight.exp_avg\"",
+            ),
+        ];
+        for (edit, want) in cases {
+            let mut sd = good.clone();
+            edit(&mut sd);
+            let mut fresh = Adam::<f64>::new(0.3).unwrap();
+            let e = fresh.load_state_dict(&m, &sd).unwrap_err().to_string();
+            assert!(e.contains(want), "{want} in {e}");
+            assert_eq!(fresh.learning_rate(), 0.3);
+            assert_eq!(fresh.state_dict(&m).unwrap().len(), 1, "no moments taken");
+        }
+        // SGD's state for parameters the optimiser never stepped: only lr.
+        let sgd = Sgd::<f64>::with_options(0.1, 0.9, false, 0.0).unwrap();
+        assert_eq!(
+            sgd.state_dict(&m).unwrap().names().collect::<Vec<_>>(),
+            ["lr"]
+        );
+    }
+}

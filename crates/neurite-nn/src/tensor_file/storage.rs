@@ -7,6 +7,7 @@
 //! safetensors layout; on a big-endian target values are converted and tensors are always held
 //! as bytes.
 
+#[cfg(target_endian = "little")]
 use std::any::Any;
 use std::borrow::Cow;
 use std::io::Read;
@@ -48,24 +49,24 @@ impl Data {
             Data::F32(v) => same_type(v).map_err(Data::F32),
             #[cfg(target_endian = "little")]
             Data::F64(v) => same_type(v).map_err(Data::F64),
-            other => Err(other),
+            Data::Bytes(b) => Err(Data::Bytes(b)),
         }
     }
 
     /// The values as `&[T]` when they are held as `T`s.
     pub(super) fn values<T: Float>(&self) -> Option<&[T]> {
-        let any: &dyn Any = match self {
-            Data::Bytes(_) => return None,
+        match self {
+            Data::Bytes(_) => None,
             #[cfg(target_endian = "little")]
-            Data::F32(v) => v,
+            Data::F32(v) => (v as &dyn Any).downcast_ref::<Vec<T>>().map(|v| &v[..]),
             #[cfg(target_endian = "little")]
-            Data::F64(v) => v,
-        };
-        any.downcast_ref::<Vec<T>>().map(|v| &v[..])
+            Data::F64(v) => (v as &dyn Any).downcast_ref::<Vec<T>>().map(|v| &v[..]),
+        }
     }
 }
 
 /// `v` as a `Vec<T>` when `U` is `T`, moved; `Err(v)` otherwise.
+#[cfg(target_endian = "little")]
 fn same_type<T: Float, U: Float>(v: Vec<U>) -> Result<Vec<T>, Vec<U>> {
     let mut slot = Some(v);
     let same = (&mut slot as &mut dyn Any)

@@ -279,3 +279,53 @@ fn take_sub_moves_a_prefix_out() {
     assert_eq!(sd.get("modelx").unwrap().to_i64().unwrap(), [4]);
     assert!(!sd.contains("model.a"));
 }
+
+#[test]
+fn float_tensors_read_from_bytes_move_out_without_a_copy() {
+    let w = Tensor::<f32>::from_vec(vec![1.0, -2.0, 0.5, 3.25, 7.0, -0.125], &[2, 3]).unwrap();
+    let d = Tensor::<f64>::from_vec(vec![0.1, 0.2], &[2]).unwrap();
+    let mut sd = StateDict::new();
+    sd.insert("w", StoredTensor::from_float(&w));
+    sd.insert("d", StoredTensor::from_float(&d));
+    sd.insert("n", StoredTensor::scalar_i64(5));
+    let bytes = sd.to_bytes().unwrap();
+    let back = StateDict::from_bytes(&bytes).unwrap();
+    // Held as values, equal to the dict that holds bytes, and writing the same bytes.
+    assert_eq!(back, sd);
+    assert_eq!(back.to_bytes().unwrap(), bytes);
+    let t = back.get("w").unwrap().clone();
+    let at = t.bytes().as_ptr();
+    let v = t.into_float_vec::<f32>().unwrap();
+    if cfg!(target_endian = "little") {
+        assert_eq!(v.as_ptr().cast::<u8>(), at, "moved, not copied");
+    }
+    assert_eq!(v, w.to_vec());
+    // Into the other float type, or from bytes, the values convert.
+    let wide = back
+        .get("w")
+        .unwrap()
+        .clone()
+        .into_float_vec::<f64>()
+        .unwrap();
+    assert_eq!(wide, [1.0, -2.0, 0.5, 3.25, 7.0, -0.125]);
+    let narrow = back
+        .get("d")
+        .unwrap()
+        .clone()
+        .into_float_vec::<f32>()
+        .unwrap();
+    assert_eq!(narrow, [0.1f32, 0.2]);
+    let held = sd
+        .get("d")
+        .unwrap()
+        .clone()
+        .into_float_vec::<f64>()
+        .unwrap();
+    assert_eq!(held, d.to_vec());
+    assert!(back
+        .get("n")
+        .unwrap()
+        .clone()
+        .into_float_vec::<f64>()
+        .is_err());
+}
