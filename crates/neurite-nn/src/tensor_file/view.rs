@@ -17,6 +17,7 @@ use super::storage::le_view;
 use super::{Dtype, StateDict, StoredTensor};
 use crate::error::{checked_numel, NnError, Result};
 
+#[derive(Debug, Clone)]
 enum Data<'a, T: Float> {
     Stored(Cow<'a, StoredTensor>),
     /// Row-major values and their shape.
@@ -28,6 +29,7 @@ enum Data<'a, T: Float> {
 /// One tensor to write: a float tensor or slice of the model's dtype borrowed where it lives,
 /// or a [`StoredTensor`] (any dtype). Its bytes are those [`StoredTensor::from_float`] would
 /// hold, without the copy.
+#[derive(Debug, Clone)]
 pub struct TensorView<'a, T: Float> {
     data: Data<'a, T>,
 }
@@ -115,6 +117,7 @@ impl<'a, T: Float> TensorView<'a, T> {
 /// parameters, an optimiser's buffers, a checkpoint) without first copying every tensor into a
 /// byte buffer. [`StateView::save`] writes the same bytes as [`StateDict::save`] of
 /// [`StateView::to_state_dict`].
+#[derive(Debug, Clone)]
 pub struct StateView<'a, T: Float> {
     entries: Vec<(String, TensorView<'a, T>)>,
     index: HashMap<String, usize>,
