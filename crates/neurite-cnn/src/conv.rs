@@ -537,6 +537,43 @@ impl<T: Float, const D: usize> Module<T> for Conv<T, D> {
 mod tests {
     use super::*;
 
+    /// Forward, dx, dW and db of a convolution: the same bits at every SIMD level this CPU has.
+    #[test]
+    fn every_simd_level_gives_the_same_bits() {
+        use neurite_tensor::simd::{self, Level};
+        let mut rng = Rng::new(5);
+        let conv = Conv2d::<f32>::new(ConvConfig::new(3, 5, [3, 3]).with_padding([1, 1]), &mut rng)
+            .unwrap();
+        let x = Tensor::<f32>::rand_normal(&[4, 3, 11, 9], 0.0, 1.0, &mut rng);
+        let run = |level: Level| {
+            let _simd = simd::force_level(level);
+            let g = Graph::new();
+            let xv = g.variable(x.clone());
+            let y = conv.forward(&g, xv).unwrap();
+            let mut bits: Vec<u32> = y
+                .value()
+                .unwrap()
+                .to_vec()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect();
+            let loss = y.mul(y).unwrap().sum().unwrap();
+            let grads = loss.backward().unwrap();
+            for t in [
+                grads.get(xv).unwrap(),
+                grads.wrt(&conv.weight).unwrap(),
+                grads.wrt(conv.bias.as_ref().unwrap()).unwrap(),
+            ] {
+                bits.extend(t.to_vec().iter().map(|v| v.to_bits()));
+            }
+            bits
+        };
+        let want = run(Level::Portable);
+        for level in Level::available() {
+            assert!(run(level) == want, "{level}");
+        }
+    }
+
     #[test]
     fn shapes_and_same_padding() {
         let c = ConvConfig::new(3, 8, [3, 3]).with_padding([1, 1]);

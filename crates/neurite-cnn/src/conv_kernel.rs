@@ -8,7 +8,7 @@
 
 use neurite_tensor::conv::Im2col;
 use neurite_tensor::matmul::{gemm_slices, Par};
-use neurite_tensor::{scratch, Float, Result};
+use neurite_tensor::{scratch, simd, Float, Result};
 use rayon::prelude::*;
 
 /// The geometry of one convolution call (1-D inputs have `h = kh = 1`).
@@ -151,6 +151,7 @@ pub(crate) struct ConvGrads<T> {
 
 /// Σ xs, accumulated in eight interleaved lanes that the compiler turns into one vector
 /// register, then the lanes in order.
+#[inline(always)]
 fn lane_sum<T: Float>(xs: &[T]) -> T {
     let mut lanes = [T::ZERO; 8];
     let mut it = xs.chunks_exact(8);
@@ -183,13 +184,17 @@ pub(crate) fn backward<T: Float>(
     // db[o] = Σ over samples and positions of dy: one output channel per task, each row summed
     // in eight lanes (vectorised), so that neither the order of the sum nor the result depends
     // on the thread count.
+    // Compiled for the SIMD level (the same eight lanes, so the same bits, at every level).
+    let level = simd::level();
     let db = need_db.then(|| {
         (0..g.c_out)
             .into_par_iter()
             .map(|o| {
-                dy.chunks_exact(g.out_sample())
-                    .map(|ys| lane_sum(&ys[o * l..(o + 1) * l]))
-                    .fold(T::ZERO, |a, v| a + v)
+                simd::run(level, || {
+                    dy.chunks_exact(g.out_sample())
+                        .map(|ys| lane_sum(&ys[o * l..(o + 1) * l]))
+                        .fold(T::ZERO, |a, v| a + v)
+                })
             })
             .collect()
     });
