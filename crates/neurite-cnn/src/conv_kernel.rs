@@ -166,6 +166,28 @@ fn lane_sum<T: Float>(xs: &[T]) -> T {
     lanes.iter().fold(T::ZERO, |a, &v| a + v)
 }
 
+/// db of one output channel: Σ over the samples of the lane sums of its `at` range of each
+/// sample of `dy` (a [`simd::Kernel`], so that the loop is always compiled for the level; a
+/// closure's body was not inlined there and ran at baseline x86-64).
+struct BiasSum<'a, T> {
+    dy: &'a [T],
+    sample: usize,
+    at: std::ops::Range<usize>,
+}
+
+impl<T: Float> simd::Kernel for BiasSum<'_, T> {
+    type Output = T;
+    #[inline(always)]
+    fn call(self) -> T {
+        // A plain loop: an iterator's `fold` here was not inlined into the level's function.
+        let mut total = T::ZERO;
+        for ys in self.dy.chunks_exact(self.sample) {
+            total = total + lane_sum(&ys[self.at.clone()]);
+        }
+        total
+    }
+}
+
 /// Backward: from the upstream gradient `dy` [n, c_out, oh, ow],
 /// dx = col2im(Wᵀ·dy), dW = Σ_batch dy·colsᵀ, db = Σ_{batch, positions} dy.
 #[allow(clippy::too_many_arguments)]
@@ -190,11 +212,12 @@ pub(crate) fn backward<T: Float>(
         (0..g.c_out)
             .into_par_iter()
             .map(|o| {
-                simd::run(level, || {
-                    dy.chunks_exact(g.out_sample())
-                        .map(|ys| lane_sum(&ys[o * l..(o + 1) * l]))
-                        .fold(T::ZERO, |a, v| a + v)
-                })
+                let sums = BiasSum {
+                    dy,
+                    sample: g.out_sample(),
+                    at: o * l..(o + 1) * l,
+                };
+                simd::run(level, sums)
             })
             .collect()
     });
