@@ -182,7 +182,7 @@ impl<T: Float> simd::Kernel for BiasSum<'_, T> {
         // A plain loop: an iterator's `fold` here was not inlined into the level's function.
         let mut total = T::ZERO;
         for ys in self.dy.chunks_exact(self.sample) {
-            total = total + lane_sum(&ys[self.at.clone()]);
+            total += lane_sum(&ys[self.at.clone()]);
         }
         total
     }
