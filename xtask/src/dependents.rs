@@ -32,10 +32,7 @@ const PACKAGES: &[&str] = &[
 ];
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from(".."))
+    crate::workspace_root()
 }
 
 fn workspace_version() -> Result<String, String> {

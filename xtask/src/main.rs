@@ -13,8 +13,24 @@ mod gradcheck;
 #[cfg(test)]
 mod tidy;
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
+
+/// The workspace root: the parent of xtask's manifest directory as cargo names it when it runs
+/// this binary or its tests, else as it was at build time. Cargo does not rebuild a crate whose
+/// checkout moved (or whose target directory was copied into another worktree), so the
+/// compile-time path alone can name the old checkout.
+pub(crate) fn workspace_root() -> PathBuf {
+    let xtask = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|d| d.join("Cargo.toml").is_file() && d.ends_with("xtask"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    xtask
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(".."))
+}
 
 fn usage() -> &'static str {
     "usage: cargo xtask <command>\n\

@@ -300,11 +300,7 @@ pub fn run(o: &Options) -> Result<(), String> {
 }
 
 fn workspace_root() -> Result<PathBuf, String> {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .parent()
-        .map(Path::to_path_buf)
-        .ok_or_else(|| "no workspace root".into())
+    Ok(crate::workspace_root())
 }
 
 fn save_finding(
