@@ -31,9 +31,7 @@ const PACKAGES: &[&str] = &[
     "neurite",
 ];
 
-fn root() -> PathBuf {
-    crate::workspace_root()
-}
+use crate::workspace_root as root;
 
 fn workspace_version() -> Result<String, String> {
     let manifest = fs::read_to_string(root().join("Cargo.toml"))

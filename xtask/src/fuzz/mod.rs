@@ -226,7 +226,7 @@ struct Finding {
 
 /// Runs the campaign; fails when anything was found.
 pub fn run(o: &Options) -> Result<(), String> {
-    let root = workspace_root()?;
+    let root = crate::workspace_root();
     let fuzz_dir = root.join("target/fuzz");
     let work = fuzz_dir.join("work");
     let findings_dir = fuzz_dir.join("findings");
@@ -297,10 +297,6 @@ pub fn run(o: &Options) -> Result<(), String> {
             findings_dir.display()
         ))
     }
-}
-
-fn workspace_root() -> Result<PathBuf, String> {
-    Ok(crate::workspace_root())
 }
 
 fn save_finding(
@@ -579,7 +575,7 @@ fn replay(t: &Target, file: &Path, work: &Path) -> Result<(), String> {
     let input = read(file)?;
     match t.kind {
         Kind::Cli => {
-            let root = workspace_root()?;
+            let root = crate::workspace_root();
             let bin = build_cli(&root)?;
             let scratch = work.join("cli");
             std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
