@@ -458,7 +458,11 @@ fn build_cli(root: &Path) -> Result<PathBuf, String> {
     if !status.success() {
         return Err("fuzz: building neurite-word2vec failed".into());
     }
-    Ok(root.join("target/release/neurite-word2vec"))
+    // Where cargo put it: CARGO_TARGET_DIR when set (relative to `root`, where cargo ran).
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|d| root.join(d))
+        .unwrap_or_else(|| root.join("target"));
+    Ok(target.join("release/neurite-word2vec"))
 }
 
 /// Runs the binary on mutated command lines, one process each, in a scratch directory holding
