@@ -245,6 +245,12 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
     let verify_dir = root.join("target").join("package-verify");
     forget_stale_packages(&version, &verify_dir)?;
     let verify_dir_arg = verify_dir.to_string_lossy().into_owned();
+    // The verification builds each package in the dev profile as its own root, so with its
+    // own manifest's profiles: the facade's `[profile.dev.package."*"] opt-level = 3` (there
+    // for debug runs of the examples) compiled every dependency a second time, optimised —
+    // about two thirds of this step. What the verification checks is that the packaged
+    // sources compile; neither optimisation nor debug information bears on that, so both are
+    // off for all its builds, and the facade shares the dependencies the others compiled.
     run(
         &root,
         "cargo",
@@ -257,6 +263,10 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
             "neurite-examples",
             "--target-dir",
             &verify_dir_arg,
+            "--config",
+            "profile.dev.package.\"*\".opt-level=0",
+            "--config",
+            "profile.dev.debug=false",
         ],
         &[],
     )?;

@@ -77,6 +77,52 @@ fn main() -> ExitCode {
     }
 }
 
+/// The target directory cargo builds into: `CARGO_TARGET_DIR` when set (relative to the
+/// workspace root, where cargo runs), else `target/` in the workspace root.
+pub(crate) fn target_dir() -> PathBuf {
+    let root = workspace_root();
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(|d| root.join(d))
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// Builds xtask in release with the `heavy` feature and runs it with `args`.
+///
+/// The build selects the whole workspace (`--workspace --bin xtask`, not `-p xtask`): cargo
+/// resolves features over the selected packages and keys its artifacts by them, and with
+/// `-p xtask` the proc-macro stack (clap's derive is not in xtask's graph) and thereby serde,
+/// safetensors and every neurite crate resolved differently from the release test build, so
+/// the suites compiled all of neurite a second time. Selecting the workspace reuses the test
+/// build's artifacts; only xtask itself is compiled.
+fn run_heavy(name: &str, args: &[&str]) -> Result<(), String> {
+    run_step(
+        name,
+        "cargo",
+        &[
+            "build",
+            "--release",
+            "--quiet",
+            "--workspace",
+            "--features",
+            "xtask/heavy",
+            "--bin",
+            "xtask",
+        ],
+    )?;
+    let exe = target_dir()
+        .join("release")
+        .join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
+    // What `cargo run` would set, and what `workspace_root` reads.
+    let manifest_dir = workspace_root().join("xtask");
+    let manifest_dir = manifest_dir.to_string_lossy();
+    run_step_env(
+        name,
+        &exe.to_string_lossy(),
+        args,
+        &[("CARGO_MANIFEST_DIR", &manifest_dir)],
+    )
+}
+
 /// Runs the heavy suites: in this binary when it was built with them, else via a release build.
 fn heavy(args: &[String]) -> Result<(), String> {
     #[cfg(feature = "heavy")]
@@ -90,18 +136,8 @@ fn heavy(args: &[String]) -> Result<(), String> {
     }
     #[cfg(not(feature = "heavy"))]
     {
-        let mut cmd_args = vec![
-            "run",
-            "--release",
-            "--quiet",
-            "--package",
-            "xtask",
-            "--features",
-            "heavy",
-            "--",
-        ];
-        cmd_args.extend(args.iter().map(String::as_str));
-        run_step(&args[0], "cargo", &cmd_args)
+        let cmd_args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_heavy(&args[0], &cmd_args)
     }
 }
 
@@ -130,111 +166,84 @@ fn run_step_env(
     }
 }
 
+/// How a `ci` step runs.
+enum How<'a> {
+    /// `cargo` with these arguments and this environment.
+    Cargo(&'a [&'a str], &'a [(&'a str, &'a str)]),
+    /// xtask's heavy suites with these arguments ([`run_heavy`]).
+    Heavy(&'a [&'a str]),
+}
+
 fn ci(args: &[String]) -> Result<(), String> {
     if let Some(a) = args.first() {
         return Err(format!("ci takes no arguments, got {a}"));
     }
-    // (name, cargo arguments, environment)
-    type Step<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
-    let steps: &[Step<'_>] = &[
-        ("fmt", &["fmt", "--all", "--", "--check"], &[]),
+    use How::{Cargo, Heavy};
+    let steps: &[(&str, How<'_>)] = &[
+        ("fmt", Cargo(&["fmt", "--all", "--", "--check"], &[])),
         (
             "clippy",
-            &[
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ],
-            &[],
+            Cargo(
+                &[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+                &[],
+            ),
         ),
         (
             "doc (warnings are errors)",
-            &["doc", "--workspace", "--no-deps"],
-            &[("RUSTDOCFLAGS", "-D warnings")],
+            Cargo(
+                &["doc", "--workspace", "--no-deps"],
+                &[("RUSTDOCFLAGS", "-D warnings")],
+            ),
         ),
         (
             "tests (release, doc tests and tidy included)",
-            &["test", "--workspace", "--release", "--no-fail-fast"],
-            &[],
+            Cargo(&["test", "--workspace", "--release", "--no-fail-fast"], &[]),
         ),
-        (
-            "gradcheck",
-            &[
-                "run",
-                "--release",
-                "--quiet",
-                "--package",
-                "xtask",
-                "--features",
-                "heavy",
-                "--",
-                "gradcheck",
-            ],
-            &[],
-        ),
+        ("gradcheck", Heavy(&["gradcheck"])),
         (
             "bench smoke",
-            &[
-                "run",
-                "--release",
-                "--quiet",
-                "--package",
-                "xtask",
-                "--features",
-                "heavy",
-                "--",
-                "bench",
-                "--quick",
-                "--threads",
-                "1",
-            ],
-            &[],
+            Heavy(&["bench", "--quick", "--threads", "1"]),
         ),
-        (
-            "fuzz (60 s)",
-            &[
-                "run",
-                "--release",
-                "--quiet",
-                "--package",
-                "xtask",
-                "--features",
-                "heavy",
-                "--",
-                "fuzz",
-                "--seconds",
-                "60",
-            ],
-            &[],
-        ),
+        ("fuzz (60 s)", Heavy(&["fuzz", "--seconds", "60"])),
         (
             "tour smoke",
-            &[
-                "run",
-                "--release",
-                "--quiet",
-                "--example",
-                "tour",
-                "--",
-                "--quick",
-            ],
-            &[],
+            Cargo(
+                &[
+                    "run",
+                    "--release",
+                    "--quiet",
+                    "--example",
+                    "tour",
+                    "--",
+                    "--quick",
+                ],
+                &[],
+            ),
         ),
         (
             "packages and dependents (cargo package, two crates outside)",
-            &["run", "--quiet", "--package", "xtask", "--", "dependents"],
-            &[],
+            Cargo(
+                &["run", "--quiet", "--package", "xtask", "--", "dependents"],
+                &[],
+            ),
         ),
     ];
     let mut summary = Vec::new();
     let mut failed = false;
-    for (name, cargo_args, env) in steps {
+    for (name, how) in steps {
         eprintln!("\n== xtask ci: {name} ==");
         let t = Instant::now();
-        let r = run_step_env(name, "cargo", cargo_args, env);
+        let r = match how {
+            Cargo(cargo_args, env) => run_step_env(name, "cargo", cargo_args, env),
+            Heavy(args) => run_heavy(name, args),
+        };
         let secs = t.elapsed().as_secs_f64();
         summary.push(format!(
             "{:<48} {:>4} {:>7.1} s",

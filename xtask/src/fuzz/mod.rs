@@ -441,6 +441,9 @@ fn fuzz_reader(
 }
 
 /// Builds the `neurite-word2vec` binary in release and returns its path.
+///
+/// With the whole workspace selected, as the release tests build it (`-p neurite-word2vec`
+/// resolved features differently and compiled neurite-tensor and its dependencies again).
 fn build_cli(root: &Path) -> Result<PathBuf, String> {
     let status = Command::new("cargo")
         .current_dir(root)
@@ -448,8 +451,7 @@ fn build_cli(root: &Path) -> Result<PathBuf, String> {
             "build",
             "--release",
             "--quiet",
-            "-p",
-            "neurite-word2vec",
+            "--workspace",
             "--bin",
             "neurite-word2vec",
         ])
@@ -458,11 +460,7 @@ fn build_cli(root: &Path) -> Result<PathBuf, String> {
     if !status.success() {
         return Err("fuzz: building neurite-word2vec failed".into());
     }
-    // Where cargo put it: CARGO_TARGET_DIR when set (relative to `root`, where cargo ran).
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(|d| root.join(d))
-        .unwrap_or_else(|| root.join("target"));
-    Ok(target.join("release/neurite-word2vec"))
+    Ok(crate::target_dir().join("release/neurite-word2vec"))
 }
 
 /// Runs the binary on mutated command lines, one process each, in a scratch directory holding
