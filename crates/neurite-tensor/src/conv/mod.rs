@@ -226,9 +226,13 @@ fn im2col_plane_body<T: Float>(g: &Plane, plane: &[T], cols: &mut [T]) {
 }
 
 /// col2im of one plane: adds `cols` `[kh·kw, oh·ow]` onto `plane` `[h, w]` (the adjoint of
-/// [`im2col_plane`]), compiled for the current SIMD level.
+/// [`im2col_plane`]), compiled for the current SIMD level (at most AVX2: rows are short).
 fn col2im_plane<T: Float>(g: &Plane, cols: &[T], plane: &mut [T]) {
-    simd::run(simd::level(), Col2imPlane { g, cols, plane });
+    // Row by row: image rows are short (see `Level::for_short_rows`).
+    simd::run(
+        simd::level().for_short_rows(),
+        Col2imPlane { g, cols, plane },
+    );
 }
 
 /// The operands of [`col2im_plane`] (a [`simd::Kernel`]).
