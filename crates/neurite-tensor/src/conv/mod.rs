@@ -243,13 +243,16 @@ fn im2col_plane_body<T: Float>(g: &Plane, plane: &[T], cols: &mut [T]) {
 }
 
 /// col2im of one plane: adds `cols` `[kh·kw, oh·ow]` onto `plane` `[h, w]` (the adjoint of
-/// [`im2col_plane`]), compiled for the current SIMD level (at most AVX2: rows are short).
+/// [`im2col_plane`]), compiled for the current SIMD level (at most AVX2 for short rows).
 fn col2im_plane<T: Float>(g: &Plane, cols: &[T], plane: &mut [T]) {
-    // Row by row: image rows are short (see `Level::for_short_rows`).
-    simd::run(
-        simd::level().for_short_rows(),
-        Col2imPlane { g, cols, plane },
-    );
+    // Flat sums at full width when the rows are one shift of the plane; otherwise row by row,
+    // and image rows are short (see `Level::for_short_rows`).
+    let level = if g.sh == 1 && g.sw == 1 && g.ow == g.w {
+        simd::level()
+    } else {
+        simd::level().for_short_rows()
+    };
+    simd::run(level, Col2imPlane { g, cols, plane });
 }
 
 /// The operands of [`col2im_plane`] (a [`simd::Kernel`]).
