@@ -45,11 +45,8 @@ use crate::parallel::fill_chunks as collect_vec;
 pub(crate) fn map_unary<T: Float>(x: &Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> Tensor<T> {
     match x.as_slice() {
         Some(src) => {
-            let out = collect_vec(src.len(), |chunk, off| {
-                let n = chunk.len();
-                for (o, &v) in chunk.iter_mut().zip(&src[off..off + n]) {
-                    *o = f(v);
-                }
+            let out = crate::parallel::collect_chunks(src.len(), |off, n| {
+                src[off..off + n].iter().map(|&v| f(v))
             });
             Tensor::from_vec(out, x.shape()).expect("same length") // ok: same element count
         }
@@ -65,11 +62,11 @@ fn zip_binary<T: Float>(
 ) -> Result<Tensor<T>> {
     if a.shape() == b.shape() {
         if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
-            let out = collect_vec(x.len(), |chunk, off| {
-                let n = chunk.len();
-                for ((o, &p), &q) in chunk.iter_mut().zip(&x[off..off + n]).zip(&y[off..off + n]) {
-                    *o = f(p, q);
-                }
+            let out = crate::parallel::collect_chunks(x.len(), |off, n| {
+                x[off..off + n]
+                    .iter()
+                    .zip(&y[off..off + n])
+                    .map(|(&p, &q)| f(p, q))
             });
             return Tensor::from_vec(out, a.shape());
         }

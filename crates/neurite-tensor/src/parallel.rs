@@ -63,6 +63,60 @@ pub fn fill_chunks<T: Copy + Default + Send + Sync>(
     out
 }
 
+/// A vector of `n` elements: chunk by chunk (in parallel when `n` ≥ [`PAR_THRESHOLD`]), the
+/// elements `make(offset, len)` yields for the chunk at `offset`, written once each. Unlike
+/// [`fill_chunks`], nothing is zeroed first: for element-wise kernels, whose outputs are written
+/// exactly once, that zeroing was a `memset` of the whole output (3–4% of W3's CNN training
+/// step for the two ReLU passes). Should `make` yield fewer than `len` elements, the rest of the
+/// chunk is `T::default()`; more are ignored.
+///
+/// The writing loop runs compiled for the current [`simd::level`], with `make`'s iterator
+/// inlined into it: a `map` or `zip` over slices vectorises.
+///
+/// ```
+/// let x: Vec<f32> = (0..100_000).map(|i| i as f32).collect();
+/// let y = neurite_tensor::parallel::collect_chunks(x.len(), |off, len| {
+///     x[off..off + len].iter().map(|v| v * 2.0)
+/// });
+/// assert_eq!((y.len(), y[77_777]), (100_000, 155_554.0));
+/// ```
+#[inline]
+pub fn collect_chunks<T, I>(n: usize, make: impl Fn(usize, usize) -> I + Sync + Send) -> Vec<T>
+where
+    T: Copy + Default + Send + Sync,
+    I: Iterator<Item = T>,
+{
+    let level = simd::level();
+    let mut out: Vec<T> = Vec::with_capacity(n);
+    let write = |chunk: &mut [std::mem::MaybeUninit<T>], off: usize| {
+        simd::run(level, || {
+            let (mut written, len) = (0, chunk.len());
+            for (slot, v) in chunk.iter_mut().zip(make(off, len)) {
+                slot.write(v);
+                written += 1;
+            }
+            for slot in &mut chunk[written..] {
+                slot.write(T::default());
+            }
+        })
+    };
+    let spare = &mut out.spare_capacity_mut()[..n];
+    if n < PAR_THRESHOLD {
+        write(spare, 0);
+    } else {
+        const CHUNK: usize = 1 << 14;
+        spare
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(ci, chunk)| write(chunk, ci * CHUNK));
+    }
+    // SAFETY: `write` initialised every element of every chunk, and the chunks cover the first
+    // `n` elements (if `make` panicked, the panic propagates before this line and the vector
+    // stays empty).
+    unsafe { out.set_len(n) };
+    out
+}
+
 /// `n` copies of `T::default()` (zeros, for numbers), written in parallel chunks by
 /// [`fill_chunks`] instead of one `memset` on the calling thread: for buffers a parallel
 /// kernel fills or scatters into next.
@@ -118,6 +172,36 @@ mod tests {
             });
             assert_eq!(v.len(), n);
             assert!(v.iter().enumerate().all(|(i, &x)| x == i as f64), "n = {n}");
+        }
+    }
+
+    #[test]
+    fn collect_chunks_writes_each_element_once_and_pads_short_chunks() {
+        let sizes = [
+            0,
+            1,
+            1000,
+            PAR_THRESHOLD - 1,
+            PAR_THRESHOLD,
+            PAR_THRESHOLD + 17,
+        ];
+        for n in sizes {
+            let v = collect_chunks(n, |off, len| (off..off + len).map(|i| i as f64 + 0.5));
+            assert_eq!(v.len(), n);
+            assert!(
+                v.iter().enumerate().all(|(i, &x)| x == i as f64 + 0.5),
+                "n = {n}"
+            );
+            // Too few elements: the rest of each chunk is the default; too many: ignored.
+            let short = collect_chunks(n, |off, len| (off..off + len / 2).map(|i| i as u32 + 1));
+            let long = collect_chunks(n, |off, len| (off..off + 2 * len).map(|i| i as u32 + 1));
+            assert_eq!(long, (1..=n as u32).collect::<Vec<_>>(), "n = {n}");
+            let chunk = if n < PAR_THRESHOLD { n.max(1) } else { 1 << 14 };
+            for (i, &x) in short.iter().enumerate() {
+                let (start, len) = (i / chunk * chunk, chunk.min(n - i / chunk * chunk));
+                let want = if i - start < len / 2 { i as u32 + 1 } else { 0 };
+                assert_eq!(x, want, "n = {n}, i = {i}");
+            }
         }
     }
 }

@@ -84,6 +84,16 @@ impl Level {
         }
     }
 
+    /// The level to run a loop over short rows at (tens of elements, like the rows of an
+    /// image plane): at most [`Level::Avx2`]. A 28-element row fills one 16-lane AVX-512 vector
+    /// and leaves 12 elements to the scalar remainder; 8-lane vectors leave 4. (Zen 4 splits
+    /// 512-bit operations in two anyway; Intel cores that run both widths natively are the
+    /// ones `-C target-cpu=native` tunes to prefer 256-bit vectors.)
+    #[inline]
+    pub fn for_short_rows(self) -> Level {
+        self.min(Level::Avx2)
+    }
+
     /// The level's name as `NEURITE_SIMD` spells it.
     pub fn name(self) -> &'static str {
         match self {

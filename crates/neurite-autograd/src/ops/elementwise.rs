@@ -19,16 +19,13 @@ pub(crate) fn zip3<T: Float>(
         x.as_slice().expect("contiguous"), // ok: made contiguous above
         y.as_slice().expect("contiguous"), // ok: made contiguous above
     );
-    let out = neurite_tensor::parallel::fill_chunks(gs.len(), |chunk: &mut [T], off| {
-        let end = off + chunk.len();
-        for (((o, &g), &x), &y) in chunk
-            .iter_mut()
-            .zip(&gs[off..end])
+    let out = neurite_tensor::parallel::collect_chunks(gs.len(), |off, n| {
+        let end = off + n;
+        gs[off..end]
+            .iter()
             .zip(&xs[off..end])
             .zip(&ys[off..end])
-        {
-            *o = f(g, x, y);
-        }
+            .map(|((&g, &x), &y)| f(g, x, y))
     });
     Ok(Tensor::from_vec(out, x.shape())?)
 }

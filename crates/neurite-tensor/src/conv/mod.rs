@@ -197,6 +197,23 @@ fn im2col_plane_body<T: Float>(g: &Plane, plane: &[T], cols: &mut [T]) {
         for kj in 0..g.kw {
             let (x_lo, x_hi) = valid_range(g.ow, g.sw, kj * g.dw, g.pw, g.w);
             let row = &mut cols[(ki * g.kw + kj) * ohw..][..ohw];
+            if g.sh == 1 && g.sw == 1 && g.ow == g.w && y_lo < y_hi && x_lo < x_hi {
+                // Stride 1 and rows as wide as the input's ("same" padding): the tap's rows
+                // are the plane shifted by a constant, so one copy moves them all (image rows
+                // are short: a copy per row costs more than the row). Then the taps that fell
+                // in the padding: before, after, and where a row wrapped into the next.
+                let (start, end) = (y_lo * g.ow + x_lo, (y_hi - 1) * g.ow + x_hi);
+                let from = (y_lo + ki * g.dh - g.ph) * g.w + x_lo + kj * g.dw - g.pw;
+                row[start..end].copy_from_slice(&plane[from..from + (end - start)]);
+                row[..start].fill(T::ZERO);
+                row[end..].fill(T::ZERO);
+                for y in y_lo..y_hi - 1 {
+                    for v in &mut row[y * g.ow + x_hi..(y + 1) * g.ow + x_lo] {
+                        *v = T::ZERO;
+                    }
+                }
+                continue;
+            }
             row[..y_lo * g.ow].fill(T::ZERO);
             row[y_hi * g.ow..].fill(T::ZERO);
             for y in y_lo..y_hi {
@@ -226,9 +243,16 @@ fn im2col_plane_body<T: Float>(g: &Plane, plane: &[T], cols: &mut [T]) {
 }
 
 /// col2im of one plane: adds `cols` `[kh·kw, oh·ow]` onto `plane` `[h, w]` (the adjoint of
-/// [`im2col_plane`]), compiled for the current SIMD level.
+/// [`im2col_plane`]), compiled for the current SIMD level (at most AVX2 for short rows).
 fn col2im_plane<T: Float>(g: &Plane, cols: &[T], plane: &mut [T]) {
-    simd::run(simd::level(), Col2imPlane { g, cols, plane });
+    // Flat sums at full width when the rows are one shift of the plane; otherwise row by row,
+    // and image rows are short (see `Level::for_short_rows`).
+    let level = if g.sh == 1 && g.sw == 1 && g.ow == g.w {
+        simd::level()
+    } else {
+        simd::level().for_short_rows()
+    };
+    simd::run(level, Col2imPlane { g, cols, plane });
 }
 
 /// The operands of [`col2im_plane`] (a [`simd::Kernel`]).
@@ -247,6 +271,10 @@ impl<T: Float> simd::Kernel for Col2imPlane<'_, T> {
     }
 }
 
+/// Pixels [`col2im_plane_body`]'s one-shift sum saves and restores per tap at most (27 for a
+/// 28-pixel-wide 3×3 convolution); more, and it goes row by row.
+const WRAPPED_SAVED: usize = 64;
+
 #[inline(always)]
 fn col2im_plane_body<T: Float>(g: &Plane, cols: &[T], plane: &mut [T]) {
     let ohw = g.out_len();
@@ -258,6 +286,31 @@ fn col2im_plane_body<T: Float>(g: &Plane, cols: &[T], plane: &mut [T]) {
                 continue; // this tap only ever reads padding
             }
             let row = &cols[(ki * g.kw + kj) * ohw..][..ohw];
+            if g.sh == 1 && g.sw == 1 && g.ow == g.w && y_lo < y_hi {
+                // As in `im2col_plane_body`: one shift of the plane for all rows. Where a row
+                // wraps into the next, the flat sum adds a padding tap's value to a pixel that
+                // tap never read: those few pixels are saved first and put back after (exact:
+                // the shift is one-to-one, so nothing else of this tap lands on them).
+                let (start, end) = (y_lo * g.ow + x_lo, (y_hi - 1) * g.ow + x_hi);
+                let from = (y_lo + ki * g.dh - g.ph) * g.w + x_lo + kj * g.dw - g.pw;
+                let wrapped = (y_lo..y_hi - 1)
+                    .flat_map(|y| y * g.ow + x_hi..(y + 1) * g.ow + x_lo)
+                    .map(|p| from + (p - start));
+                if (y_hi - 1 - y_lo) * (g.ow - x_hi + x_lo) <= WRAPPED_SAVED {
+                    let mut saved = [T::ZERO; WRAPPED_SAVED];
+                    for (s, i) in saved.iter_mut().zip(wrapped.clone()) {
+                        *s = plane[i];
+                    }
+                    let dst = &mut plane[from..from + (end - start)];
+                    for (d, &s) in dst.iter_mut().zip(&row[start..end]) {
+                        *d += s;
+                    }
+                    for (&s, i) in saved.iter().zip(wrapped) {
+                        plane[i] = s;
+                    }
+                    continue;
+                }
+            }
             for y in y_lo..y_hi {
                 let ih = y * g.sh + ki * g.dh - g.ph;
                 let dst = &mut plane[ih * g.w..(ih + 1) * g.w];

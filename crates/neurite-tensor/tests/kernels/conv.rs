@@ -160,6 +160,35 @@ proptest! {
         prop_assert!(im2col_2d_into(&c.x, c.shape, &c.win, &mut short).is_err());
     }
 
+    /// Stride 1 with rows as wide as the input's ("same" padding, possibly asymmetric and
+    /// dilated): the case im2col copies as one shift of the plane per tap, then clears the
+    /// taps in the padding (before, after, and where a row wraps into the next).
+    #[test]
+    fn im2col_and_col2im_with_same_padding_match_loops(level in level(), shape in [1..3usize, 1..3usize, 1..9usize, 1..12usize],
+                                            k in [1..5usize, 1..5usize], d in [1..3usize, 1..3usize],
+                                            split in [0..9usize, 0..9usize], seed in any::<u64>()) {
+        let _simd = neurite_tensor::simd::force_level(level);
+        let total = [d[0] * (k[0] - 1), d[1] * (k[1] - 1)];
+        let pb = [split[0] % (total[0] + 1), split[1] % (total[1] + 1)];
+        let pa = [total[0] - pb[0], total[1] - pb[1]];
+        let win = Window2d::new(k).with_padding_asym(pb, pa).with_dilation(d);
+        let mut rng = neurite_tensor::Rng::new(seed);
+        let x: Vec<f64> = (0..shape.iter().product()).map(|_| rng.normal()).collect();
+        let c = Case { shape, x, win };
+        let out = out_hw(&c).unwrap();
+        prop_assert_eq!(out, [shape[2], shape[3]]);
+        let want = im2col_ref(&c, out);
+        let mut buf = vec![f64::NAN; want.len()];
+        im2col_2d_into(&c.x, c.shape, &c.win, &mut buf).unwrap();
+        prop_assert_eq!(&buf, &want);
+        // And its adjoint, with values at the padding taps (which must not land anywhere).
+        let dcols: Vec<f64> = (0..want.len()).map(|_| rng.normal()).collect();
+        let want = col2im_ref(&c, out, &dcols);
+        let mut dx = vec![f64::NAN; want.len()];
+        col2im_2d_into(&dcols, c.shape, &c.win, &mut dx).unwrap();
+        prop_assert_eq!(&dx, &want);
+    }
+
     #[test]
     fn col2im_2d_is_the_adjoint_of_im2col(level in level(), c in case2d(), seed in any::<u64>()) {
         let _simd = neurite_tensor::simd::force_level(level);

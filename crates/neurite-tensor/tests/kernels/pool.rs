@@ -295,7 +295,7 @@ proptest! {
     /// last row / column is never read — or, in ceil mode, pooled alone), and NaN (the first
     /// NaN of a window wins).
     #[test]
-    fn max_pool2d_two_by_two_matches_loops(level in level(), n in 1..3usize, ch in 1..4usize, h in 1..10usize, w in 1..10usize,
+    fn max_pool2d_two_by_two_matches_loops(level in level(), n in 1..3usize, ch in 1..4usize, h in 1..12usize, w in 1..36usize,
                                            ceil in any::<bool>(), nan_at in proptest::option::of(0..500usize),
                                            seed in any::<u64>()) {
         let _simd = neurite_tensor::simd::force_level(level);
