@@ -227,11 +227,10 @@ fn max_pairs<T: Float>(
     );
 }
 
-/// The flat path's buffers (per-thread [`scratch`](crate::scratch), given back when dropped):
-/// each
-/// horizontal pair's maximum and whether it is the right one, then each pair's maximum with the
-/// pair below and its 2-bit tap code (2: lower row, 1: right column), and that maximum's
-/// in-plane index.
+/// The flat paths' buffers (per-thread [`scratch`](crate::scratch), given back when dropped):
+/// each horizontal pair's maximum (`h`) and whether it is the right one, then each pair's
+/// maximum with the pair below (`v`), its 2-bit tap code (2: lower row, 1: right column) and
+/// in-plane index. The values-only path uses `h` and `v`.
 struct PairsScratch<T: Float> {
     h: Vec<T>,
     hc: Vec<u32>,
@@ -440,33 +439,87 @@ fn max_pairs_body<T: Float>(
 }
 
 /// The maxima alone of [`max_pairs`]' windows. No ties to keep and no NaN scan: the
-/// NaN-propagating maximum of four, which vectorises at every level.
-fn max_pairs_values<T: Float>(g: &Plane, full: [usize; 2], xs: &[T], vs: &mut [T]) {
-    simd::run(simd::level(), MaxPairsValues { g, full, xs, vs });
+/// NaN-propagating maximum of four, which vectorises at every level; flat over the plane when
+/// its rows hold whole windows, as in [`max_pairs`] (same operations per window, same bits).
+fn max_pairs_values<T: Float>(
+    g: &Plane,
+    full: [usize; 2],
+    xs: &[T],
+    vs: &mut [T],
+    scratch: &mut Option<PairsScratch<T>>,
+) {
+    let [full_oh, fw] = full;
+    let n = 2 * full_oh * fw;
+    let flat = g.w == 2 * fw && n > 0;
+    if flat && scratch.as_ref().is_none_or(|s| s.h.len() < n) {
+        *scratch = PairsScratch::take(n);
+    }
+    let scratch = scratch.as_mut().filter(|_| flat);
+    simd::run(
+        simd::level(),
+        MaxPairsValues {
+            g,
+            full,
+            xs,
+            vs,
+            scratch,
+        },
+    );
 }
 
 /// The operands of [`max_pairs_values`] (a [`simd::Kernel`]).
-struct MaxPairsValues<'a, T> {
+struct MaxPairsValues<'a, T: Float> {
     g: &'a Plane,
     full: [usize; 2],
     xs: &'a [T],
     vs: &'a mut [T],
+    scratch: Option<&'a mut PairsScratch<T>>,
 }
 
 impl<T: Float> simd::Kernel for MaxPairsValues<'_, T> {
     type Output = ();
     #[inline(always)]
     fn call(self) {
-        let MaxPairsValues { g, full, xs, vs } = self;
-        max_pairs_values_body(g, full, xs, vs);
+        let MaxPairsValues {
+            g,
+            full,
+            xs,
+            vs,
+            scratch,
+        } = self;
+        max_pairs_values_body(g, full, xs, vs, scratch);
     }
 }
 
 #[inline(always)]
-fn max_pairs_values_body<T: Float>(g: &Plane, [full_oh, fw]: [usize; 2], xs: &[T], vs: &mut [T]) {
+fn max_pairs_values_body<T: Float>(
+    g: &Plane,
+    [full_oh, fw]: [usize; 2],
+    xs: &[T],
+    vs: &mut [T],
+    scratch: Option<&mut PairsScratch<T>>,
+) {
     let (w, ow) = (g.w, g.ow);
     // The larger of a and b, or the NaN if either is one: pooling never hides a NaN.
     let max = |a: T, b: T| if b > a || b.is_nan() { b } else { a };
+    if let Some(s) = scratch {
+        // Pairs, then each pair's maximum with the pair below, then the window rows (the even
+        // pair rows): see `pairs_flat`.
+        let n = 2 * full_oh * fw;
+        let h = &mut s.h[..n];
+        for (m, p) in h.iter_mut().zip(xs[..2 * n].chunks_exact(2)) {
+            *m = max(p[0], p[1]);
+        }
+        let q = n - fw;
+        let v = &mut s.v[..q];
+        for ((m, &a), &b) in v.iter_mut().zip(&h[..q]).zip(&h[fw..]) {
+            *m = max(a, b);
+        }
+        for oy in 0..full_oh {
+            vs[oy * ow..oy * ow + fw].copy_from_slice(&v[2 * oy * fw..(2 * oy + 1) * fw]);
+        }
+        return;
+    }
     for oy in 0..full_oh {
         let r0 = 2 * oy * w;
         let top = &xs[r0..r0 + 2 * fw];
@@ -544,7 +597,7 @@ fn max_pool_plan<T: Float>(
         let [fh, fw] = match pairs {
             Some(full) => {
                 if args.is_empty() {
-                    max_pairs_values(g, full, xs, vs);
+                    max_pairs_values(g, full, xs, vs, scratch);
                 } else {
                     max_pairs(g, full, xs, vs, args, scratch);
                 }
@@ -588,7 +641,7 @@ fn max_pool_plan<T: Float>(
         (true, false) => values
             .par_chunks_mut(out)
             .enumerate()
-            .for_each(|(k, vs)| plane(k, vs, &mut [], &mut None)),
+            .for_each_init(|| None, |s, (k, vs)| plane(k, vs, &mut [], s)),
         (false, true) => {
             let mut s = None;
             values
@@ -597,10 +650,13 @@ fn max_pool_plan<T: Float>(
                 .enumerate()
                 .for_each(|(k, (vs, a))| plane(k, vs, a, &mut s))
         }
-        (false, false) => values
-            .chunks_mut(out)
-            .enumerate()
-            .for_each(|(k, vs)| plane(k, vs, &mut [], &mut None)),
+        (false, false) => {
+            let mut s = None;
+            values
+                .chunks_mut(out)
+                .enumerate()
+                .for_each(|(k, vs)| plane(k, vs, &mut [], &mut s))
+        }
     }
     Ok((Tensor::from_vec(values, &p.out_shape)?, argmax))
 }
