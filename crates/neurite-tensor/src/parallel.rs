@@ -4,6 +4,8 @@
 //! Element-wise kernels give identical results for any thread count; reductions split their work
 //! in chunks whose boundaries do not depend on the thread count, so they do too.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use crate::error::{Result, TensorError};
@@ -11,6 +13,10 @@ use crate::simd;
 
 /// Element count above which element-wise kernels run in parallel.
 pub const PAR_THRESHOLD: usize = 1 << 16;
+
+/// Elements per parallel chunk of [`fill_chunks`] and [`collect_chunks`] (fixed, so that a
+/// chunk's offset does not depend on the thread count).
+const CHUNK: usize = 1 << 14;
 
 /// A vector of `n` elements, filled by `fill(chunk, offset)` for consecutive chunks of it (in
 /// parallel when `n` ≥ [`PAR_THRESHOLD`]). Each chunk is set to `T::default()` (zero, for
@@ -36,31 +42,18 @@ pub fn fill_chunks<T: Copy + Default + Send + Sync>(
     fill: impl Fn(&mut [T], usize) + Sync + Send,
 ) -> Vec<T> {
     let level = simd::level();
-    if n < PAR_THRESHOLD {
-        let mut out = vec![T::default(); n];
-        simd::run(level, || fill(&mut out, 0));
-        return out;
-    }
-    const CHUNK: usize = 1 << 14;
-    let mut out: Vec<T> = Vec::with_capacity(n);
-    out.spare_capacity_mut()[..n]
-        .par_chunks_mut(CHUNK)
-        .enumerate()
-        .for_each(|(ci, chunk)| {
-            for x in chunk.iter_mut() {
-                x.write(T::default());
-            }
-            // SAFETY: every element of `chunk` was initialised just above; `T: Copy` has no
-            // destructor.
-            let chunk = unsafe {
-                std::slice::from_raw_parts_mut(chunk.as_mut_ptr().cast::<T>(), chunk.len())
-            };
-            simd::run(level, || fill(chunk, ci * CHUNK));
-        });
-    // SAFETY: the chunks cover the first `n` elements, all initialised above (if a `fill`
-    // panicked, the panic propagates before this line and the vector stays empty).
-    unsafe { out.set_len(n) };
-    out
+    let zero_then_fill = |chunk: &mut [MaybeUninit<T>], off: usize| {
+        for x in chunk.iter_mut() {
+            x.write(T::default());
+        }
+        // SAFETY: every element of `chunk` was initialised just above; `T: Copy` has no
+        // destructor.
+        let chunk =
+            unsafe { std::slice::from_raw_parts_mut(chunk.as_mut_ptr().cast::<T>(), chunk.len()) };
+        simd::run(level, || fill(chunk, off));
+    };
+    // SAFETY: `zero_then_fill` initialises every element of its chunk.
+    unsafe { init_chunks(n, zero_then_fill) }
 }
 
 /// A vector of `n` elements: chunk by chunk (in parallel when `n` ≥ [`PAR_THRESHOLD`]), the
@@ -87,8 +80,7 @@ where
     I: Iterator<Item = T>,
 {
     let level = simd::level();
-    let mut out: Vec<T> = Vec::with_capacity(n);
-    let write = |chunk: &mut [std::mem::MaybeUninit<T>], off: usize| {
+    let write = |chunk: &mut [MaybeUninit<T>], off: usize| {
         simd::run(level, || {
             let (mut written, len) = (0, chunk.len());
             for (slot, v) in chunk.iter_mut().zip(make(off, len)) {
@@ -100,19 +92,35 @@ where
             }
         })
     };
+    // SAFETY: `write` initialises every element of its chunk (the rest of a short one with the
+    // default).
+    unsafe { init_chunks(n, write) }
+}
+
+/// A vector of `n` elements, each chunk of it (of [`CHUNK`] elements, in parallel, when `n` ≥
+/// [`PAR_THRESHOLD`]; else all of it at once) initialised by `write(chunk, offset)` on the
+/// thread that writes it.
+///
+/// # Safety
+/// `write` must initialise every element of the chunk it is given.
+#[inline]
+unsafe fn init_chunks<T: Send>(
+    n: usize,
+    write: impl Fn(&mut [MaybeUninit<T>], usize) + Sync + Send,
+) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(n);
     let spare = &mut out.spare_capacity_mut()[..n];
     if n < PAR_THRESHOLD {
         write(spare, 0);
     } else {
-        const CHUNK: usize = 1 << 14;
         spare
             .par_chunks_mut(CHUNK)
             .enumerate()
             .for_each(|(ci, chunk)| write(chunk, ci * CHUNK));
     }
-    // SAFETY: `write` initialised every element of every chunk, and the chunks cover the first
-    // `n` elements (if `make` panicked, the panic propagates before this line and the vector
-    // stays empty).
+    // SAFETY: by the caller's promise every chunk was initialised, and the chunks cover the
+    // first `n` elements (if `write` panicked, the panic propagates before this line and the
+    // vector stays empty).
     unsafe { out.set_len(n) };
     out
 }

@@ -28,12 +28,7 @@ pub(super) fn max_pairs<T: Float>(
     args: &mut [usize],
     scratch: &mut Option<PairsScratch<T>>,
 ) {
-    let [full_oh, fw] = full;
-    let n = 2 * full_oh * fw;
-    let flat = g.w == 2 * fw && n > 0;
-    if flat && scratch.as_ref().is_none_or(|s| s.h.len() < n) {
-        *scratch = PairsScratch::take(n);
-    }
+    let scratch = PairsScratch::for_plane(scratch, g, full);
     simd::run(
         simd::level(),
         MaxPairs {
@@ -42,7 +37,7 @@ pub(super) fn max_pairs<T: Float>(
             xs,
             vs,
             args,
-            scratch: scratch.as_mut().filter(|_| flat),
+            scratch,
         },
     );
 }
@@ -60,6 +55,24 @@ pub(super) struct PairsScratch<T: Float> {
 }
 
 impl<T: Float> PairsScratch<T> {
+    /// The flat path's buffers for this plane, kept in `scratch` (taken, or grown, when it holds
+    /// none large enough); `None` when the plane's rows do not hold whole windows or memory is
+    /// short: the row path.
+    fn for_plane<'s>(
+        scratch: &'s mut Option<Self>,
+        g: &Plane,
+        [full_oh, fw]: [usize; 2],
+    ) -> Option<&'s mut Self> {
+        let n = 2 * full_oh * fw;
+        if g.w != 2 * fw || n == 0 {
+            return None;
+        }
+        if scratch.as_ref().is_none_or(|s| s.h.len() < n) {
+            *scratch = Self::take(n);
+        }
+        scratch.as_mut()
+    }
+
     /// Buffers for `n` pairs, or `None` when memory is short (the row path needs none).
     fn take(n: usize) -> Option<Self> {
         let what = "2×2 max pooling pairs";
@@ -268,13 +281,7 @@ pub(super) fn max_pairs_values<T: Float>(
     vs: &mut [T],
     scratch: &mut Option<PairsScratch<T>>,
 ) {
-    let [full_oh, fw] = full;
-    let n = 2 * full_oh * fw;
-    let flat = g.w == 2 * fw && n > 0;
-    if flat && scratch.as_ref().is_none_or(|s| s.h.len() < n) {
-        *scratch = PairsScratch::take(n);
-    }
-    let scratch = scratch.as_mut().filter(|_| flat);
+    let scratch = PairsScratch::for_plane(scratch, g, full);
     simd::run(
         simd::level(),
         MaxPairsValues {
